@@ -1,0 +1,51 @@
+#include "base/endpoint.h"
+
+#include <charconv>
+
+namespace ringboot {
+
+std::string Ipv4::to_string() const {
+  return std::to_string(value >> 24) + '.' + std::to_string((value >> 16) & 0xff) + '.' +
+         std::to_string((value >> 8) & 0xff) + '.' + std::to_string(value & 0xff);
+}
+
+std::optional<Ipv4> Ipv4::parse(std::string_view text) {
+  std::uint32_t out = 0;
+  const char* p = text.data();
+  const char* end = text.data() + text.size();
+  for (int i = 0; i < 4; ++i) {
+    unsigned octet = 0;
+    auto [next, ec] = std::from_chars(p, end, octet);
+    if (ec != std::errc{} || octet > 255 || next - p > 3) return std::nullopt;
+    out = (out << 8) | octet;
+    p = next;
+    if (i < 3) {
+      if (p == end || *p != '.') return std::nullopt;
+      ++p;
+    }
+  }
+  if (p != end) return std::nullopt;
+  return Ipv4{out};
+}
+
+std::string Endpoint::to_string() const { return ip.to_string() + ':' + std::to_string(port); }
+
+std::optional<Endpoint> Endpoint::parse(std::string_view text) {
+  const auto colon = text.rfind(':');
+  if (colon == std::string_view::npos) return std::nullopt;
+  std::string_view host = text.substr(0, colon);
+  std::string_view port_text = text.substr(colon + 1);
+  unsigned port = 0;
+  auto [next, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
+  if (ec != std::errc{} || next != port_text.data() + port_text.size() || port > 65535 || port_text.empty())
+    return std::nullopt;
+  Ipv4 ip{};
+  if (!host.empty() && host != "*") {
+    auto parsed = Ipv4::parse(host);
+    if (!parsed) return std::nullopt;
+    ip = *parsed;
+  }
+  return Endpoint{ip, static_cast<std::uint16_t>(port)};
+}
+
+}  // namespace ringboot

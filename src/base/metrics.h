@@ -37,11 +37,11 @@ inline constexpr std::array<double, 12> kLatencyBucketsSeconds = {0.001, 0.0025,
 class Histogram {
  public:
   static constexpr std::size_t kBuckets = kLatencyBucketsSeconds.size();
-  void observe(double seconds) {
+  void observe(double value_seconds) {
     std::size_t i = 0;
-    while (i < kBuckets && seconds > kLatencyBucketsSeconds[i]) ++i;
+    while (i < kBuckets && value_seconds > kLatencyBucketsSeconds[i]) ++i;
     buckets_[i].inc();  // buckets_[kBuckets] is +Inf
-    sum_micros_.inc(static_cast<std::uint64_t>(seconds * 1e6));
+    sum_micros_.inc(static_cast<std::uint64_t>(value_seconds * 1e6));
   }
   std::uint64_t bucket(std::size_t i) const { return buckets_[i].get(); }  // not cumulative
   double sum_seconds() const { return static_cast<double>(sum_micros_.get()) / 1e6; }

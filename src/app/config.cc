@@ -1,0 +1,169 @@
+#include "app/config.h"
+
+#include <fmt/format.h>
+
+#include <set>
+#include <toml++/toml.h>
+
+namespace ringboot {
+
+std::string ConfigError::to_string() const {
+  if (line == 0) return fmt::format("{}: {}", file, reason);
+  return fmt::format("{}:{}: {}", file, line, reason);
+}
+
+namespace {
+
+// Walks one TOML table: typed getters that record errors with the line of
+// the offending value, and a final check that reports unknown keys.
+class TableReader {
+ public:
+  TableReader(const toml::table& table, std::string file, std::string prefix, std::vector<ConfigError>* errors)
+      : table_(table), file_(std::move(file)), prefix_(std::move(prefix)), errors_(errors) {}
+
+  template <typename T>
+  void integer(std::string_view key, T* out, std::int64_t min, std::int64_t max) {
+    const toml::node* node = find(key);
+    if (node == nullptr) return;
+    const auto value = node->value<std::int64_t>();
+    if (!node->is_integer() || !value) return error(*node, fmt::format("{} must be an integer", name(key)));
+    if (*value < min || *value > max)
+      return error(*node, fmt::format("{} = {} is out of range {}..{}", name(key), *value, min, max));
+    *out = static_cast<T>(*value);
+  }
+  void millis(std::string_view key, Duration* out, std::int64_t min, std::int64_t max) {
+    std::int64_t ms = -1;
+    integer(key, &ms, min, max);
+    if (ms >= 0) *out = milliseconds(ms);
+  }
+  void boolean(std::string_view key, bool* out) {
+    const toml::node* node = find(key);
+    if (node == nullptr) return;
+    if (!node->is_boolean()) return error(*node, fmt::format("{} must be true or false", name(key)));
+    *out = *node->value<bool>();
+  }
+  void string(std::string_view key, std::string* out) {
+    const toml::node* node = find(key);
+    if (node == nullptr) return;
+    if (!node->is_string()) return error(*node, fmt::format("{} must be a string", name(key)));
+    *out = *node->value<std::string>();
+  }
+  // "ADDR:PORT" or "off".
+  void listen(std::string_view key, std::optional<Endpoint>* out) {
+    const toml::node* node = find(key);
+    if (node == nullptr) return;
+    const auto text = node->value<std::string>();
+    if (!text) return error(*node, fmt::format("{} must be a string \"ADDR:PORT\" or \"off\"", name(key)));
+    if (*text == "off") {
+      out->reset();
+      return;
+    }
+    const auto endpoint = Endpoint::parse(*text);
+    if (!endpoint) return error(*node, fmt::format("{} = \"{}\" is not ADDR:PORT or off", name(key), *text));
+    *out = *endpoint;
+  }
+  const toml::table* table(std::string_view key) {
+    const toml::node* node = find(key);
+    if (node == nullptr) return nullptr;
+    if (!node->is_table()) {
+      error(*node, fmt::format("{} must be a table", name(key)));
+      return nullptr;
+    }
+    return node->as_table();
+  }
+  void skip(std::string_view key) { seen_.insert(std::string(key)); }
+  void reject_unknown() {
+    for (const auto& [key, node] : table_)
+      if (!seen_.contains(std::string(key.str()))) error(node, fmt::format("unknown key {}", name(key.str())));
+  }
+  void error(const toml::node& node, std::string reason) {
+    errors_->push_back(ConfigError{file_, static_cast<std::uint32_t>(node.source().begin.line), std::move(reason)});
+  }
+
+ private:
+  const toml::node* find(std::string_view key) {
+    seen_.insert(std::string(key));
+    return table_.get(key);
+  }
+  std::string name(std::string_view key) const { return prefix_.empty() ? std::string(key) : prefix_ + "." + std::string(key); }
+
+  const toml::table& table_;
+  std::string file_;
+  std::string prefix_;
+  std::vector<ConfigError>* errors_;
+  std::set<std::string> seen_;
+};
+
+void read_tftp(TableReader& r, TftpSettings* t) {
+  r.listen("listen", &t->listen);
+  r.integer("blksize_max", &t->blksize_max, 8, 65464);
+  r.boolean("mtu_clamp", &t->mtu_clamp);
+  r.integer("windowsize_max", &t->windowsize_max, 1, 65535);
+  r.integer("sessions_max", &t->sessions_max, 1, 1 << 20);
+  r.integer("sessions_per_client_max", &t->sessions_per_client_max, 1, 1 << 20);
+  r.integer("retries_max", &t->retries_max, 1, 100);
+  r.millis("rto_min_ms", &t->rto_min, 1, 60000);
+  r.millis("rto_max_ms", &t->rto_max, 1, 255000);
+  r.millis("rto_initial_ms", &t->rto_initial, 1, 255000);
+  r.integer("netascii_bytes_max", &t->netascii_bytes_max, 0, std::int64_t{1} << 32);
+  r.integer("receive_buffer_bytes", &t->receive_buffer_bytes, 0, 1 << 30);
+  r.integer("send_slots", &t->send_slots, 16, 1 << 20);
+  r.string("upload_dir", &t->upload_dir);
+  r.reject_unknown();
+}
+
+void read_http(TableReader& r, HttpSettings* h) {
+  r.listen("listen", &h->listen);
+  r.listen("metrics_listen", &h->metrics_listen);
+  r.integer("connections_max", &h->connections_max, 1, 1 << 20);
+  r.integer("header_bytes_max", &h->header_bytes_max, 256, 1 << 20);
+  r.integer("headers_max", &h->headers_max, 1, 1024);
+  r.millis("header_timeout_ms", &h->header_timeout, 1, 3600000);
+  r.millis("idle_timeout_ms", &h->idle_timeout, 1, 3600000);
+  r.millis("send_timeout_ms", &h->send_timeout, 1, 3600000);
+  r.integer("chunk_bytes", &h->chunk_bytes, 4096, 1 << 30);
+  r.reject_unknown();
+}
+
+}  // namespace
+
+std::vector<ConfigError> load_config_file(const std::string& path, Settings* settings) {
+  std::vector<ConfigError> errors;
+  toml::table document;
+  try {
+    document = toml::parse_file(path);
+  } catch (const toml::parse_error& e) {
+    errors.push_back(ConfigError{path, static_cast<std::uint32_t>(e.source().begin.line), std::string(e.description())});
+    return errors;
+  }
+  TableReader top(document, path, "", &errors);
+  top.string("root", &settings->root);
+  // A relative root is relative to the config file, so a config works from any directory.
+  if (!settings->root.empty() && settings->root[0] != '/') {
+    const auto slash = path.rfind('/');
+    if (slash != std::string::npos) settings->root = path.substr(0, slash + 1) + settings->root;
+  }
+  top.integer("threads", &settings->threads, 0, 256);
+  std::string level;
+  top.string("log_level", &level);
+  if (!level.empty()) {
+    if (auto parsed = parse_log_level(level))
+      settings->log_level = *parsed;
+    else
+      top.error(*document.get("log_level"), fmt::format("log_level = \"{}\" is not debug, info, warn or error", level));
+  }
+  top.string("user", &settings->user);
+  if (const toml::table* t = top.table("tftp")) {
+    TableReader r(*t, path, "tftp", &errors);
+    read_tftp(r, &settings->tftp);
+  }
+  if (const toml::table* h = top.table("http")) {
+    TableReader r(*h, path, "http", &errors);
+    read_http(r, &settings->http);
+  }
+  top.skip("dhcp");  // parsed by src/dhcp
+  top.reject_unknown();
+  return errors;
+}
+
+}  // namespace ringboot

@@ -1,0 +1,64 @@
+// ringboot's settings: built-in defaults, then the TOML file, then flags.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/endpoint.h"
+#include "base/log.h"
+#include "base/time.h"
+
+namespace ringboot {
+
+struct TftpSettings {
+  std::optional<Endpoint> listen = Endpoint{Ipv4{0}, 69};  // nullopt: off
+  std::uint16_t blksize_max = 65464;     // further clamped to the interface MTU when mtu_clamp
+  bool mtu_clamp = true;                 // 1468 on a 1500-byte link
+  std::uint16_t windowsize_max = 64;
+  std::uint32_t sessions_max = 8192;     // across all threads
+  std::uint32_t sessions_per_client_max = 64;
+  std::uint32_t retries_max = 6;
+  Duration rto_min = milliseconds(20);
+  Duration rto_max = seconds(2);
+  Duration rto_initial = seconds(1);
+  std::uint64_t netascii_bytes_max = 16u << 20;
+  int receive_buffer_bytes = 8 << 20;    // listening socket: a 1,000-client storm fits
+  std::uint32_t send_slots = 8192;       // in-flight datagrams per thread
+  std::string upload_dir;                // empty: write requests refused
+};
+
+struct HttpSettings {
+  std::optional<Endpoint> listen = Endpoint{Ipv4{0}, 80};
+  std::optional<Endpoint> metrics_listen;  // nullopt: /metrics on the HTTP listener
+  std::uint32_t connections_max = 4096;   // across all threads
+  std::uint32_t header_bytes_max = 8192;
+  std::uint32_t headers_max = 64;
+  Duration header_timeout = seconds(10);
+  Duration idle_timeout = seconds(30);
+  Duration send_timeout = seconds(60);
+  std::uint32_t chunk_bytes = 1u << 20;   // splice chunk: bounds what one slow client pins
+};
+
+struct Settings {
+  std::string root = ".";
+  std::string config_file;  // empty: none
+  unsigned threads = 0;     // 0: one per core
+  LogLevel log_level = LogLevel::info;
+  std::string user;          // drop privileges to this user after binding
+  TftpSettings tftp;
+  HttpSettings http;
+};
+
+struct ConfigError {
+  std::string file;
+  std::uint32_t line = 0;  // 0: not tied to a line (a flag)
+  std::string reason;
+  std::string to_string() const;
+};
+
+// Reads `path` into `settings`; returns every error found (empty: valid).
+std::vector<ConfigError> load_config_file(const std::string& path, Settings* settings);
+
+}  // namespace ringboot

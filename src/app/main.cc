@@ -1,0 +1,129 @@
+// ringboot: a network boot server (TFTP, HTTP, DHCP tagger) on io_uring.
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+#include <mimalloc.h>
+
+#include <atomic>
+#include <cstdio>
+#include <future>
+#include <thread>
+#include <vector>
+
+#include "app/config.h"
+#include "app/signals.h"
+#include "app/worker.h"
+#include "base/log.h"
+
+namespace {
+
+using namespace ringboot;
+
+struct Flags {
+  std::string config_file;
+  bool check_config = false;
+  std::optional<std::string> root, tftp_listen, http_listen, metrics_listen, log_level, user;
+  std::optional<unsigned> threads;
+};
+
+// Flags win over the config file.
+std::vector<ConfigError> apply_flags(const Flags& f, Settings* s) {
+  std::vector<ConfigError> errors;
+  auto listen = [&](const std::optional<std::string>& text, const char* flag, std::optional<Endpoint>* out) {
+    if (!text) return;
+    if (*text == "off") {
+      out->reset();
+    } else if (auto e = Endpoint::parse(*text)) {
+      *out = *e;
+    } else {
+      errors.push_back(ConfigError{flag, 0, fmt::format("\"{}\" is not ADDR:PORT or off", *text)});
+    }
+  };
+  if (f.root) s->root = *f.root;
+  listen(f.tftp_listen, "--tftp-listen", &s->tftp.listen);
+  listen(f.http_listen, "--http-listen", &s->http.listen);
+  listen(f.metrics_listen, "--metrics-listen", &s->http.metrics_listen);
+  if (f.threads) s->threads = *f.threads;
+  if (f.user) s->user = *f.user;
+  if (f.log_level) {
+    if (auto level = parse_log_level(*f.log_level))
+      s->log_level = *level;
+    else
+      errors.push_back(ConfigError{"--log-level", 0, fmt::format("\"{}\" is not debug, info, warn or error", *f.log_level)});
+  }
+  return errors;
+}
+
+int serve(const Settings& settings) {
+  const unsigned threads = settings.threads != 0 ? settings.threads : std::max(1u, std::thread::hardware_concurrency());
+  block_signals();
+  std::atomic<bool> stop{false};
+  std::vector<std::unique_ptr<WorkerStats>> stats;
+  std::vector<std::unique_ptr<Worker>> workers;
+  std::vector<std::thread> pool;
+  std::vector<std::future<std::string>> ready;
+  for (unsigned i = 0; i < threads; ++i) {
+    stats.push_back(std::make_unique<WorkerStats>());
+    workers.push_back(std::make_unique<Worker>(settings, i, threads, *stats.back()));
+    std::promise<std::string> started;
+    ready.push_back(started.get_future());
+    pool.emplace_back([&, i, started = std::move(started)]() mutable {
+      std::string error;
+      const bool ok = workers[i]->init(&error);
+      started.set_value(ok ? "" : (error.empty() ? "worker setup failed" : error));
+      if (ok) workers[i]->run(stop);
+    });
+  }
+  std::string failure;
+  for (auto& f : ready) {
+    std::string error = f.get();
+    if (!error.empty() && failure.empty()) failure = std::move(error);
+  }
+  if (failure.empty()) {
+    log(LogLevel::info, "ringboot.started", "root=\"{}\" threads={} tftp={} http={}", settings.root, threads,
+        settings.tftp.listen ? settings.tftp.listen->to_string() : "off",
+        settings.http.listen ? settings.http.listen->to_string() : "off");
+    wait_for_stop_signal();
+  }
+  stop.store(true);
+  for (auto& t : pool) t.join();
+  if (!failure.empty()) {
+    std::fprintf(stderr, "ringboot: %s\n", failure.c_str());
+    return 1;
+  }
+  log(LogLevel::info, "ringboot.stopped", "");
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  mi_version();  // links mimalloc's override before any allocation
+  CLI::App app{"ringboot: network boot server (TFTP, HTTP, proxyDHCP/DHCP) on io_uring"};
+  Flags f;
+  app.add_option("--config", f.config_file, "TOML config file (flags override it)");
+  app.add_flag("--check-config", f.check_config, "validate the config, print errors with file and line, and exit");
+  app.add_option("--root", f.root, "boot root directory served over TFTP and HTTP");
+  app.add_option("--tftp-listen", f.tftp_listen, "TFTP address ADDR:PORT or off (default 0.0.0.0:69)");
+  app.add_option("--http-listen", f.http_listen, "HTTP address ADDR:PORT or off (default 0.0.0.0:80)");
+  app.add_option("--metrics-listen", f.metrics_listen, "separate /metrics address (default: the HTTP listener)");
+  app.add_option("--threads", f.threads, "worker threads (default: one per core)")->check(CLI::Range(1u, 256u));
+  app.add_option("--log-level", f.log_level, "debug, info, warn or error");
+  app.add_option("--user", f.user, "drop privileges to this user after binding ports");
+  CLI11_PARSE(app, argc, argv);
+
+  Settings settings;
+  std::vector<ConfigError> errors;
+  if (!f.config_file.empty()) {
+    settings.config_file = f.config_file;
+    errors = load_config_file(f.config_file, &settings);
+  }
+  for (auto& e : apply_flags(f, &settings)) errors.push_back(std::move(e));
+  for (const auto& e : errors) std::fprintf(stderr, "%s\n", e.to_string().c_str());
+  if (f.check_config) {
+    if (errors.empty()) std::printf("%s: ok\n", f.config_file.empty() ? "flags" : f.config_file.c_str());
+    return errors.empty() ? 0 : 1;
+  }
+  if (!errors.empty()) return 1;
+  set_log_level(settings.log_level);
+  return serve(settings);
+}

@@ -1,0 +1,307 @@
+#include "app/tftp_service.h"
+
+#include <algorithm>
+
+#include "app/kinds.h"
+#include "base/log.h"
+#include "tftp/netascii.h"
+#include "tftp/packet.h"
+#include "tftp/path.h"
+
+namespace ringboot {
+
+namespace {
+io::UdpOptions session_socket_options() {
+  io::UdpOptions options;
+  options.packet_info = false;
+  return options;
+}
+}  // namespace
+
+// What the session engine asks for, carried out on this slot's socket.
+class TftpService::Sink final : public tftp::Sink {
+ public:
+  Sink(TftpService& service, Slot& slot) : service_(service), slot_(slot) {}
+  void send_control(Endpoint to, Bytes packet) override {
+    service_.sends_.send_copy(slot_.fd, to, packet);
+  }
+  void send_block(std::uint16_t block, std::uint64_t offset, std::uint32_t length) override {
+    const auto header = tftp::build_data_header(block);
+    // Each in-flight datagram keeps the mapping it points into alive.
+    io::OpenFile* file = slot_.netascii.empty() ? slot_.file : nullptr;
+    if (file != nullptr) service_.files_.retain(file);
+    const std::uint8_t* base = service_.content(slot_);
+    if (!service_.sends_.send_gather(slot_.fd, slot_.peer, Bytes(header), base == nullptr ? nullptr : base + offset,
+                                     length, reinterpret_cast<std::uint64_t>(file)) &&
+        file != nullptr)
+      service_.files_.release(file);
+  }
+
+ private:
+  TftpService& service_;
+  Slot& slot_;
+};
+
+TftpService::TftpService(io::Ring& ring, io::BufferRing& buffers, io::FileCache& files, const TftpSettings& settings,
+                         std::uint32_t sessions_max, tftp::TftpCounters& counters)
+    : ring_(ring),
+      buffers_(buffers),
+      files_(files),
+      settings_(settings),
+      counters_(counters),
+      sends_(ring, kTftpSend, settings.send_slots),
+      admission_(sessions_max, settings.sessions_per_client_max),
+      timers_(sessions_max),
+      slots_(sessions_max) {
+  free_.reserve(sessions_max);
+  for (std::uint32_t i = sessions_max; i > 0; --i) free_.push_back(i - 1);
+}
+
+TftpService::~TftpService() {
+  for (auto& slot : slots_)
+    if (slot.fd >= 0) io::close_fd(slot.fd);
+  io::close_fd(listen_fd_);
+}
+
+bool TftpService::start(std::string* error) {
+  io::UdpOptions options;
+  options.reuse_port = true;
+  options.receive_buffer_bytes = settings_.receive_buffer_bytes;
+  listen_fd_ = io::udp_open(*settings_.listen, options, error);
+  if (listen_fd_ < 0) return false;
+  io::udp_receive(ring_, buffers_, listen_fd_, io::Tag{kTftpListen, 0, 0});
+  return true;
+}
+
+void TftpService::on_completion(const io::Completion& c, Instant now) {
+  switch (c.tag.kind) {
+    case kTftpListen: on_listen(c, now); break;
+    case kTftpSession: on_session(c, now); break;
+    case kTftpSend: on_send(c); break;
+    default: break;
+  }
+}
+
+void TftpService::on_listen(const io::Completion& c, Instant now) {
+  io::Datagram d;
+  const io::ReceiveStatus status = io::udp_decode(buffers_, c, &d);
+  if (status == io::ReceiveStatus::datagram) {
+    handle_request(d, now);
+  } else if (status == io::ReceiveStatus::truncated) {
+    counters_.malformed.inc();
+  } else if (status == io::ReceiveStatus::no_buffer) {
+    ring_.counters().buffers_exhausted.inc();
+  }
+  if (c.has_buffer()) buffers_.recycle(c.buffer_id());
+  if (!c.more()) {
+    ring_.counters().rearms.inc();
+    io::udp_receive(ring_, buffers_, listen_fd_, io::Tag{kTftpListen, 0, 0});
+  }
+}
+
+void TftpService::refuse(const io::Datagram& d, tftp::ErrorCode code, std::string_view message) {
+  std::uint8_t buf[256];
+  sends_.send_copy(listen_fd_, d.from, tftp::build_error(code, message, MutableBytes(buf)));
+}
+
+tftp::SessionConfig TftpService::session_config(int ifindex) {
+  tftp::SessionConfig config;
+  config.limits.blksize_max = settings_.blksize_max;
+  config.limits.windowsize_max = settings_.windowsize_max;
+  if (settings_.mtu_clamp) {
+    auto [it, inserted] = mtu_by_interface_.try_emplace(ifindex, 0);
+    if (inserted) it->second = io::interface_mtu(ifindex);
+    // 20 bytes IP + 8 UDP + 4 TFTP: the largest block that is not fragmented.
+    if (it->second > 32)
+      config.limits.blksize_max = static_cast<std::uint16_t>(
+          std::min<int>(config.limits.blksize_max, std::min(it->second - 32, int{tftp::kBlksizeMax})));
+  }
+  config.rto_min = settings_.rto_min;
+  config.rto_max = settings_.rto_max;
+  config.rto_initial = settings_.rto_initial;
+  config.retries_max = static_cast<int>(settings_.retries_max);
+  return config;
+}
+
+void TftpService::handle_request(const io::Datagram& d, Instant now) {
+  counters_.requests.inc();
+  auto parsed = tftp::parse_request(d.payload);
+  if (const auto* error = std::get_if<tftp::ParseError>(&parsed)) {
+    counters_.malformed.inc();
+    log(LogLevel::debug, "tftp.malformed", "client={} reason={}", d.from.to_string(), error->text());
+    // A stray DATA/ACK for a finished transfer gets no answer: answering could start a storm.
+    if (error->reason != tftp::ParseReason::unexpected_opcode)
+      refuse(d, tftp::ErrorCode::illegal_operation, error->text());
+    return;
+  }
+  auto& request = std::get<tftp::Request>(parsed);
+  if (request.op == tftp::Opcode::wrq) {
+    counters_.refused_access.inc();
+    log(LogLevel::warn, "tftp.refused", "client={} file=\"{}\" reason=uploads_disabled", d.from.to_string(),
+        request.filename);
+    return refuse(d, tftp::ErrorCode::access_violation, "uploads are disabled");
+  }
+  auto normalized = tftp::normalize_request_path(request.filename);
+  if (const auto* path_error = std::get_if<tftp::PathError>(&normalized)) {
+    counters_.refused_access.inc();
+    log(LogLevel::warn, "tftp.refused", "client={} file=\"{}\" reason={}", d.from.to_string(), request.filename,
+        tftp::to_string(*path_error));
+    return refuse(d, tftp::ErrorCode::access_violation, "access violation");
+  }
+  const std::string& path = std::get<std::string>(normalized);
+  switch (admission_.try_admit(d.from)) {
+    case tftp::Verdict::admitted: break;
+    case tftp::Verdict::duplicate:
+      // The client resent its RRQ before our first reply arrived: the transfer already runs.
+      counters_.duplicates.inc();
+      return;
+    case tftp::Verdict::over_global:
+    case tftp::Verdict::over_client:
+      counters_.refused_busy.inc();
+      log(LogLevel::warn, "tftp.refused", "client={} file=\"{}\" reason=busy", d.from.to_string(), path);
+      return refuse(d, tftp::ErrorCode::undefined, "server busy, try again");
+  }
+  io::OpenError open_error{};
+  io::OpenFile* file = files_.open(path, &open_error);
+  if (file == nullptr) {
+    admission_.release(d.from);
+    const bool missing = open_error == io::OpenError::not_found;
+    (missing ? counters_.not_found : counters_.refused_access).inc();
+    log(missing ? LogLevel::info : LogLevel::warn, "tftp.refused", "client={} file=\"{}\" reason={}",
+        d.from.to_string(), path, io::to_string(open_error));
+    if (open_error == io::OpenError::too_many) return refuse(d, tftp::ErrorCode::undefined, "server busy, try again");
+    return refuse(d, missing ? tftp::ErrorCode::file_not_found : tftp::ErrorCode::access_violation,
+                  missing ? "file not found" : "access violation");
+  }
+  std::vector<std::uint8_t> netascii;
+  if (request.mode == tftp::Mode::netascii) {
+    std::vector<std::uint8_t> raw(file->stat.size);
+    if (file->stat.size > settings_.netascii_bytes_max || !files_.read(*file, 0, MutableBytes(raw))) {
+      files_.release(file);
+      admission_.release(d.from);
+      counters_.refused_access.inc();
+      return refuse(d, tftp::ErrorCode::access_violation, "file too large for netascii; use octet");
+    }
+    netascii = tftp::netascii_encode(Bytes(raw));
+  }
+  std::string socket_error;
+  const int fd = io::udp_open(Endpoint{d.local, 0}, session_socket_options(), &socket_error);
+  if (fd < 0) {
+    files_.release(file);
+    admission_.release(d.from);
+    counters_.refused_busy.inc();
+    log(LogLevel::warn, "tftp.refused", "client={} file=\"{}\" reason=\"{}\"", d.from.to_string(), path, socket_error);
+    return refuse(d, tftp::ErrorCode::undefined, "server busy, try again");
+  }
+  const std::uint32_t index = free_.back();
+  free_.pop_back();
+  Slot& slot = slots_[index];
+  slot.fd = fd;
+  slot.file = file;
+  slot.netascii = std::move(netascii);
+  slot.peer = d.from;
+  slot.filename = path;
+  slot.session.emplace(session_config(d.interface), d.from);
+  counters_.sessions_active.add(1);
+  io::udp_receive(ring_, buffers_, fd, io::Tag{kTftpSession, index, slot.generation});
+  const std::uint64_t size = request.mode == tftp::Mode::netascii ? slot.netascii.size() : file->stat.size;
+  Sink sink(*this, slot);
+  slot.session->start_read(request, size, now, sink);
+  const tftp::Negotiated& n = slot.session->negotiated();
+  if (n.accepted(tftp::OptionKind::blksize)) counters_.option_blksize.inc();
+  if (n.accepted(tftp::OptionKind::windowsize)) counters_.option_windowsize.inc();
+  if (n.accepted(tftp::OptionKind::tsize)) counters_.option_tsize.inc();
+  if (n.accepted(tftp::OptionKind::timeout)) counters_.option_timeout.inc();
+  finish_if_done(index, now);
+}
+
+void TftpService::on_session(const io::Completion& c, Instant now) {
+  Slot& slot = slots_[c.tag.index];
+  const bool current = slot.session.has_value() && slot.generation == c.tag.generation;
+  if (current) {
+    io::Datagram d;
+    const io::ReceiveStatus status = io::udp_decode(buffers_, c, &d);
+    if (status == io::ReceiveStatus::datagram) {
+      Sink sink(*this, slot);
+      slot.session->on_datagram(d.from, d.payload, now, sink);
+    } else if (status == io::ReceiveStatus::truncated) {
+      counters_.malformed.inc();
+    } else if (status == io::ReceiveStatus::no_buffer) {
+      ring_.counters().buffers_exhausted.inc();
+    }
+  }
+  if (c.has_buffer()) buffers_.recycle(c.buffer_id());
+  if (!current) return;  // a completion for a finished session: its slot moved on
+  if (!c.more() && c.res != -ECANCELED) {
+    ring_.counters().rearms.inc();
+    io::udp_receive(ring_, buffers_, slot.fd, io::Tag{kTftpSession, c.tag.index, slot.generation});
+  }
+  finish_if_done(c.tag.index, now);
+}
+
+void TftpService::on_send(const io::Completion& c) {
+  if (c.res < 0) log(LogLevel::debug, "tftp.send_error", "errno={}", -c.res);
+  if (auto* file = reinterpret_cast<io::OpenFile*>(sends_.complete(c))) files_.release(file);
+}
+
+void TftpService::on_timers(Instant now) {
+  for (std::int64_t id; (id = timers_.pop_expired(now)) >= 0;) {
+    const auto index = static_cast<std::uint32_t>(id);
+    Slot& slot = slots_[index];
+    if (!slot.session) continue;
+    Sink sink(*this, slot);
+    slot.session->on_timer(now, sink);
+    finish_if_done(index, now);
+  }
+}
+
+void TftpService::finish_if_done(std::uint32_t index, Instant now) {
+  Slot& slot = slots_[index];
+  if (!slot.session->finished()) {
+    timers_.set(index, slot.session->deadline());
+    return;
+  }
+  end_session(index, now);
+}
+
+void TftpService::end_session(std::uint32_t index, Instant now) {
+  Slot& slot = slots_[index];
+  const tftp::Session& s = *slot.session;
+  const double elapsed = std::chrono::duration<double>(now - s.started()).count();
+  const tftp::Result result = s.result();
+  counters_.bytes.inc(s.bytes_sent());
+  counters_.retransmits.inc(s.retransmits());
+  switch (result) {
+    case tftp::Result::ok:
+      counters_.transfers_ok.inc();
+      counters_.transfer_seconds.observe(elapsed);
+      break;
+    case tftp::Result::probe: counters_.probes.inc(); break;
+    case tftp::Result::client_error: counters_.transfers_aborted.inc(); break;
+    default: counters_.transfers_failed.inc(); break;
+  }
+  // A size probe (EDK2's tsize query, then ERROR 8) is normal traffic: debug only.
+  log(result == tftp::Result::probe ? LogLevel::debug : LogLevel::info, "tftp.transfer",
+      "client={} file=\"{}\" bytes={} blksize={} windowsize={} duration_ms={:.1f} retransmits={} result={}",
+      slot.peer.to_string(), slot.filename, s.bytes_sent(), s.blksize(), s.windowsize(), elapsed * 1000.0,
+      s.retransmits(), tftp::to_string(result));
+  timers_.cancel(index);
+  io::cancel(ring_, io::Tag{kTftpSession, index, slot.generation});
+  io::close_fd(slot.fd);
+  files_.release(slot.file);
+  admission_.release(slot.peer);
+  counters_.sessions_active.add(-1);
+  slot.fd = -1;
+  slot.file = nullptr;
+  slot.session.reset();
+  std::vector<std::uint8_t>().swap(slot.netascii);
+  ++slot.generation;
+  free_.push_back(index);
+}
+
+const std::uint8_t* TftpService::content(const Slot& slot) const {
+  if (!slot.netascii.empty()) return slot.netascii.data();
+  return slot.file->data.empty() ? nullptr : slot.file->data.data();
+}
+
+}  // namespace ringboot

@@ -1,0 +1,71 @@
+// TFTP on one worker's ring: the listening socket, a fixed pool of session
+// slots (each with its own socket, as RFC 1350 transfer IDs require), the
+// session timers and the shared file cache. Protocol decisions are the pure
+// engine's (src/tftp); this file only moves bytes and owns resources.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "app/config.h"
+#include "base/timer_heap.h"
+#include "io/file.h"
+#include "io/ring.h"
+#include "io/udp.h"
+#include "tftp/admission.h"
+#include "tftp/counters.h"
+#include "tftp/session.h"
+
+namespace ringboot {
+
+class TftpService {
+ public:
+  TftpService(io::Ring& ring, io::BufferRing& buffers, io::FileCache& files, const TftpSettings& settings,
+              std::uint32_t sessions_max, tftp::TftpCounters& counters);
+  ~TftpService();
+  bool start(std::string* error);
+  void on_completion(const io::Completion& c, Instant now);
+  Instant next_deadline() const { return timers_.next(); }
+  void on_timers(Instant now);
+  std::size_t active() const { return slots_.size() - free_.size(); }
+
+ private:
+  struct Slot {
+    std::optional<tftp::Session> session;
+    int fd = -1;
+    std::uint32_t generation = 0;
+    io::OpenFile* file = nullptr;
+    std::vector<std::uint8_t> netascii;  // translated copy for netascii transfers only
+    Endpoint peer;
+    std::string filename;
+  };
+  class Sink;
+
+  void on_listen(const io::Completion& c, Instant now);
+  void on_session(const io::Completion& c, Instant now);
+  void on_send(const io::Completion& c);
+  void handle_request(const io::Datagram& d, Instant now);
+  void refuse(const io::Datagram& d, tftp::ErrorCode code, std::string_view message);
+  void finish_if_done(std::uint32_t index, Instant now);
+  void end_session(std::uint32_t index, Instant now);
+  tftp::SessionConfig session_config(int ifindex);
+  const std::uint8_t* content(const Slot& slot) const;
+
+  io::Ring& ring_;
+  io::BufferRing& buffers_;
+  io::FileCache& files_;
+  TftpSettings settings_;
+  tftp::TftpCounters& counters_;
+  io::UdpSendPool sends_;
+  tftp::Admission admission_;
+  TimerHeap timers_;
+  std::vector<Slot> slots_;
+  std::vector<std::uint32_t> free_;
+  std::unordered_map<int, int> mtu_by_interface_;
+  int listen_fd_ = -1;
+};
+
+}  // namespace ringboot

@@ -1,0 +1,84 @@
+#include "app/worker.h"
+
+#include <array>
+
+#include "app/kinds.h"
+#include "app/tftp_service.h"
+#include "io/file.h"
+#include "io/udp.h"
+
+namespace ringboot {
+
+namespace {
+constexpr unsigned kRingEntries = 4096;
+constexpr unsigned kReceiveBuffers = 4096;   // power of two
+constexpr unsigned kReceiveBufferBytes = 2048;  // RRQs, ACKs and DHCP packets fit
+constexpr std::uint16_t kUdpBufferGroup = 1;
+// Wake at least this often to notice a stop request.
+constexpr Duration kStopPoll = milliseconds(200);
+
+std::uint32_t share(std::uint32_t total, unsigned threads) { return std::max<std::uint32_t>(1, (total + threads - 1) / threads); }
+}  // namespace
+
+struct Worker::State {
+  std::unique_ptr<io::Ring> ring;
+  std::unique_ptr<io::BufferRing> buffers;
+  std::unique_ptr<io::FileCache> files;
+  std::unique_ptr<TftpService> tftp;
+  std::array<io::Completion, 4 * kRingEntries> completions;
+};
+
+Worker::Worker(const Settings& settings, unsigned id, unsigned threads, WorkerStats& stats)
+    : settings_(settings), id_(id), threads_(threads), stats_(stats) {}
+
+Worker::~Worker() = default;
+
+bool Worker::init(std::string* error) {
+  state_ = std::make_unique<State>();
+  State& s = *state_;
+  s.ring = io::Ring::create(kRingEntries, stats_.io, error);
+  if (!s.ring) return false;
+  s.buffers = io::BufferRing::create(*s.ring, kUdpBufferGroup, kReceiveBuffers, kReceiveBufferBytes, error);
+  if (!s.buffers) return false;
+  const std::uint32_t sessions = share(settings_.tftp.sessions_max, threads_);
+  s.files = io::FileCache::create(settings_.root, sessions + 64, 256, error);
+  if (!s.files) return false;
+  if (settings_.tftp.listen) {
+    s.tftp = std::make_unique<TftpService>(*s.ring, *s.buffers, *s.files, settings_.tftp, sessions, stats_.tftp);
+    if (!s.tftp->start(error)) return false;
+  }
+  return true;
+}
+
+void Worker::run(const std::atomic<bool>& stop) {
+  State& s = *state_;
+  while (!stop.load(std::memory_order_relaxed)) {
+    Instant now = Clock::now();
+    Instant deadline = now + kStopPoll;
+    if (s.tftp) deadline = std::min(deadline, s.tftp->next_deadline());
+    s.ring->submit_and_wait(deadline, now);
+    // Reap, then run: handlers may queue new operations but never recurse.
+    for (;;) {
+      const std::size_t n = s.ring->reap(s.completions);
+      if (n == 0) break;
+      now = Clock::now();
+      for (std::size_t i = 0; i < n; ++i) {
+        const io::Completion& c = s.completions[i];
+        switch (c.tag.kind) {
+          case kTftpListen:
+          case kTftpSession:
+          case kTftpSend:
+            if (s.tftp) s.tftp->on_completion(c, now);
+            break;
+          default: break;
+        }
+      }
+      if (n < s.completions.size()) break;
+    }
+    now = Clock::now();
+    if (s.tftp) s.tftp->on_timers(now);
+  }
+  (void)id_;
+}
+
+}  // namespace ringboot

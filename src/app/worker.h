@@ -1,0 +1,39 @@
+// One worker thread: its own ring, buffers, file cache and services; shares
+// nothing with other workers but its counters, which a scrape reads.
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <string>
+
+#include "app/config.h"
+#include "io/ring.h"
+#include "tftp/counters.h"
+
+namespace ringboot {
+
+// Everything a scrape may read while the worker runs: atomics, one writer.
+struct WorkerStats {
+  io::IoCounters io;
+  tftp::TftpCounters tftp;
+};
+
+class Worker {
+ public:
+  Worker(const Settings& settings, unsigned id, unsigned threads, WorkerStats& stats);
+  ~Worker();
+  // Runs on the worker's own thread: sets up the ring (a ring belongs to the
+  // thread that made it), then serves until `stop` is set.
+  bool init(std::string* error);
+  void run(const std::atomic<bool>& stop);
+
+ private:
+  struct State;
+  const Settings& settings_;
+  unsigned id_;
+  unsigned threads_;
+  WorkerStats& stats_;
+  std::unique_ptr<State> state_;
+};
+
+}  // namespace ringboot

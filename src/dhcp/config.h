@@ -1,0 +1,60 @@
+// The [dhcp] section of the config file.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <toml++/toml.h>
+
+#include "base/endpoint.h"
+#include "dhcp/packet.h"
+#include "dhcp/rules.h"
+
+namespace ringboot::dhcp {
+
+enum class Mode : std::uint8_t { off, proxy, server };
+std::string_view to_string(Mode mode);
+
+struct SubnetConfig {
+  Cidr cidr;
+  Ipv4 range_first, range_last;  // dynamic pool, inclusive
+  std::optional<Ipv4> router;    // option 3
+  std::vector<Ipv4> dns;         // option 6
+  std::string domain;            // option 15, empty: not sent
+  std::uint32_t lease_seconds = 3600;
+  std::optional<Ipv4> next_server;  // extension: option 66/siaddr default for this subnet
+};
+
+struct HostConfig {
+  Mac mac;
+  Ipv4 address;
+  std::string hostname;  // option 12, empty: not sent
+};
+
+struct DhcpConfig {
+  Mode mode = Mode::off;
+  std::string interface;
+  std::optional<Ipv4> server_address;  // default: the interface's address
+  std::string lease_file = "/var/lib/ringboot/leases";
+  std::size_t leases_max = 65536;
+  std::uint32_t offer_hold_seconds = 30;     // extension: how long an OFFER reserves its address
+  std::uint32_t decline_hold_seconds = 600;  // extension: quarantine after DECLINE (RFC 2131 3.1.5)
+  std::vector<BootRule> boot;  // none in the file: the engine uses default_boot_rules(server address)
+  std::vector<SubnetConfig> subnets;
+  std::vector<HostConfig> hosts;
+};
+
+struct DhcpConfigResult {
+  DhcpConfig config;
+  std::vector<std::string> errors;  // "file:line: reason"
+  bool ok() const { return errors.empty(); }
+};
+
+// Reads root["dhcp"]; a missing section means mode off. Unknown keys are errors.
+DhcpConfigResult parse_dhcp_config(const toml::table& root, std::string_view file_name);
+
+}  // namespace ringboot::dhcp

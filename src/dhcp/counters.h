@@ -1,0 +1,35 @@
+// DHCP metrics. One set per worker; the engine is their only writer.
+#pragma once
+
+#include <array>
+
+#include "base/metrics.h"
+#include "dhcp/packet.h"
+#include "dhcp/rules.h"
+
+namespace ringboot::dhcp {
+
+struct DhcpCounters {
+  // Received.
+  Counter discover, request, release, decline, inform;
+  // Sent.
+  Counter offer, ack, nak;
+  // Requests by client kind (bounded label set: ArchClass).
+  std::array<Counter, kArchClassCount> arch{};
+  Counter& arch_of(ArchClass a) { return arch[static_cast<std::size_t>(a)]; }
+  // Dropped input: parse errors, by reason (index: ParseError).
+  Counter malformed;
+  std::array<Counter, kParseErrorCount> malformed_by_reason{};
+  // Valid input we chose not to answer: not a PXE client (proxy), no subnet,
+  // pool exhausted, from ourselves, reply too big, wrong port...
+  Counter dropped;
+  Counter from_self;
+  Counter pool_exhausted;
+  Counter journal_lines;
+  Gauge leases_in_use;
+
+  // Prometheus text: ringboot_dhcp_* families.
+  void write(MetricsWriter& out) const;
+};
+
+}  // namespace ringboot::dhcp

@@ -1,0 +1,105 @@
+// The DHCP tagger: fed (datagram, where it came from, now), returns the reply
+// to send, if any. Pure: the glue owns sockets, the clock and the lease file.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "base/bytes.h"
+#include "base/endpoint.h"
+#include "dhcp/config.h"
+#include "dhcp/counters.h"
+#include "dhcp/lease.h"
+#include "dhcp/packet.h"
+#include "dhcp/rules.h"
+
+namespace ringboot::dhcp {
+
+struct Received {
+  Endpoint from;                          // source address and port of the datagram
+  std::uint16_t local_port = kServerPort;  // 67, or 4011 for the PXE boot server port
+  Ipv4 interface_address;                  // address of the interface it came in on
+};
+
+inline constexpr std::size_t kReplyBytesMax = 1500 - 28;
+
+struct Reply {
+  std::array<std::uint8_t, kReplyBytesMax> buffer{};
+  std::size_t size = 0;
+  Endpoint to;
+  // true: send to 255.255.255.255 (SO_BROADCAST) out of the receiving interface.
+  bool broadcast = false;
+  MessageType type = MessageType::none;
+  Bytes bytes() const { return Bytes(buffer.data(), size); }
+};
+
+// Write-ahead lease journal. append() is called before handle() returns the
+// ACK it belongs to; the glue must make the line durable (or order the write
+// before the send, e.g. a linked SQE) before the ACK goes out. One line, no '\n'.
+class JournalSink {
+ public:
+  virtual ~JournalSink() = default;
+  virtual void append(std::string_view line) = 0;
+};
+
+// What happened to one datagram, for the log line.
+struct Decision {
+  MessageType received = MessageType::none;
+  MessageType sent = MessageType::none;  // none: no reply
+  Mac mac;
+  std::optional<std::uint16_t> arch;
+  bool ipxe = false;
+  ArchClass arch_class = ArchClass::other;
+  const BootRule* rule = nullptr;  // nullptr: no rule matched (or not looked at)
+  std::string_view file;
+  Ipv4 address;                 // yiaddr handed out, or the address released/declined
+  std::string_view drop_reason;  // why there is no reply; empty when answered
+};
+// "dhcp DISCOVER->OFFER mac=52:54:00:12:34:56 arch=7 client=firmware rule=boot[2] file=ipxe.efi address=10.0.0.100"
+std::string format_decision(const Decision& decision);
+
+class Engine {
+ public:
+  // Copies config. The lease table is empty: replay the journal into leases() first.
+  explicit Engine(const DhcpConfig& config);
+
+  std::optional<Reply> handle(Bytes datagram, const Received& rx, std::int64_t now_unix, JournalSink& journal);
+  const Decision& last_decision() const { return decision_; }
+
+  // Periodic (e.g. 1 s): expires offers and quarantines, updates leases_in_use.
+  void tick(std::int64_t now_unix);
+
+  LeaseTable& leases() { return leases_; }
+  const LeaseTable& leases() const { return leases_; }
+  const DhcpCounters& counters() const { return counters_; }
+  const DhcpConfig& config() const { return config_; }
+  std::span<const BootRule> rules() const { return rules_; }
+
+ private:
+  std::optional<Reply> proxy(const Received& rx, Ipv4 server_ip, MessageType type);
+  std::optional<Reply> server(const Received& rx, Ipv4 server_ip, MessageType type, std::int64_t now,
+                              JournalSink& journal);
+  std::optional<Reply> server_reply(MessageType type, Ipv4 server_ip, std::size_t subnet, Ipv4 yiaddr);
+  std::optional<Reply> nak(Ipv4 server_ip);
+  std::optional<Reply> finish(PacketBuilder& builder, Reply& reply, MessageType type);
+  std::nullopt_t drop(std::string_view reason);
+  const BootRule* match(Ipv4 client_address);
+  void record(JournalSink& sink, const Lease& lease);
+
+  DhcpConfig config_;
+  std::vector<BootRule> rules_;
+  LeaseTable leases_;
+  std::unordered_map<std::uint64_t, std::size_t> host_by_mac_;
+  DhcpCounters counters_;
+  Decision decision_;
+  Packet packet_;  // ~5 KiB, reused for every datagram
+};
+
+}  // namespace ringboot::dhcp

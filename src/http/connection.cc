@@ -1,0 +1,35 @@
+#include "http/connection.h"
+
+namespace ringboot::http {
+
+Connection::Connection(Instant now, ConnectionTimeouts timeouts)
+    : timeouts_(timeouts), deadline_(now + timeouts.header) {}
+
+void Connection::on_bytes(Instant now) {
+  if (phase_ != Phase::idle) return;
+  phase_ = Phase::reading_head;
+  deadline_ = now + timeouts_.header;
+}
+
+void Connection::on_response_started(Instant now) {
+  if (phase_ == Phase::closed) return;
+  phase_ = Phase::sending;
+  deadline_ = now + timeouts_.send_stall;
+}
+
+void Connection::on_send_progress(Instant now) {
+  if (phase_ != Phase::sending) return;
+  deadline_ = now + timeouts_.send_stall;
+}
+
+void Connection::on_response_done(Instant now, bool keep_alive) {
+  if (phase_ == Phase::closed) return;
+  if (!keep_alive) {
+    close();
+    return;
+  }
+  phase_ = Phase::idle;
+  deadline_ = now + timeouts_.idle;
+}
+
+}  // namespace ringboot::http

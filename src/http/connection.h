@@ -1,0 +1,47 @@
+// Per-connection deadlines, pure: the glue reports events with `now` and
+// arms one timer at deadline(); when it fires and expired(now), it closes.
+#pragma once
+
+#include <cstdint>
+
+#include "base/time.h"
+
+namespace ringboot::http {
+
+struct ConnectionTimeouts {
+  Duration header = seconds(10);      // whole request head, from its first byte (slowloris)
+  Duration idle = seconds(30);        // keep-alive wait for the next request's first byte
+  Duration send_stall = seconds(30);  // no send progress (slow reader, stuck file read)
+};
+
+class Connection {
+ public:
+  enum class Phase : std::uint8_t { reading_head, sending, idle, closed };
+
+  // A fresh connection waits for its first request under the header timeout,
+  // so a client that connects and sends nothing is dropped after 10 s.
+  explicit Connection(Instant now, ConnectionTimeouts timeouts = {});
+
+  // Request bytes arrived (or are already buffered after a response).
+  // idle -> reading_head and starts the header timeout; reading_head keeps its
+  // deadline (trickling bytes does not extend it); sending ignores them.
+  void on_bytes(Instant now);
+  // The head is parsed and the response is under way (open, statx, send).
+  void on_response_started(Instant now);
+  // Any bytes of head or body left for the socket.
+  void on_send_progress(Instant now);
+  // Last byte sent. keep_alive -> idle; else closed.
+  void on_response_done(Instant now, bool keep_alive);
+  void close() { phase_ = Phase::closed; deadline_ = kNever; }
+
+  Phase phase() const { return phase_; }
+  Instant deadline() const { return deadline_; }
+  bool expired(Instant now) const { return phase_ != Phase::closed && now >= deadline_; }
+
+ private:
+  ConnectionTimeouts timeouts_;
+  Phase phase_ = Phase::reading_head;
+  Instant deadline_ = kNever;
+};
+
+}  // namespace ringboot::http

@@ -1,0 +1,114 @@
+// HTTP/1.1 request-head parser over llhttp. Pure: bytes in, a Request out.
+//
+// feed() parses at most ONE request head and then stops, so pipelined
+// requests are answered one at a time, in order. Bodies are never read:
+// a request that announces one (Content-Length > 0 or any Transfer-Encoding)
+// is returned `ready` with keep_alive = false and has_body = true, and the
+// connection must close after the response. Boot clients (iPXE, curl, UEFI
+// HTTP boot) never send bodies on GET/HEAD; refusing to read one keeps us
+// out of request-smuggling and body-buffering trouble.
+#pragma once
+
+#include <llhttp.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "base/bytes.h"
+
+namespace ringboot::http {
+
+enum class Method : std::uint8_t { get, head, other };
+
+struct Request {
+  Method method = Method::other;
+  std::string method_name;  // as sent, for logs and 405 accounting
+  std::string target;       // raw request-target
+  std::string path;         // percent-decoded path part; query and fragment stripped
+  int version_minor = 1;    // HTTP/1.<minor>; major is always 1 (else 505)
+  bool keep_alive = true;   // llhttp_should_keep_alive, forced false when has_body
+  bool has_body = false;    // body announced but not read: close after responding
+  std::optional<std::string> range;
+  std::optional<std::string> if_range;
+  std::optional<std::string> if_none_match;
+  std::optional<std::string> if_modified_since;
+  std::optional<std::string> host;
+};
+
+struct ParserLimits {
+  std::size_t header_bytes_max = 8192;  // request line + headers + blank line
+  std::size_t headers_max = 64;
+  std::size_t target_bytes_max = 4096;
+};
+
+enum class ParseStatus : std::uint8_t { need_more, ready, error };
+
+struct Feed {
+  std::size_t consumed = 0;  // bytes of `data` absorbed; the caller drops them
+  ParseStatus status = ParseStatus::need_more;
+  int error_status = 0;  // 400, 414, 431, 501, 505 when status == error
+};
+
+class RequestParser {
+ public:
+  explicit RequestParser(ParserLimits limits = {});
+  // llhttp keeps a pointer to this object.
+  RequestParser(const RequestParser&) = delete;
+  RequestParser& operator=(const RequestParser&) = delete;
+
+  // need_more: every byte was absorbed (copied); feed the next bytes.
+  // ready: request() is valid; bytes after `consumed` belong to the next request.
+  //   Further feeds return {0, ready} until reset().
+  // error: answer error_status with Connection: close; further feeds repeat it.
+  Feed feed(Bytes data);
+  const Request& request() const { return request_; }
+  // Forget the current request; the next feed starts a new head.
+  void reset();
+  // True once any byte of the current head has been fed (starts the header timeout).
+  bool started() const { return head_bytes_ > 0; }
+
+ private:
+  enum class State : std::uint8_t { parsing, ready, failed };
+  enum class Slot : std::uint8_t { none, range, if_range, if_none_match, if_modified_since, host };
+
+  static int on_method(llhttp_t* p, const char* at, std::size_t length);
+  static int on_version(llhttp_t* p, const char* at, std::size_t length);
+  static int on_url(llhttp_t* p, const char* at, std::size_t length);
+  static int on_header_field(llhttp_t* p, const char* at, std::size_t length);
+  static int on_header_field_complete(llhttp_t* p);
+  static int on_header_value(llhttp_t* p, const char* at, std::size_t length);
+  static int on_headers_complete(llhttp_t* p);
+  static const llhttp_settings_t& settings();
+
+  int fail_in_callback(int status);
+  bool head_too_big(const char* at, std::size_t length) const;
+  std::optional<std::string>* slot_value();
+  int finish_head();
+  Feed fail(int status, std::size_t consumed);
+
+  ParserLimits limits_;
+  llhttp_t parser_{};
+  Request request_;
+  State state_ = State::parsing;
+  int error_status_ = 0;
+  std::size_t head_bytes_ = 0;       // bytes absorbed by earlier feeds of this head
+  const char* feed_base_ = nullptr;  // start of the current feed, for byte positions
+  std::size_t headers_ = 0;
+  std::string field_;
+  Slot slot_ = Slot::none;
+  bool host_seen_ = false;
+  static constexpr std::size_t kLineStartBytes = 32;
+  static constexpr std::size_t kVersionBytes = 8;
+  bool method_token_unknown() const;
+  std::string line_start_;  // first bytes of the head: 501 vs 400 for an unknown method
+  std::string version_;     // "1.1" as sent: 505 vs 400 for a bad version
+};
+
+// Percent-decodes a path (no '+' rule: that is for forms). nullopt on a
+// malformed escape ("%", "%4", "%zz"), which is answered 400.
+std::optional<std::string> percent_decode(std::string_view encoded);
+
+}  // namespace ringboot::http

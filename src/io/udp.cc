@@ -1,0 +1,198 @@
+#include "io/udp.h"
+
+#include <arpa/inet.h>
+#include <net/if.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+namespace ringboot::io {
+namespace {
+
+sockaddr_in to_sockaddr(Endpoint e) {
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(e.port);
+  a.sin_addr.s_addr = htonl(e.ip.value);
+  return a;
+}
+
+Endpoint from_sockaddr(const sockaddr_in& a) { return Endpoint{Ipv4{ntohl(a.sin_addr.s_addr)}, ntohs(a.sin_port)}; }
+
+// The template recvmsg uses to lay out each provided buffer:
+// io_uring_recvmsg_out, then the name, then control, then payload.
+constexpr std::size_t kControlBytes = CMSG_SPACE(sizeof(in_pktinfo));
+
+msghdr& receive_template() {
+  static msghdr m = [] {
+    msghdr t{};
+    t.msg_namelen = sizeof(sockaddr_in);
+    t.msg_controllen = kControlBytes;
+    return t;
+  }();
+  return m;
+}
+
+}  // namespace
+
+int udp_open(Endpoint bind_to, const UdpOptions& options, std::string* error) {
+  const int fd = ::socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) {
+    *error = std::string("socket: ") + std::strerror(errno);
+    return -1;
+  }
+  const int one = 1;
+  auto fail = [&](const char* what) {
+    *error = std::string(what) + " " + bind_to.to_string() + ": " + std::strerror(errno);
+    ::close(fd);
+    return -1;
+  };
+  if (options.reuse_port && setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) < 0) return fail("SO_REUSEPORT");
+  if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) < 0) return fail("SO_REUSEADDR");
+  if (options.broadcast && setsockopt(fd, SOL_SOCKET, SO_BROADCAST, &one, sizeof one) < 0) return fail("SO_BROADCAST");
+  if (options.packet_info && setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &one, sizeof one) < 0) return fail("IP_PKTINFO");
+  if (options.receive_buffer_bytes > 0) {
+    // FORCE needs CAP_NET_ADMIN; otherwise the kernel caps at rmem_max.
+    const int bytes = options.receive_buffer_bytes;
+    if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &bytes, sizeof bytes) < 0)
+      (void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &bytes, sizeof bytes);
+  }
+  if (!options.device.empty() &&
+      setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, options.device.c_str(),
+                 static_cast<socklen_t>(options.device.size())) < 0)
+    return fail("SO_BINDTODEVICE");
+  const sockaddr_in addr = to_sockaddr(bind_to);
+  if (::bind(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof addr) < 0) return fail("bind");
+  return fd;
+}
+
+Endpoint local_endpoint(int fd) {
+  sockaddr_in a{};
+  socklen_t len = sizeof a;
+  if (getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) < 0) return Endpoint{};
+  return from_sockaddr(a);
+}
+
+void close_fd(int fd) {
+  if (fd >= 0) ::close(fd);
+}
+
+void udp_receive(Ring& ring, BufferRing& buffers, int fd, Tag tag) {
+  io_uring_sqe* sqe = ring.sqe(tag);
+  io_uring_prep_recvmsg_multishot(sqe, fd, &receive_template(), 0);
+  sqe->flags |= IOSQE_BUFFER_SELECT;
+  sqe->buf_group = buffers.group();
+}
+
+ReceiveStatus udp_decode(BufferRing& buffers, const Completion& c, Datagram* out) {
+  if (c.res == -ENOBUFS) return ReceiveStatus::no_buffer;
+  if (c.res < 0) return ReceiveStatus::error;
+  if (!c.has_buffer()) return ReceiveStatus::error;
+  std::uint8_t* buf = buffers.buffer(c.buffer_id());
+  auto* msg_out = io_uring_recvmsg_validate(buf, c.res, &receive_template());
+  if (msg_out == nullptr) return ReceiveStatus::error;
+  if ((msg_out->flags & MSG_TRUNC) != 0) return ReceiveStatus::truncated;
+  if (msg_out->namelen < sizeof(sockaddr_in)) return ReceiveStatus::error;
+  sockaddr_in from{};
+  std::memcpy(&from, io_uring_recvmsg_name(msg_out), sizeof from);
+  out->from = from_sockaddr(from);
+  out->local = Ipv4{};
+  out->interface = 0;
+  msghdr& tmpl = receive_template();
+  for (cmsghdr* cm = io_uring_recvmsg_cmsg_firsthdr(msg_out, &tmpl); cm != nullptr;
+       cm = io_uring_recvmsg_cmsg_nexthdr(msg_out, &tmpl, cm)) {
+    if (cm->cmsg_level == IPPROTO_IP && cm->cmsg_type == IP_PKTINFO) {
+      in_pktinfo info{};
+      std::memcpy(&info, CMSG_DATA(cm), sizeof info);
+      out->local = Ipv4{ntohl(info.ipi_addr.s_addr)};
+      out->interface = info.ipi_ifindex;
+    }
+  }
+  const auto* payload = static_cast<const std::uint8_t*>(io_uring_recvmsg_payload(msg_out, &tmpl));
+  out->payload = Bytes(payload, io_uring_recvmsg_payload_length(msg_out, c.res, &tmpl));
+  return ReceiveStatus::datagram;
+}
+
+UdpSendPool::UdpSendPool(Ring& ring, std::uint8_t kind, std::size_t slots) : ring_(ring), kind_(kind), slots_(slots) {
+  free_.reserve(slots);
+  for (std::size_t i = slots; i > 0; --i) free_.push_back(static_cast<std::uint32_t>(i - 1));
+}
+
+UdpSendPool::Slot* UdpSendPool::take() {
+  if (free_.empty()) {
+    exhausted_.inc();
+    return nullptr;
+  }
+  return &slots_[free_.back()];
+}
+
+void UdpSendPool::submit(int fd, Slot* slot, std::uint32_t index) {
+  free_.pop_back();
+  slot->msg.msg_name = &slot->addr;
+  slot->msg.msg_namelen = sizeof slot->addr;
+  slot->msg.msg_iov = slot->iov;
+  io_uring_sqe* sqe = ring_.sqe(Tag{kind_, index, 0});
+  io_uring_prep_sendmsg(sqe, fd, &slot->msg, 0);
+}
+
+bool UdpSendPool::send_copy(int fd, Endpoint to, Bytes packet, std::uint64_t owner) {
+  if (packet.size() > kInlineBytes) {
+    errors_.inc();
+    return false;
+  }
+  Slot* slot = take();
+  if (slot == nullptr) return false;
+  const std::uint32_t index = free_.back();
+  std::memcpy(slot->data, packet.data(), packet.size());
+  slot->addr = to_sockaddr(to);
+  slot->iov[0] = iovec{slot->data, packet.size()};
+  slot->msg.msg_iovlen = 1;
+  slot->owner = owner;
+  submit(fd, slot, index);
+  return true;
+}
+
+bool UdpSendPool::send_gather(int fd, Endpoint to, Bytes header, const std::uint8_t* payload, std::size_t length,
+                              std::uint64_t owner) {
+  Slot* slot = take();
+  if (slot == nullptr) return false;
+  const std::uint32_t index = free_.back();
+  std::memcpy(slot->data, header.data(), header.size());
+  slot->addr = to_sockaddr(to);
+  slot->iov[0] = iovec{slot->data, header.size()};
+  slot->iov[1] = iovec{const_cast<std::uint8_t*>(payload), length};
+  slot->msg.msg_iovlen = length > 0 ? 2 : 1;
+  slot->owner = owner;
+  submit(fd, slot, index);
+  return true;
+}
+
+std::uint64_t UdpSendPool::complete(const Completion& c) {
+  if (c.res < 0) errors_.inc();
+  free_.push_back(c.tag.index);
+  return slots_[c.tag.index].owner;
+}
+
+}  // namespace ringboot::io
+
+#include <sys/ioctl.h>
+
+namespace ringboot::io {
+
+int interface_mtu(int ifindex) {
+  ifreq req{};
+  if (ifindex <= 0 || if_indextoname(static_cast<unsigned>(ifindex), req.ifr_name) == nullptr) return 0;
+  const int fd = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return 0;
+  const int rc = ioctl(fd, SIOCGIFMTU, &req);
+  ::close(fd);
+  return rc < 0 ? 0 : req.ifr_mtu;
+}
+
+void cancel(Ring& ring, Tag target) {
+  io_uring_sqe* sqe = ring.sqe(Tag{});
+  io_uring_prep_cancel64(sqe, target.pack(), 0);
+}
+
+}  // namespace ringboot::io

@@ -1,0 +1,32 @@
+#include "tftp/admission.h"
+
+namespace ringboot::tftp {
+
+Admission::Admission(std::size_t sessions_max, std::size_t per_client_max)
+    : sessions_max_(sessions_max), per_client_max_(per_client_max) {
+  live_.reserve(sessions_max);
+  per_ip_.reserve(sessions_max);
+}
+
+std::size_t Admission::active_for(Ipv4 ip) const {
+  auto it = per_ip_.find(ip.value);
+  return it == per_ip_.end() ? 0 : it->second;
+}
+
+Verdict Admission::try_admit(Endpoint peer) {
+  // Duplicate first: a retransmitted RRQ is not "busy", it is already served.
+  if (live_.contains(key(peer))) return Verdict::duplicate;
+  if (live_.size() >= sessions_max_) return Verdict::over_global;
+  if (active_for(peer.ip) >= per_client_max_) return Verdict::over_client;
+  live_.insert(key(peer));
+  ++per_ip_[peer.ip.value];
+  return Verdict::admitted;
+}
+
+void Admission::release(Endpoint peer) {
+  if (live_.erase(key(peer)) == 0) return;
+  auto it = per_ip_.find(peer.ip.value);
+  if (it != per_ip_.end() && --it->second == 0) per_ip_.erase(it);
+}
+
+}  // namespace ringboot::tftp

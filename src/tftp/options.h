@@ -1,0 +1,62 @@
+// Option negotiation for a read request: RFC 2347 (OACK), 2348 (blksize),
+// 2349 (timeout, tsize), 7440 (windowsize). The rules firmware depends on
+// (EDK2 rejects an OACK that breaks any of them, see CLIENTS.md):
+// - an option appears in the OACK only if the client asked for it;
+// - blksize and windowsize are answered at most as asked; timeout is echoed;
+// - an invalid value drops that option from the OACK, it never refuses the request;
+// - no valid option at all means no OACK: the transfer starts with DATA 1.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string_view>
+
+#include "base/bytes.h"
+#include "tftp/packet.h"
+
+namespace ringboot::tftp {
+
+inline constexpr std::uint16_t kBlksizeDefault = 512;
+inline constexpr std::uint16_t kBlksizeMin = 8;       // RFC 2348
+inline constexpr std::uint16_t kBlksizeMax = 65464;   // RFC 2348
+inline constexpr std::uint16_t kWindowsizeMin = 1;    // RFC 7440
+inline constexpr std::uint16_t kWindowsizeMax = 65535;
+
+struct Limits {
+  // 1468 = 1500-byte Ethernet MTU - IP/UDP/TFTP headers: many ROMs mishandle fragments.
+  std::uint16_t blksize_max = 1468;
+  std::uint16_t windowsize_max = 64;
+  std::uint8_t timeout_min_s = 1;  // RFC 2349 range is 1..255
+  std::uint8_t timeout_max_s = 255;
+};
+
+enum class OptionKind : std::uint8_t { blksize, windowsize, timeout, tsize };
+
+// The outcome, kept compact (no heap) so a session can rebuild its OACK
+// for a retransmission.
+struct Negotiated {
+  std::uint16_t blksize = kBlksizeDefault;
+  std::uint16_t windowsize = 1;
+  std::uint8_t timeout_s = 0;  // 0: not negotiated
+  std::uint64_t tsize = 0;     // valid when accepted(tsize)
+  std::array<OptionKind, 4> oack_order{};  // accepted options in the client's order
+  std::uint8_t oack_count = 0;
+
+  bool has_oack() const { return oack_count != 0; }
+  bool accepted(OptionKind kind) const;
+};
+
+// file_size answers `tsize` (RRQ: the client asks with any value, usually 0).
+Negotiated negotiate_read(std::span<const Option> requested, std::uint64_t file_size, const Limits& limits);
+
+// The OACK for `n`, options in the client's order, names lowercased.
+Bytes build_oack(const Negotiated& n, MutableBytes out);
+
+// Strict decimal: digits only, no sign, no spaces; nullopt on overflow.
+std::optional<std::uint64_t> parse_decimal(std::string_view text);
+
+std::string_view option_name(OptionKind kind);
+
+}  // namespace ringboot::tftp

@@ -8,6 +8,7 @@
 namespace ringboot {
 
 std::string ConfigError::to_string() const {
+  if (file.empty()) return reason;
   if (line == 0) return fmt::format("{}: {}", file, reason);
   return fmt::format("{}:{}: {}", file, line, reason);
 }
@@ -99,6 +100,7 @@ void read_tftp(TableReader& r, TftpSettings* t) {
   r.integer("blksize_max", &t->blksize_max, 8, 65464);
   r.boolean("mtu_clamp", &t->mtu_clamp);
   r.integer("windowsize_max", &t->windowsize_max, 1, 65535);
+  r.integer("window_bytes_max", &t->window_bytes_max, 0, std::int64_t{1} << 30);
   r.integer("sessions_max", &t->sessions_max, 1, 1 << 20);
   r.integer("sessions_per_client_max", &t->sessions_per_client_max, 1, 1 << 20);
   r.integer("retries_max", &t->retries_max, 1, 100);
@@ -161,8 +163,17 @@ std::vector<ConfigError> load_config_file(const std::string& path, Settings* set
     TableReader r(*h, path, "http", &errors);
     read_http(r, &settings->http);
   }
-  top.skip("dhcp");  // parsed by src/dhcp
+  top.skip("dhcp");  // the DHCP tagger's own schema, parsed by src/dhcp
   top.reject_unknown();
+  dhcp::DhcpConfigResult dhcp = dhcp::parse_dhcp_config(document, path);
+  for (auto& reason : dhcp.errors) errors.push_back(ConfigError{"", 0, std::move(reason)});  // already "file:line: ..."
+  settings->dhcp = std::move(dhcp.config);
+  // A relative lease file is relative to the config file too.
+  std::string& lease_file = settings->dhcp.lease_file;
+  if (!lease_file.empty() && lease_file[0] != '/') {
+    const auto slash = path.rfind('/');
+    if (slash != std::string::npos) lease_file = path.substr(0, slash + 1) + lease_file;
+  }
   return errors;
 }
 

@@ -9,6 +9,7 @@
 #include "base/endpoint.h"
 #include "base/log.h"
 #include "base/time.h"
+#include "dhcp/config.h"
 
 namespace ringboot {
 
@@ -17,6 +18,7 @@ struct TftpSettings {
   std::uint16_t blksize_max = 65464;     // further clamped to the interface MTU when mtu_clamp
   bool mtu_clamp = true;                 // 1468 on a 1500-byte link
   std::uint16_t windowsize_max = 64;
+  std::uint32_t window_bytes_max = 128 * 1024;  // one window must fit a client's socket buffer
   std::uint32_t sessions_max = 8192;     // across all threads
   std::uint32_t sessions_per_client_max = 64;
   std::uint32_t retries_max = 6;
@@ -49,6 +51,7 @@ struct Settings {
   std::string user;          // drop privileges to this user after binding
   TftpSettings tftp;
   HttpSettings http;
+  dhcp::DhcpConfig dhcp;
 };
 
 struct ConfigError {

@@ -11,7 +11,11 @@ enum Kind : std::uint8_t {
   kTftpSession,
   kTftpSend,
   kHttpAccept,
-  kHttpConnection,
+  kHttpReceive,
+  kHttpSend,
+  kHttpSpliceIn,   // file -> pipe
+  kHttpSpliceOut,  // pipe -> socket
+  kHttpPoll,       // socket writable again
   kDhcpReceive,
   kDhcpSend,
 };

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "app/config.h"
+#include "app/metrics_page.h"
 #include "app/signals.h"
 #include "app/worker.h"
 #include "base/log.h"
@@ -61,9 +62,10 @@ int serve(const Settings& settings) {
   std::vector<std::unique_ptr<Worker>> workers;
   std::vector<std::thread> pool;
   std::vector<std::future<std::string>> ready;
+  for (unsigned i = 0; i < threads; ++i) stats.push_back(std::make_unique<WorkerStats>());
+  auto metrics = [&stats] { return render_metrics(stats); };
   for (unsigned i = 0; i < threads; ++i) {
-    stats.push_back(std::make_unique<WorkerStats>());
-    workers.push_back(std::make_unique<Worker>(settings, i, threads, *stats.back()));
+    workers.push_back(std::make_unique<Worker>(settings, i, threads, *stats[i], metrics));
     std::promise<std::string> started;
     ready.push_back(started.get_future());
     pool.emplace_back([&, i, started = std::move(started)]() mutable {

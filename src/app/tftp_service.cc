@@ -108,6 +108,7 @@ tftp::SessionConfig TftpService::session_config(int ifindex) {
   tftp::SessionConfig config;
   config.limits.blksize_max = settings_.blksize_max;
   config.limits.windowsize_max = settings_.windowsize_max;
+  config.limits.window_bytes_max = settings_.window_bytes_max;
   if (settings_.mtu_clamp) {
     auto [it, inserted] = mtu_by_interface_.try_emplace(ifindex, 0);
     if (inserted) it->second = io::interface_mtu(ifindex);

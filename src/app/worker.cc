@@ -2,6 +2,11 @@
 
 #include <array>
 
+#if __has_include("app/dhcp_service.h")  // TEMPORARY while the DHCP service is written
+#include "app/dhcp_service.h"
+#define RINGBOOT_HAS_DHCP 1
+#endif
+#include "app/http_service.h"
 #include "app/kinds.h"
 #include "app/tftp_service.h"
 #include "io/file.h"
@@ -25,11 +30,16 @@ struct Worker::State {
   std::unique_ptr<io::BufferRing> buffers;
   std::unique_ptr<io::FileCache> files;
   std::unique_ptr<TftpService> tftp;
+  std::unique_ptr<HttpService> http;
+#ifdef RINGBOOT_HAS_DHCP
+  std::unique_ptr<DhcpService> dhcp;
+#endif
   std::array<io::Completion, 4 * kRingEntries> completions;
 };
 
-Worker::Worker(const Settings& settings, unsigned id, unsigned threads, WorkerStats& stats)
-    : settings_(settings), id_(id), threads_(threads), stats_(stats) {}
+Worker::Worker(const Settings& settings, unsigned id, unsigned threads, WorkerStats& stats,
+               std::function<std::string()> metrics)
+    : settings_(settings), id_(id), threads_(threads), stats_(stats), metrics_(std::move(metrics)) {}
 
 Worker::~Worker() = default;
 
@@ -47,6 +57,18 @@ bool Worker::init(std::string* error) {
     s.tftp = std::make_unique<TftpService>(*s.ring, *s.buffers, *s.files, settings_.tftp, sessions, stats_.tftp);
     if (!s.tftp->start(error)) return false;
   }
+  if (settings_.http.listen || settings_.http.metrics_listen) {
+    s.http = std::make_unique<HttpService>(*s.ring, *s.files, settings_.http, share(settings_.http.connections_max, threads_),
+                                           stats_.http, metrics_);
+    if (!s.http->start(error)) return false;
+  }
+#ifdef RINGBOOT_HAS_DHCP
+  if (id_ == 0 && settings_.dhcp.mode != dhcp::Mode::off) {
+    s.dhcp = std::make_unique<DhcpService>(*s.ring, *s.buffers, settings_.dhcp);
+    if (!s.dhcp->start(error)) return false;
+    stats_.dhcp.store(&s.dhcp->counters());
+  }
+#endif
   return true;
 }
 
@@ -56,6 +78,10 @@ void Worker::run(const std::atomic<bool>& stop) {
     Instant now = Clock::now();
     Instant deadline = now + kStopPoll;
     if (s.tftp) deadline = std::min(deadline, s.tftp->next_deadline());
+    if (s.http) deadline = std::min(deadline, s.http->next_deadline());
+#ifdef RINGBOOT_HAS_DHCP
+    if (s.dhcp) deadline = std::min(deadline, s.dhcp->next_deadline());
+#endif
     s.ring->submit_and_wait(deadline, now);
     // Reap, then run: handlers may queue new operations but never recurse.
     for (;;) {
@@ -70,6 +96,20 @@ void Worker::run(const std::atomic<bool>& stop) {
           case kTftpSend:
             if (s.tftp) s.tftp->on_completion(c, now);
             break;
+          case kHttpAccept:
+          case kHttpReceive:
+          case kHttpSend:
+          case kHttpSpliceIn:
+          case kHttpSpliceOut:
+          case kHttpPoll:
+            if (s.http) s.http->on_completion(c, now);
+            break;
+          case kDhcpReceive:
+          case kDhcpSend:
+#ifdef RINGBOOT_HAS_DHCP
+            if (s.dhcp) s.dhcp->on_completion(c, now);
+#endif
+            break;
           default: break;
         }
       }
@@ -77,8 +117,14 @@ void Worker::run(const std::atomic<bool>& stop) {
     }
     now = Clock::now();
     if (s.tftp) s.tftp->on_timers(now);
+    if (s.http) s.http->on_timers(now);
+#ifdef RINGBOOT_HAS_DHCP
+    if (s.dhcp) s.dhcp->on_timers(now);
+#endif
   }
-  (void)id_;
+#ifdef RINGBOOT_HAS_DHCP
+  if (s.dhcp) s.dhcp->shutdown();
+#endif
 }
 
 }  // namespace ringboot

@@ -3,11 +3,14 @@
 #pragma once
 
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <string>
 
 #include "app/config.h"
 #include "io/ring.h"
+#include "dhcp/counters.h"
+#include "http/counters.h"
 #include "tftp/counters.h"
 
 namespace ringboot {
@@ -16,11 +19,15 @@ namespace ringboot {
 struct WorkerStats {
   io::IoCounters io;
   tftp::TftpCounters tftp;
+  http::HttpCounters http;
+  // The DHCP engine runs on worker 0 only (one lease table) and owns its counters.
+  std::atomic<const dhcp::DhcpCounters*> dhcp{nullptr};
 };
 
 class Worker {
  public:
-  Worker(const Settings& settings, unsigned id, unsigned threads, WorkerStats& stats);
+  Worker(const Settings& settings, unsigned id, unsigned threads, WorkerStats& stats,
+         std::function<std::string()> metrics);
   ~Worker();
   // Runs on the worker's own thread: sets up the ring (a ring belongs to the
   // thread that made it), then serves until `stop` is set.
@@ -33,6 +40,7 @@ class Worker {
   unsigned id_;
   unsigned threads_;
   WorkerStats& stats_;
+  std::function<std::string()> metrics_;
   std::unique_ptr<State> state_;
 };
 

@@ -88,6 +88,13 @@ Negotiated negotiate_read(std::span<const Option> requested, std::uint64_t file_
     if (!apply(*kind, o.value, file_size, limits, n)) continue;
     n.oack_order[n.oack_count++] = *kind;
   }
+  // A window burst larger than the client's socket buffer loses its tail and
+  // costs a timeout per window (atftp at blksize 65464 windowsize 64 fell to
+  // a crawl): answer a smaller windowsize so one window fits in window_bytes_max.
+  if (limits.window_bytes_max != 0 && n.accepted(OptionKind::windowsize)) {
+    const std::uint64_t fit = std::max<std::uint64_t>(1, limits.window_bytes_max / n.blksize);
+    n.windowsize = static_cast<std::uint16_t>(std::min<std::uint64_t>(n.windowsize, fit));
+  }
   return n;
 }
 

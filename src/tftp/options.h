@@ -28,6 +28,7 @@ struct Limits {
   // 1468 = 1500-byte Ethernet MTU - IP/UDP/TFTP headers: many ROMs mishandle fragments.
   std::uint16_t blksize_max = 1468;
   std::uint16_t windowsize_max = 64;
+  std::uint32_t window_bytes_max = 128 * 1024;  // 0: no cap on windowsize * blksize
   std::uint8_t timeout_min_s = 1;  // RFC 2349 range is 1..255
   std::uint8_t timeout_max_s = 255;
 };

@@ -133,3 +133,26 @@ TEST(TftpOptions, OackFitsSmallBufferOrReportsOverflow) {
 
 }  // namespace
 }  // namespace ringboot::tftp
+
+namespace ringboot::tftp {
+namespace {
+TEST(WindowBytes, LargeBlocksGetASmallerWindow) {
+  Limits limits;
+  limits.blksize_max = 65464;
+  limits.window_bytes_max = 128 * 1024;
+  const std::vector<Option> asked = {{"windowsize", "64"}, {"blksize", "65464"}};
+  const Negotiated n = negotiate_read(asked, 1 << 20, limits);
+  EXPECT_EQ(n.blksize, 65464);
+  EXPECT_EQ(n.windowsize, 2);  // 2 * 65464 fits 128 KiB, 3 would not
+  EXPECT_TRUE(n.accepted(OptionKind::windowsize));
+}
+TEST(WindowBytes, SmallBlocksKeepTheirWindow) {
+  Limits limits;
+  const std::vector<Option> asked = {{"blksize", "1468"}, {"windowsize", "16"}};
+  EXPECT_EQ(negotiate_read(asked, 1 << 20, limits).windowsize, 16);
+  limits.window_bytes_max = 0;
+  const std::vector<Option> big = {{"blksize", "1468"}, {"windowsize", "64"}};
+  EXPECT_EQ(negotiate_read(big, 1 << 20, limits).windowsize, 64);
+}
+}  // namespace
+}  // namespace ringboot::tftp

@@ -1,0 +1,367 @@
+#include "app/http_service.h"
+
+#include <algorithm>
+#include <chrono>
+
+#include "app/kinds.h"
+#include "base/log.h"
+#include "http/path.h"
+#include "io/udp.h"
+
+namespace ringboot {
+
+namespace {
+constexpr std::uint16_t kTcpBufferGroup = 2;
+constexpr unsigned kTcpBuffers = 1024;        // power of two
+constexpr unsigned kTcpBufferBytes = 4096;
+// Bodies up to this size go out with the head in one send from the shared
+// mapping; larger ones are spliced through a pipe in chunks.
+constexpr std::uint64_t kGatherBytesMax = 64 * 1024;
+constexpr int kListenBacklog = 4096;
+
+std::int64_t unix_now() {
+  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+http::Lookup lookup_of(io::OpenError e) {
+  switch (e) {
+    case io::OpenError::none: return http::Lookup::ok;
+    case io::OpenError::not_found: return http::Lookup::not_found;
+    case io::OpenError::access:
+    case io::OpenError::not_regular: return http::Lookup::forbidden;
+    default: return http::Lookup::error;
+  }
+}
+}  // namespace
+
+HttpService::HttpService(io::Ring& ring, io::FileCache& files, const HttpSettings& settings,
+                         std::uint32_t connections_max, http::HttpCounters& counters, MetricsRenderer metrics)
+    : ring_(ring),
+      files_(files),
+      settings_(settings),
+      counters_(counters),
+      metrics_(std::move(metrics)),
+      timers_(connections_max),
+      slots_(connections_max) {
+  free_.reserve(connections_max);
+  for (std::uint32_t i = connections_max; i > 0; --i) free_.push_back(i - 1);
+}
+
+HttpService::~HttpService() {
+  for (auto& slot : slots_) {
+    io::close_fd(slot.fd);
+    io::close_fd(slot.pipe[0]);
+    io::close_fd(slot.pipe[1]);
+  }
+  io::close_fd(listen_fd_[kBoot]);
+  io::close_fd(listen_fd_[kMetricsOnly]);
+}
+
+bool HttpService::start(std::string* error) {
+  buffers_ = io::BufferRing::create(ring_, kTcpBufferGroup, kTcpBuffers, kTcpBufferBytes, error);
+  if (!buffers_) return false;
+  const std::optional<Endpoint> endpoints[2] = {settings_.listen, settings_.metrics_listen};
+  for (std::uint8_t i = 0; i < 2; ++i) {
+    if (!endpoints[i]) continue;
+    listen_fd_[i] = io::tcp_listen(*endpoints[i], kListenBacklog, true, error);
+    if (listen_fd_[i] < 0) return false;
+    io::tcp_accept(ring_, listen_fd_[i], io::Tag{kHttpAccept, i, 0});
+  }
+  return true;
+}
+
+io::Tag HttpService::tag(std::uint8_t kind, std::uint32_t index) const {
+  return io::Tag{kind, index, slots_[index].generation};
+}
+
+void HttpService::on_completion(const io::Completion& c, Instant now) {
+  if (c.tag.kind == kHttpAccept) return on_accept(c, now);
+  Slot& slot = slots_[c.tag.index];
+  if (slot.generation != c.tag.generation || slot.fd < 0) {
+    // Cannot happen while slots wait for their last operation; recycle anyway.
+    if (c.has_buffer()) buffers_->recycle(c.buffer_id());
+    return;
+  }
+  switch (c.tag.kind) {
+    case kHttpReceive: on_receive(slot, c.tag.index, c, now); break;
+    case kHttpSend: on_send(slot, c.tag.index, c, now); break;
+    case kHttpSpliceIn: on_splice_in(slot, c.tag.index, c, now); break;
+    case kHttpSpliceOut: on_splice_out(slot, c.tag.index, c, now); break;
+    case kHttpPoll:
+      --slot.ops;
+      if (slot.closing) return maybe_free(slot, c.tag.index);
+      if (c.res < 0) return close(slot, c.tag.index);
+      next_chunk(slot, c.tag.index);
+      break;
+    default: break;
+  }
+}
+
+void HttpService::on_accept(const io::Completion& c, Instant now) {
+  const auto listener = static_cast<Listener>(c.tag.index);
+  if (!c.more()) io::tcp_accept(ring_, listen_fd_[listener], io::Tag{kHttpAccept, listener, 0});
+  if (c.res < 0) {
+    log(LogLevel::warn, "http.accept_error", "errno={}", -c.res);
+    return;
+  }
+  const int fd = c.res;
+  if (free_.empty()) {
+    counters_.rejected_connections.inc();
+    static constexpr std::string_view kBusy =
+        "HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nRetry-After: 1\r\nConnection: close\r\n\r\n";
+    io::reject_connection(fd, as_bytes(kBusy));
+    return;
+  }
+  const std::uint32_t index = free_.back();
+  free_.pop_back();
+  Slot& slot = slots_[index];
+  slot.fd = fd;
+  slot.listener = listener;
+  http::ParserLimits limits;
+  limits.header_bytes_max = settings_.header_bytes_max;
+  limits.headers_max = settings_.headers_max;
+  slot.parser = std::make_unique<http::RequestParser>(limits);
+  slot.timing.emplace(now, http::ConnectionTimeouts{settings_.header_timeout, settings_.idle_timeout,
+                                                    settings_.send_timeout});
+  counters_.connections_active.add(1);
+  io::tcp_configure(fd);
+  io::tcp_receive(ring_, *buffers_, fd, tag(kHttpReceive, index));
+  slot.receiving = true;
+  ++slot.ops;
+  arm_timer(slot, index);
+}
+
+void HttpService::on_receive(Slot& slot, std::uint32_t index, const io::Completion& c, Instant now) {
+  if (c.has_buffer()) {
+    if (!slot.closing && c.res > 0)
+      slot.pending.append(reinterpret_cast<const char*>(buffers_->buffer(c.buffer_id())), static_cast<std::size_t>(c.res));
+    buffers_->recycle(c.buffer_id());
+  }
+  const bool ended = !c.more();
+  if (ended) {
+    --slot.ops;
+    slot.receiving = false;
+  }
+  if (slot.closing) return maybe_free(slot, index);
+  if (c.res == -ENOBUFS) {
+    ring_.counters().buffers_exhausted.inc();
+  } else if (c.res <= 0) {
+    return close(slot, index);  // the peer closed, or the connection failed
+  }
+  if (ended) {
+    ring_.counters().rearms.inc();
+    io::tcp_receive(ring_, *buffers_, slot.fd, tag(kHttpReceive, index));
+    slot.receiving = true;
+    ++slot.ops;
+  }
+  // Pipelined bytes wait while a response is sent; a client that floods
+  // them without reading its responses is cut off.
+  if (slot.pending.size() > 4 * std::size_t{settings_.header_bytes_max}) {
+    counters_.malformed.inc();
+    return close(slot, index);
+  }
+  if (slot.timing->phase() != http::Connection::Phase::sending) process_input(slot, index, now);
+}
+
+void HttpService::process_input(Slot& slot, std::uint32_t index, Instant now) {
+  if (slot.closing || slot.pending.empty()) return;
+  const http::Feed feed = slot.parser->feed(as_bytes(slot.pending));
+  switch (feed.status) {
+    case http::ParseStatus::need_more:
+      slot.pending.clear();  // the parser keeps what it needs
+      slot.timing->on_bytes(now);
+      arm_timer(slot, index);
+      return;
+    case http::ParseStatus::error:
+      slot.pending.clear();
+      counters_.malformed.inc();
+      slot.timing->on_response_started(now);
+      return start_response(slot, index, http::plan_error(feed.error_status, false, false, unix_now()), now);
+    case http::ParseStatus::ready:
+      slot.pending.erase(0, feed.consumed);
+      slot.timing->on_response_started(now);
+      return respond(slot, index, slot.parser->request(), now);
+  }
+}
+
+void HttpService::respond(Slot& slot, std::uint32_t index, const http::Request& request, Instant now) {
+  counters_.record_method(request.method);
+  const std::int64_t now_unix = unix_now();
+  const bool head_only = request.method == http::Method::head;
+  const bool metrics_here = slot.listener == kMetricsOnly || !settings_.metrics_listen;
+  const std::string_view path = request.path;
+  if (path == "/metrics" && metrics_here && request.method != http::Method::other)
+    return start_response(slot, index,
+                          http::plan_simple(200, "text/plain; version=0.0.4; charset=utf-8", metrics_(),
+                                            request.keep_alive, head_only, now_unix),
+                          now);
+  if (slot.listener == kMetricsOnly)
+    return start_response(slot, index, http::plan_error(404, request.keep_alive, head_only, now_unix), now);
+  const std::optional<std::string> relative = http::resolve_target_path(path);
+  io::OpenError error = io::OpenError::access;
+  io::OpenFile* file = relative ? files_.open(*relative, &error) : nullptr;
+  http::FileInfo info{};
+  if (file != nullptr) {
+    info = http::FileInfo{file->stat.size, file->stat.mtime_sec, file->stat.mtime_nsec, file->stat.inode};
+    error = io::OpenError::none;
+  } else {
+    log(LogLevel::debug, "http.refused", "path=\"{}\" reason={}", path, io::to_string(error));
+  }
+  http::ResponsePlan plan =
+      http::plan_file_response(request, lookup_of(error), info, relative ? *relative : std::string(path), now_unix);
+  if (file != nullptr && plan.body_length == 0) {
+    files_.release(file);
+    file = nullptr;
+  }
+  slot.file = file;
+  start_response(slot, index, std::move(plan), now);
+}
+
+void HttpService::start_response(Slot& slot, std::uint32_t index, http::ResponsePlan plan, Instant now) {
+  slot.status = plan.status;
+  slot.keep_alive = plan.keep_alive;
+  slot.out = std::move(plan.head);
+  slot.out += plan.inline_body;
+  slot.out_sent = 0;
+  slot.body_offset = plan.body_offset;
+  slot.body_left = slot.file != nullptr ? plan.body_length : 0;
+  slot.in_pipe = 0;
+  slot.response_bytes = 0;
+  slot.response_started = now;
+  slot.gathered = slot.body_left > 0 && slot.body_left <= kGatherBytesMax && !slot.file->data.empty();
+  arm_timer(slot, index);
+  send_out(slot, index);
+}
+
+void HttpService::send_out(Slot& slot, std::uint32_t index) {
+  const Bytes head = as_bytes(std::string_view(slot.out).substr(slot.out_sent));
+  const Bytes body = slot.gathered ? slot.file->data.subspan(slot.body_offset, slot.body_left) : Bytes{};
+  if (head.empty() && body.empty()) return next_chunk(slot, index);
+  if (body.empty()) {
+    io::tcp_send(ring_, slot.fd, head.data(), head.size(), slot.body_left > 0, tag(kHttpSend, index));
+  } else {
+    io::tcp_send_gather(ring_, slot.fd, slot.gather, head, body, tag(kHttpSend, index));
+  }
+  ++slot.ops;
+}
+
+void HttpService::on_send(Slot& slot, std::uint32_t index, const io::Completion& c, Instant now) {
+  --slot.ops;
+  if (slot.closing) return maybe_free(slot, index);
+  if (c.res < 0) return close(slot, index);
+  auto sent = static_cast<std::uint64_t>(c.res);
+  slot.response_bytes += sent;
+  const std::uint64_t head = std::min<std::uint64_t>(sent, slot.out.size() - slot.out_sent);
+  slot.out_sent += head;
+  if (slot.gathered) {
+    slot.body_offset += sent - head;
+    slot.body_left -= sent - head;
+  }
+  slot.timing->on_send_progress(now);
+  arm_timer(slot, index);
+  send_out(slot, index);
+}
+
+void HttpService::next_chunk(Slot& slot, std::uint32_t index) {
+  if (slot.in_pipe > 0) {
+    io::splice(ring_, slot.pipe[0], -1, slot.fd, slot.in_pipe, true, tag(kHttpSpliceOut, index));
+    ++slot.ops;
+    return;
+  }
+  if (slot.body_left == 0) return response_done(slot, index, Clock::now());
+  if (slot.pipe[0] < 0 && !io::pipe_open(slot.pipe, settings_.chunk_bytes, &slot.pipe_bytes)) {
+    log(LogLevel::warn, "http.pipe_error", "reason=\"cannot create a pipe\"");
+    return close(slot, index);
+  }
+  const auto chunk = static_cast<std::uint32_t>(std::min<std::uint64_t>(slot.body_left, slot.pipe_bytes));
+  io::splice(ring_, slot.file->fd, static_cast<std::int64_t>(slot.body_offset), slot.pipe[1], chunk, false,
+             tag(kHttpSpliceIn, index));
+  ++slot.ops;
+}
+
+void HttpService::on_splice_in(Slot& slot, std::uint32_t index, const io::Completion& c, Instant) {
+  --slot.ops;
+  if (slot.closing) return maybe_free(slot, index);
+  // 0: the file shrank under us; the response cannot be completed.
+  if (c.res <= 0) return close(slot, index);
+  slot.body_offset += static_cast<std::uint64_t>(c.res);
+  slot.body_left -= static_cast<std::uint64_t>(c.res);
+  slot.in_pipe += static_cast<std::uint32_t>(c.res);
+  next_chunk(slot, index);
+}
+
+void HttpService::on_splice_out(Slot& slot, std::uint32_t index, const io::Completion& c, Instant now) {
+  --slot.ops;
+  if (slot.closing) return maybe_free(slot, index);
+  if (c.res == -EAGAIN) {  // the client's window is full: wait for room, hold no kernel worker
+    io::poll_writable(ring_, slot.fd, tag(kHttpPoll, index));
+    ++slot.ops;
+    return;
+  }
+  if (c.res <= 0) return close(slot, index);
+  slot.in_pipe -= static_cast<std::uint32_t>(c.res);
+  slot.response_bytes += static_cast<std::uint64_t>(c.res);
+  slot.timing->on_send_progress(now);
+  arm_timer(slot, index);
+  next_chunk(slot, index);
+}
+
+void HttpService::response_done(Slot& slot, std::uint32_t index, Instant now) {
+  counters_.record_status(slot.status);
+  counters_.bytes.inc(slot.response_bytes);
+  const double elapsed = std::chrono::duration<double>(now - slot.response_started).count();
+  counters_.response_seconds.observe(elapsed);
+  log(LogLevel::debug, "http.response", "status={} bytes={} duration_ms={:.2f}", slot.status, slot.response_bytes,
+      elapsed * 1000.0);
+  if (slot.file != nullptr) {
+    files_.release(slot.file);
+    slot.file = nullptr;
+  }
+  if (!slot.keep_alive) return close(slot, index);
+  slot.parser->reset();
+  slot.timing->on_response_done(now, true);
+  if (!slot.pending.empty()) slot.timing->on_bytes(now);
+  arm_timer(slot, index);
+  process_input(slot, index, now);
+}
+
+void HttpService::arm_timer(Slot& slot, std::uint32_t index) { timers_.set(index, slot.timing->deadline()); }
+
+void HttpService::on_timers(Instant now) {
+  for (std::int64_t id; (id = timers_.pop_expired(now)) >= 0;) {
+    const auto index = static_cast<std::uint32_t>(id);
+    Slot& slot = slots_[index];
+    if (slot.fd < 0 || slot.closing || !slot.timing->expired(now)) continue;
+    counters_.timeouts.inc();
+    close(slot, index);
+  }
+}
+
+void HttpService::close(Slot& slot, std::uint32_t index) {
+  if (slot.closing) return;
+  slot.closing = true;
+  slot.timing->close();
+  timers_.cancel(index);
+  // Shut down first so pending receives and sends complete at once; the
+  // descriptor itself is closed only after the last completion.
+  io::shutdown_fd(slot.fd);
+  io::cancel_fd(ring_, slot.fd);
+  if (slot.pipe[0] >= 0) io::cancel_fd(ring_, slot.pipe[0]);
+  if (slot.pipe[1] >= 0) io::cancel_fd(ring_, slot.pipe[1]);
+  maybe_free(slot, index);
+}
+
+void HttpService::maybe_free(Slot& slot, std::uint32_t index) {
+  if (slot.ops > 0) return;
+  io::close_fd(slot.fd);
+  io::close_fd(slot.pipe[0]);
+  io::close_fd(slot.pipe[1]);
+  if (slot.file != nullptr) files_.release(slot.file);
+  counters_.connections_active.add(-1);
+  const std::uint32_t generation = slot.generation + 1;
+  slot = Slot{};
+  slot.generation = generation;
+  free_.push_back(index);
+}
+
+}  // namespace ringboot

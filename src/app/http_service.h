@@ -1,0 +1,93 @@
+// HTTP/1.1 on one worker's ring: listeners with multishot accept, a fixed
+// pool of connection slots, and bodies moved file -> pipe -> socket with
+// splice. Request parsing and response decisions are src/http's.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "app/config.h"
+#include "base/timer_heap.h"
+#include "http/connection.h"
+#include "http/counters.h"
+#include "http/request.h"
+#include "http/response.h"
+#include "io/file.h"
+#include "io/ring.h"
+#include "io/tcp.h"
+
+namespace ringboot {
+
+// Renders the whole /metrics page (every worker's counters).
+using MetricsRenderer = std::function<std::string()>;
+
+class HttpService {
+ public:
+  HttpService(io::Ring& ring, io::FileCache& files, const HttpSettings& settings, std::uint32_t connections_max,
+              http::HttpCounters& counters, MetricsRenderer metrics);
+  ~HttpService();
+  bool start(std::string* error);
+  void on_completion(const io::Completion& c, Instant now);
+  Instant next_deadline() const { return timers_.next(); }
+  void on_timers(Instant now);
+
+ private:
+  enum Listener : std::uint8_t { kBoot = 0, kMetricsOnly = 1 };
+  struct Slot {
+    int fd = -1;
+    std::uint32_t generation = 0;
+    Listener listener = kBoot;
+    std::unique_ptr<http::RequestParser> parser;
+    std::optional<http::Connection> timing;
+    std::string pending;        // received bytes not yet parsed (pipelining)
+    std::string out;            // response head (and small inline bodies)
+    io::GatherSend gather;
+    std::size_t out_sent = 0;
+    io::OpenFile* file = nullptr;
+    std::uint64_t body_offset = 0;
+    std::uint64_t body_left = 0;   // not yet moved into the pipe
+    std::uint32_t in_pipe = 0;     // moved into the pipe, not yet to the socket
+    int pipe[2] = {-1, -1};
+    std::uint32_t pipe_bytes = 0;
+    std::uint32_t ops = 0;         // operations in flight: the fd is closed only at 0
+    bool receiving = false;
+    bool keep_alive = false;
+    bool closing = false;
+    bool gathered = false;         // the body went with the head in one send
+    int status = 0;
+    std::uint64_t response_bytes = 0;
+    Instant response_started{};
+  };
+
+  void on_accept(const io::Completion& c, Instant now);
+  void on_receive(Slot& slot, std::uint32_t index, const io::Completion& c, Instant now);
+  void on_send(Slot& slot, std::uint32_t index, const io::Completion& c, Instant now);
+  void on_splice_in(Slot& slot, std::uint32_t index, const io::Completion& c, Instant now);
+  void on_splice_out(Slot& slot, std::uint32_t index, const io::Completion& c, Instant now);
+  void process_input(Slot& slot, std::uint32_t index, Instant now);
+  void respond(Slot& slot, std::uint32_t index, const http::Request& request, Instant now);
+  void start_response(Slot& slot, std::uint32_t index, http::ResponsePlan plan, Instant now);
+  void send_out(Slot& slot, std::uint32_t index);
+  void next_chunk(Slot& slot, std::uint32_t index);
+  void response_done(Slot& slot, std::uint32_t index, Instant now);
+  void close(Slot& slot, std::uint32_t index);
+  void maybe_free(Slot& slot, std::uint32_t index);
+  void arm_timer(Slot& slot, std::uint32_t index);
+  io::Tag tag(std::uint8_t kind, std::uint32_t index) const;
+
+  io::Ring& ring_;
+  io::FileCache& files_;
+  HttpSettings settings_;
+  http::HttpCounters& counters_;
+  MetricsRenderer metrics_;
+  std::unique_ptr<io::BufferRing> buffers_;
+  TimerHeap timers_;
+  std::vector<Slot> slots_;
+  std::vector<std::uint32_t> free_;
+  int listen_fd_[2] = {-1, -1};
+};
+
+}  // namespace ringboot

@@ -1,0 +1,100 @@
+#include "io/tcp.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+namespace ringboot::io {
+
+int tcp_listen(Endpoint bind_to, int backlog, bool reuse_port, std::string* error) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) {
+    *error = std::string("socket: ") + std::strerror(errno);
+    return -1;
+  }
+  const int one = 1;
+  setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  if (reuse_port) setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(bind_to.port);
+  a.sin_addr.s_addr = htonl(bind_to.ip.value);
+  if (::bind(fd, reinterpret_cast<const sockaddr*>(&a), sizeof a) < 0 || ::listen(fd, backlog) < 0) {
+    *error = "listen " + bind_to.to_string() + ": " + std::strerror(errno);
+    ::close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+void tcp_accept(Ring& ring, int listen_fd, Tag tag) {
+  io_uring_sqe* sqe = ring.sqe(tag);
+  io_uring_prep_multishot_accept(sqe, listen_fd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+}
+
+void tcp_configure(int fd) {
+  const int one = 1;
+  setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+}
+
+void tcp_receive(Ring& ring, BufferRing& buffers, int fd, Tag tag) {
+  io_uring_sqe* sqe = ring.sqe(tag);
+  io_uring_prep_recv_multishot(sqe, fd, nullptr, 0, 0);
+  sqe->flags |= IOSQE_BUFFER_SELECT;
+  sqe->buf_group = buffers.group();
+}
+
+void tcp_send(Ring& ring, int fd, const void* data, std::size_t length, bool more, Tag tag) {
+  io_uring_sqe* sqe = ring.sqe(tag);
+  io_uring_prep_send(sqe, fd, data, length, MSG_NOSIGNAL | (more ? MSG_MORE : 0));
+}
+
+void tcp_send_gather(Ring& ring, int fd, GatherSend& g, Bytes head, Bytes body, Tag tag) {
+  g.iov[0] = iovec{const_cast<std::uint8_t*>(head.data()), head.size()};
+  g.iov[1] = iovec{const_cast<std::uint8_t*>(body.data()), body.size()};
+  g.msg = msghdr{};
+  g.msg.msg_iov = g.iov;
+  g.msg.msg_iovlen = body.empty() ? 1 : 2;
+  io_uring_sqe* sqe = ring.sqe(tag);
+  io_uring_prep_sendmsg(sqe, fd, &g.msg, MSG_NOSIGNAL);
+}
+
+void splice(Ring& ring, int fd_in, std::int64_t offset_in, int fd_out, std::uint32_t length, bool nonblock, Tag tag) {
+  io_uring_sqe* sqe = ring.sqe(tag);
+  io_uring_prep_splice(sqe, fd_in, offset_in, fd_out, -1, length,
+                       SPLICE_F_MOVE | (nonblock ? SPLICE_F_NONBLOCK : 0u));
+}
+
+void poll_writable(Ring& ring, int fd, Tag tag) {
+  io_uring_sqe* sqe = ring.sqe(tag);
+  io_uring_prep_poll_add(sqe, fd, POLLOUT);
+}
+
+void cancel_fd(Ring& ring, int fd) {
+  io_uring_sqe* sqe = ring.sqe(Tag{});
+  io_uring_prep_cancel_fd(sqe, fd, IORING_ASYNC_CANCEL_ALL);
+}
+
+bool pipe_open(int fds[2], std::uint32_t bytes, std::uint32_t* actual_bytes) {
+  if (pipe2(fds, O_CLOEXEC | O_NONBLOCK) < 0) return false;
+  const int size = fcntl(fds[1], F_SETPIPE_SZ, static_cast<int>(bytes));
+  // The kernel caps unprivileged pipes at fs.pipe-max-size; keep what it gave.
+  const int got = size > 0 ? size : fcntl(fds[1], F_GETPIPE_SZ);
+  *actual_bytes = got > 0 ? static_cast<std::uint32_t>(got) : 65536u;
+  return true;
+}
+
+void reject_connection(int fd, Bytes response) {
+  (void)::send(fd, response.data(), response.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
+  ::close(fd);
+}
+
+void shutdown_fd(int fd) { ::shutdown(fd, SHUT_RDWR); }
+
+}  // namespace ringboot::io

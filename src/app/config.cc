@@ -73,6 +73,7 @@ class TableReader {
     return node->as_table();
   }
   void skip(std::string_view key) { seen_.insert(std::string(key)); }
+  const toml::node* node(std::string_view key) const { return table_.get(key); }
   void reject_unknown() {
     for (const auto& [key, node] : table_)
       if (!seen_.contains(std::string(key.str()))) error(node, fmt::format("unknown key {}", name(key.str())));
@@ -111,6 +112,8 @@ void read_tftp(TableReader& r, TftpSettings* t) {
   r.integer("receive_buffer_bytes", &t->receive_buffer_bytes, 0, 1 << 30);
   r.integer("send_slots", &t->send_slots, 16, 1 << 20);
   r.string("upload_dir", &t->upload_dir);
+  if (!t->upload_dir.empty())
+    r.error(*r.node("upload_dir"), "tftp.upload_dir: uploads are not supported by this version; write requests are refused");
   r.reject_unknown();
 }
 
@@ -155,6 +158,7 @@ std::vector<ConfigError> load_config_file(const std::string& path, Settings* set
       top.error(*document.get("log_level"), fmt::format("log_level = \"{}\" is not debug, info, warn or error", level));
   }
   top.string("user", &settings->user);
+  top.millis("shutdown_grace_ms", &settings->shutdown_grace, 0, 3600000);
   if (const toml::table* t = top.table("tftp")) {
     TableReader r(*t, path, "tftp", &errors);
     read_tftp(r, &settings->tftp);

@@ -28,7 +28,7 @@ struct TftpSettings {
   std::uint64_t netascii_bytes_max = 16u << 20;
   int receive_buffer_bytes = 8 << 20;    // listening socket: a 1,000-client storm fits
   std::uint32_t send_slots = 8192;       // in-flight datagrams per thread
-  std::string upload_dir;                // empty: write requests refused
+  std::string upload_dir;                // must stay empty: write requests are refused
 };
 
 struct HttpSettings {
@@ -49,6 +49,7 @@ struct Settings {
   unsigned threads = 0;     // 0: one per core
   LogLevel log_level = LogLevel::info;
   std::string user;          // drop privileges to this user after binding
+  Duration shutdown_grace = seconds(10);  // SIGTERM: how long transfers in flight may finish
   TftpSettings tftp;
   HttpSettings http;
   dhcp::DhcpConfig dhcp;

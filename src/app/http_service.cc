@@ -97,8 +97,26 @@ void HttpService::on_completion(const io::Completion& c, Instant now) {
   }
 }
 
+void HttpService::stop_accepting() {
+  draining_ = true;
+  for (std::uint8_t i = 0; i < 2; ++i) {
+    if (listen_fd_[i] < 0) continue;
+    io::cancel(ring_, io::Tag{kHttpAccept, i, 0});
+    io::close_fd(listen_fd_[i]);
+    listen_fd_[i] = -1;
+  }
+  for (std::uint32_t index = 0; index < slots_.size(); ++index) {
+    Slot& slot = slots_[index];
+    if (slot.fd >= 0 && slot.timing->phase() != http::Connection::Phase::sending) close(slot, index);
+  }
+}
+
 void HttpService::on_accept(const io::Completion& c, Instant now) {
   const auto listener = static_cast<Listener>(c.tag.index);
+  if (listen_fd_[listener] < 0) {  // draining: the listener is gone
+    if (c.res >= 0) io::close_fd(c.res);
+    return;
+  }
   if (!c.more()) io::tcp_accept(ring_, listen_fd_[listener], io::Tag{kHttpAccept, listener, 0});
   if (c.res < 0) {
     log(LogLevel::warn, "http.accept_error", "errno={}", -c.res);
@@ -317,7 +335,7 @@ void HttpService::response_done(Slot& slot, std::uint32_t index, Instant now) {
     files_.release(slot.file);
     slot.file = nullptr;
   }
-  if (!slot.keep_alive) return close(slot, index);
+  if (!slot.keep_alive || draining_) return close(slot, index);
   slot.parser->reset();
   slot.timing->on_response_done(now, true);
   if (!slot.pending.empty()) slot.timing->on_bytes(now);

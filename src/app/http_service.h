@@ -33,6 +33,9 @@ class HttpService {
   void on_completion(const io::Completion& c, Instant now);
   Instant next_deadline() const { return timers_.next(); }
   void on_timers(Instant now);
+  std::size_t active() const { return slots_.size() - free_.size(); }
+  // Shutdown: close the listeners and idle connections; responses in flight go on.
+  void stop_accepting();
 
  private:
   enum Listener : std::uint8_t { kBoot = 0, kMetricsOnly = 1 };
@@ -88,6 +91,7 @@ class HttpService {
   std::vector<Slot> slots_;
   std::vector<std::uint32_t> free_;
   int listen_fd_[2] = {-1, -1};
+  bool draining_ = false;
 };
 
 }  // namespace ringboot

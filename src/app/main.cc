@@ -57,7 +57,8 @@ std::vector<ConfigError> apply_flags(const Flags& f, Settings* s) {
 int serve(const Settings& settings) {
   const unsigned threads = settings.threads != 0 ? settings.threads : std::max(1u, std::thread::hardware_concurrency());
   block_signals();
-  std::atomic<bool> stop{false};
+  std::atomic<RunPhase> phase{RunPhase::running};
+  std::atomic<unsigned> running{threads};
   std::vector<std::unique_ptr<WorkerStats>> stats;
   std::vector<std::unique_ptr<Worker>> workers;
   std::vector<std::thread> pool;
@@ -72,7 +73,8 @@ int serve(const Settings& settings) {
       std::string error;
       const bool ok = workers[i]->init(&error);
       started.set_value(ok ? "" : (error.empty() ? "worker setup failed" : error));
-      if (ok) workers[i]->run(stop);
+      if (ok) workers[i]->run(phase);
+      running.fetch_sub(1);
     });
   }
   std::string failure;
@@ -81,12 +83,19 @@ int serve(const Settings& settings) {
     if (!error.empty() && failure.empty()) failure = std::move(error);
   }
   if (failure.empty()) {
-    log(LogLevel::info, "ringboot.started", "root=\"{}\" threads={} tftp={} http={}", settings.root, threads,
+    log(LogLevel::info, "ringboot.started", "root=\"{}\" threads={} tftp={} http={} dhcp={}", settings.root, threads,
         settings.tftp.listen ? settings.tftp.listen->to_string() : "off",
-        settings.http.listen ? settings.http.listen->to_string() : "off");
+        settings.http.listen ? settings.http.listen->to_string() : "off", dhcp::to_string(settings.dhcp.mode));
     wait_for_stop_signal();
+    // Stop accepting; transfers in flight get the grace period; a second
+    // signal stops at once.
+    log(LogLevel::info, "ringboot.draining", "grace_ms={}",
+        std::chrono::duration_cast<std::chrono::milliseconds>(settings.shutdown_grace).count());
+    phase.store(RunPhase::draining);
+    while (running.load() > 0)
+      if (wait_for_stop_signal_for(std::chrono::milliseconds(100))) phase.store(RunPhase::stopped);
   }
-  stop.store(true);
+  phase.store(RunPhase::stopped);
   for (auto& t : pool) t.join();
   if (!failure.empty()) {
     std::fprintf(stderr, "ringboot: %s\n", failure.c_str());

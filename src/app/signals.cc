@@ -27,4 +27,11 @@ void wait_for_stop_signal() {
     if (signal == SIGINT || signal == SIGTERM) return;
   }
 }
+bool wait_for_stop_signal_for(std::chrono::milliseconds timeout) {
+  const sigset_t set = stop_set();
+  const auto ms = timeout.count();
+  const timespec ts{static_cast<time_t>(ms / 1000), static_cast<long>((ms % 1000) * 1000000)};
+  const int signal = sigtimedwait(&set, nullptr, &ts);
+  return signal == SIGINT || signal == SIGTERM;
+}
 }  // namespace ringboot

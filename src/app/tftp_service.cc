@@ -82,6 +82,13 @@ void TftpService::on_completion(const io::Completion& c, Instant now) {
   }
 }
 
+void TftpService::stop_accepting() {
+  if (listen_fd_ < 0) return;
+  io::cancel(ring_, io::Tag{kTftpListen, 0, 0});
+  io::close_fd(listen_fd_);
+  listen_fd_ = -1;
+}
+
 void TftpService::on_listen(const io::Completion& c, Instant now) {
   io::Datagram d;
   const io::ReceiveStatus status = io::udp_decode(buffers_, c, &d);
@@ -93,7 +100,7 @@ void TftpService::on_listen(const io::Completion& c, Instant now) {
     ring_.counters().buffers_exhausted.inc();
   }
   if (c.has_buffer()) buffers_.recycle(c.buffer_id());
-  if (!c.more()) {
+  if (!c.more() && listen_fd_ >= 0) {
     ring_.counters().rearms.inc();
     io::udp_receive(ring_, buffers_, listen_fd_, io::Tag{kTftpListen, 0, 0});
   }
@@ -272,6 +279,7 @@ void TftpService::end_session(std::uint32_t index, Instant now) {
   const tftp::Result result = s.result();
   counters_.bytes.inc(s.bytes_sent());
   counters_.retransmits.inc(s.retransmits());
+  counters_.malformed.inc(s.ignored());
   switch (result) {
     case tftp::Result::ok:
       counters_.transfers_ok.inc();

@@ -31,6 +31,8 @@ class TftpService {
   Instant next_deadline() const { return timers_.next(); }
   void on_timers(Instant now);
   std::size_t active() const { return slots_.size() - free_.size(); }
+  // Shutdown: no new transfers; those in flight go on.
+  void stop_accepting();
 
  private:
   struct Slot {

@@ -72,10 +72,24 @@ bool Worker::init(std::string* error) {
   return true;
 }
 
-void Worker::run(const std::atomic<bool>& stop) {
+void Worker::run(const std::atomic<RunPhase>& phase) {
   State& s = *state_;
-  while (!stop.load(std::memory_order_relaxed)) {
+  bool draining = false;
+  Instant drain_deadline = kNever;
+  for (;;) {
     Instant now = Clock::now();
+    const RunPhase p = phase.load(std::memory_order_relaxed);
+    if (p == RunPhase::stopped) break;
+    if (p == RunPhase::draining && !draining) {
+      draining = true;
+      drain_deadline = now + settings_.shutdown_grace;
+      if (s.tftp) s.tftp->stop_accepting();
+      if (s.http) s.http->stop_accepting();
+    }
+    if (draining) {
+      const bool busy = (s.tftp && s.tftp->active() > 0) || (s.http && s.http->active() > 0);
+      if (!busy || now >= drain_deadline) break;
+    }
     Instant deadline = now + kStopPoll;
     if (s.tftp) deadline = std::min(deadline, s.tftp->next_deadline());
     if (s.http) deadline = std::min(deadline, s.http->next_deadline());

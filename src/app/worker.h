@@ -24,15 +24,19 @@ struct WorkerStats {
   std::atomic<const dhcp::DhcpCounters*> dhcp{nullptr};
 };
 
+// running -> draining (SIGTERM: stop accepting, finish what is in flight
+// within the grace period) -> stopped.
+enum class RunPhase { running, draining, stopped };
+
 class Worker {
  public:
   Worker(const Settings& settings, unsigned id, unsigned threads, WorkerStats& stats,
          std::function<std::string()> metrics);
   ~Worker();
   // Runs on the worker's own thread: sets up the ring (a ring belongs to the
-  // thread that made it), then serves until `stop` is set.
+  // thread that made it), then serves until `phase` says stop.
   bool init(std::string* error);
-  void run(const std::atomic<bool>& stop);
+  void run(const std::atomic<RunPhase>& phase);
 
  private:
   struct State;

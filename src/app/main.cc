@@ -14,6 +14,7 @@
 #include "app/signals.h"
 #include "app/worker.h"
 #include "base/log.h"
+#include "io/privileges.h"
 
 namespace {
 
@@ -59,6 +60,7 @@ int serve(const Settings& settings) {
   block_signals();
   std::atomic<RunPhase> phase{RunPhase::running};
   std::atomic<unsigned> running{threads};
+  std::atomic<bool> go{false};  // workers serve only after privileges are dropped
   std::vector<std::unique_ptr<WorkerStats>> stats;
   std::vector<std::unique_ptr<Worker>> workers;
   std::vector<std::thread> pool;
@@ -73,6 +75,7 @@ int serve(const Settings& settings) {
       std::string error;
       const bool ok = workers[i]->init(&error);
       started.set_value(ok ? "" : (error.empty() ? "worker setup failed" : error));
+      go.wait(false);
       if (ok) workers[i]->run(phase);
       running.fetch_sub(1);
     });
@@ -82,6 +85,12 @@ int serve(const Settings& settings) {
     std::string error = f.get();
     if (!error.empty() && failure.empty()) failure = std::move(error);
   }
+  // Every port is bound now: drop root before serving a single packet.
+  if (failure.empty() && !settings.user.empty() && !io::drop_privileges(settings.user, &failure)) phase.store(RunPhase::stopped);
+  go.store(true);
+  go.notify_all();
+  if (failure.empty() && settings.user.empty() && io::running_as_root())
+    log(LogLevel::warn, "ringboot.root", "reason=\"running as root without --user: set --user to drop privileges after binding\"");
   if (failure.empty()) {
     log(LogLevel::info, "ringboot.started", "root=\"{}\" threads={} tftp={} http={} dhcp={}", settings.root, threads,
         settings.tftp.listen ? settings.tftp.listen->to_string() : "off",

@@ -1,0 +1,37 @@
+#include "io/privileges.h"
+
+#include <grp.h>
+#include <pwd.h>
+#include <sys/prctl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <vector>
+
+namespace ringboot::io {
+
+bool running_as_root() { return geteuid() == 0; }
+
+bool drop_privileges(const std::string& user, std::string* error) {
+  passwd pw{};
+  passwd* found = nullptr;
+  std::vector<char> buf(16384);
+  if (getpwnam_r(user.c_str(), &pw, buf.data(), buf.size(), &found) != 0 || found == nullptr) {
+    *error = "--user " + user + ": no such user";
+    return false;
+  }
+  // glibc applies set*id to every thread of the process, workers included.
+  if (setgroups(0, nullptr) < 0 || setgid(pw.pw_gid) < 0 || setuid(pw.pw_uid) < 0) {
+    *error = "--user " + user + ": cannot switch user: " + std::strerror(errno);
+    return false;
+  }
+  if (setuid(0) == 0) {
+    *error = "--user " + user + ": root could be regained after the switch";
+    return false;
+  }
+  prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+  return true;
+}
+
+}  // namespace ringboot::io

@@ -1,0 +1,13 @@
+// Dropping root after the privileged ports are bound.
+#pragma once
+
+#include <string>
+
+namespace ringboot::io {
+
+bool running_as_root();
+// Switches every thread of the process to `user` (its uid, gid and no
+// supplementary groups) and forbids regaining privileges. False with *error.
+bool drop_privileges(const std::string& user, std::string* error);
+
+}  // namespace ringboot::io

@@ -345,6 +345,14 @@ void HttpService::response_done(Slot& slot, std::uint32_t index, Instant now) {
 
 void HttpService::arm_timer(Slot& slot, std::uint32_t index) { timers_.set(index, slot.timing->deadline()); }
 
+void HttpService::reload(const HttpSettings& settings) {
+  HttpSettings next = settings;
+  next.listen = settings_.listen;
+  next.metrics_listen = settings_.metrics_listen;
+  next.connections_max = settings_.connections_max;
+  settings_ = std::move(next);
+}
+
 void HttpService::on_timers(Instant now) {
   for (std::int64_t id; (id = timers_.pop_expired(now)) >= 0;) {
     const auto index = static_cast<std::uint32_t>(id);

@@ -33,6 +33,8 @@ class HttpService {
   void on_completion(const io::Completion& c, Instant now);
   Instant next_deadline() const { return timers_.next(); }
   void on_timers(Instant now);
+  // SIGHUP: new tunables for new work; listeners and bounds stay as started.
+  void reload(const HttpSettings& settings);
   std::size_t active() const { return slots_.size() - free_.size(); }
   // Shutdown: close the listeners and idle connections; responses in flight go on.
   void stop_accepting();

@@ -55,7 +55,36 @@ std::vector<ConfigError> apply_flags(const Flags& f, Settings* s) {
   return errors;
 }
 
-int serve(const Settings& settings) {
+// Defaults, then the config file, then flags.
+std::vector<ConfigError> load_settings(const Flags& f, Settings* settings) {
+  std::vector<ConfigError> errors;
+  if (!f.config_file.empty()) {
+    settings->config_file = f.config_file;
+    errors = load_config_file(f.config_file, settings);
+  }
+  for (auto& e : apply_flags(f, settings)) errors.push_back(std::move(e));
+  return errors;
+}
+
+// SIGHUP: re-read the config; an invalid one is rejected and the old stays.
+void reload(const Flags& f, SettingsBox& box) {
+  Settings next;
+  const std::vector<ConfigError> errors = load_settings(f, &next);
+  if (!errors.empty()) {
+    for (const auto& e : errors) log(LogLevel::error, "ringboot.reload_rejected", "error=\"{}\"", e.to_string());
+    return;
+  }
+  const auto current = box.get();
+  if (next.root != current->root || next.threads != current->threads || next.user != current->user)
+    log(LogLevel::warn, "ringboot.reload", "reason=\"root, threads and user take effect on restart\"");
+  set_log_level(next.log_level);
+  box.publish(std::move(next));
+  log(LogLevel::info, "ringboot.reloaded", "config=\"{}\"", f.config_file);
+}
+
+int serve(const Flags& flags, const Settings& initial) {
+  SettingsBox box(initial);
+  const Settings& settings = initial;
   const unsigned threads = settings.threads != 0 ? settings.threads : std::max(1u, std::thread::hardware_concurrency());
   block_signals();
   std::atomic<RunPhase> phase{RunPhase::running};
@@ -68,7 +97,7 @@ int serve(const Settings& settings) {
   for (unsigned i = 0; i < threads; ++i) stats.push_back(std::make_unique<WorkerStats>());
   auto metrics = [&stats] { return render_metrics(stats); };
   for (unsigned i = 0; i < threads; ++i) {
-    workers.push_back(std::make_unique<Worker>(settings, i, threads, *stats[i], metrics));
+    workers.push_back(std::make_unique<Worker>(box, i, threads, *stats[i], metrics));
     std::promise<std::string> started;
     ready.push_back(started.get_future());
     pool.emplace_back([&, i, started = std::move(started)]() mutable {
@@ -95,7 +124,7 @@ int serve(const Settings& settings) {
     log(LogLevel::info, "ringboot.started", "root=\"{}\" threads={} tftp={} http={} dhcp={}", settings.root, threads,
         settings.tftp.listen ? settings.tftp.listen->to_string() : "off",
         settings.http.listen ? settings.http.listen->to_string() : "off", dhcp::to_string(settings.dhcp.mode));
-    wait_for_stop_signal();
+    while (wait_for_signal() == SignalEvent::reload) reload(flags, box);
     // Stop accepting; transfers in flight get the grace period; a second
     // signal stops at once.
     log(LogLevel::info, "ringboot.draining", "grace_ms={}",
@@ -132,12 +161,7 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
 
   Settings settings;
-  std::vector<ConfigError> errors;
-  if (!f.config_file.empty()) {
-    settings.config_file = f.config_file;
-    errors = load_config_file(f.config_file, &settings);
-  }
-  for (auto& e : apply_flags(f, &settings)) errors.push_back(std::move(e));
+  const std::vector<ConfigError> errors = load_settings(f, &settings);
   for (const auto& e : errors) std::fprintf(stderr, "%s\n", e.to_string().c_str());
   if (f.check_config) {
     if (errors.empty()) std::printf("%s: ok\n", f.config_file.empty() ? "flags" : f.config_file.c_str());
@@ -145,5 +169,5 @@ int main(int argc, char** argv) {
   }
   if (!errors.empty()) return 1;
   set_log_level(settings.log_level);
-  return serve(settings);
+  return serve(f, settings);
 }

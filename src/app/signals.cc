@@ -19,12 +19,13 @@ void block_signals() {
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
 }
 
-void wait_for_stop_signal() {
+SignalEvent wait_for_signal() {
   const sigset_t set = stop_set();
   for (;;) {
     int signal = 0;
     if (sigwait(&set, &signal) != 0) continue;
-    if (signal == SIGINT || signal == SIGTERM) return;
+    if (signal == SIGINT || signal == SIGTERM) return SignalEvent::stop;
+    if (signal == SIGHUP) return SignalEvent::reload;
   }
 }
 bool wait_for_stop_signal_for(std::chrono::milliseconds timeout) {

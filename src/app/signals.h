@@ -6,8 +6,9 @@ namespace ringboot {
 // Blocks SIGINT/SIGTERM/SIGHUP in this thread and those it starts, so only
 // wait_for_stop_signal sees them.
 void block_signals();
-// Returns when SIGINT or SIGTERM arrives.
-void wait_for_stop_signal();
+enum class SignalEvent { stop, reload };
+// Waits for SIGINT/SIGTERM (stop) or SIGHUP (reload).
+SignalEvent wait_for_signal();
 // True when SIGINT or SIGTERM arrived within `timeout`.
 bool wait_for_stop_signal_for(std::chrono::milliseconds timeout);
 }  // namespace ringboot

@@ -252,6 +252,16 @@ void TftpService::on_send(const io::Completion& c) {
   if (auto* file = reinterpret_cast<io::OpenFile*>(sends_.complete(c))) files_.release(file);
 }
 
+void TftpService::reload(const TftpSettings& settings) {
+  TftpSettings next = settings;
+  next.listen = settings_.listen;
+  next.sessions_max = settings_.sessions_max;
+  next.sessions_per_client_max = settings_.sessions_per_client_max;
+  next.send_slots = settings_.send_slots;
+  next.receive_buffer_bytes = settings_.receive_buffer_bytes;
+  settings_ = std::move(next);
+}
+
 void TftpService::on_timers(Instant now) {
   for (std::int64_t id; (id = timers_.pop_expired(now)) >= 0;) {
     const auto index = static_cast<std::uint32_t>(id);

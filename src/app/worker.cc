@@ -37,9 +37,9 @@ struct Worker::State {
   std::array<io::Completion, 4 * kRingEntries> completions;
 };
 
-Worker::Worker(const Settings& settings, unsigned id, unsigned threads, WorkerStats& stats,
+Worker::Worker(const SettingsBox& settings, unsigned id, unsigned threads, WorkerStats& stats,
                std::function<std::string()> metrics)
-    : settings_(settings), id_(id), threads_(threads), stats_(stats), metrics_(std::move(metrics)) {}
+    : box_(settings), settings_(settings.get()), started_with_(settings_), settings_version_(settings.version()), id_(id), threads_(threads), stats_(stats), metrics_(std::move(metrics)) {}
 
 Worker::~Worker() = default;
 
@@ -50,21 +50,21 @@ bool Worker::init(std::string* error) {
   if (!s.ring) return false;
   s.buffers = io::BufferRing::create(*s.ring, kUdpBufferGroup, kReceiveBuffers, kReceiveBufferBytes, error);
   if (!s.buffers) return false;
-  const std::uint32_t sessions = share(settings_.tftp.sessions_max, threads_);
-  s.files = io::FileCache::create(settings_.root, sessions + 64, 256, error);
+  const std::uint32_t sessions = share(settings_->tftp.sessions_max, threads_);
+  s.files = io::FileCache::create(settings_->root, sessions + 64, 256, error);
   if (!s.files) return false;
-  if (settings_.tftp.listen) {
-    s.tftp = std::make_unique<TftpService>(*s.ring, *s.buffers, *s.files, settings_.tftp, sessions, stats_.tftp);
+  if (settings_->tftp.listen) {
+    s.tftp = std::make_unique<TftpService>(*s.ring, *s.buffers, *s.files, settings_->tftp, sessions, stats_.tftp);
     if (!s.tftp->start(error)) return false;
   }
-  if (settings_.http.listen || settings_.http.metrics_listen) {
-    s.http = std::make_unique<HttpService>(*s.ring, *s.files, settings_.http, share(settings_.http.connections_max, threads_),
+  if (settings_->http.listen || settings_->http.metrics_listen) {
+    s.http = std::make_unique<HttpService>(*s.ring, *s.files, settings_->http, share(settings_->http.connections_max, threads_),
                                            stats_.http, metrics_);
     if (!s.http->start(error)) return false;
   }
 #ifdef RINGBOOT_HAS_DHCP
-  if (id_ == 0 && settings_.dhcp.mode != dhcp::Mode::off) {
-    s.dhcp = std::make_unique<DhcpService>(*s.ring, *s.buffers, settings_.dhcp);
+  if (id_ == 0 && settings_->dhcp.mode != dhcp::Mode::off) {
+    s.dhcp = std::make_unique<DhcpService>(*s.ring, *s.buffers, settings_->dhcp);
     if (!s.dhcp->start(error)) return false;
     stats_.dhcp.store(&s.dhcp->counters());
   }
@@ -80,9 +80,19 @@ void Worker::run(const std::atomic<RunPhase>& phase) {
     Instant now = Clock::now();
     const RunPhase p = phase.load(std::memory_order_relaxed);
     if (p == RunPhase::stopped) break;
+    if (box_.version() != settings_version_) {
+      // SIGHUP: new transfers use the new settings, those in flight keep theirs.
+      settings_version_ = box_.version();
+      settings_ = box_.get();
+      if (s.tftp) s.tftp->reload(settings_->tftp);
+      if (s.http) s.http->reload(settings_->http);
+#ifdef RINGBOOT_HAS_DHCP
+      if (s.dhcp) s.dhcp->reload(settings_->dhcp);
+#endif
+    }
     if (p == RunPhase::draining && !draining) {
       draining = true;
-      drain_deadline = now + settings_.shutdown_grace;
+      drain_deadline = now + settings_->shutdown_grace;
       if (s.tftp) s.tftp->stop_accepting();
       if (s.http) s.http->stop_accepting();
     }

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "app/config.h"
+#include "app/settings_box.h"
 #include "io/ring.h"
 #include "dhcp/counters.h"
 #include "http/counters.h"
@@ -30,7 +31,7 @@ enum class RunPhase { running, draining, stopped };
 
 class Worker {
  public:
-  Worker(const Settings& settings, unsigned id, unsigned threads, WorkerStats& stats,
+  Worker(const SettingsBox& settings, unsigned id, unsigned threads, WorkerStats& stats,
          std::function<std::string()> metrics);
   ~Worker();
   // Runs on the worker's own thread: sets up the ring (a ring belongs to the
@@ -40,7 +41,10 @@ class Worker {
 
  private:
   struct State;
-  const Settings& settings_;
+  const SettingsBox& box_;
+  std::shared_ptr<const Settings> settings_;
+  std::shared_ptr<const Settings> started_with_;  // services built at start may refer into it
+  std::uint64_t settings_version_ = 0;
   unsigned id_;
   unsigned threads_;
   WorkerStats& stats_;

@@ -85,6 +85,12 @@ void reload(const Flags& f, SettingsBox& box) {
 int serve(const Flags& flags, const Settings& initial) {
   SettingsBox box(initial);
   const Settings& settings = initial;
+  // Each TFTP session holds a socket; each HTTP connection a socket and a pipe.
+  const unsigned long files = io::raise_open_file_limit();
+  const unsigned long wanted = std::uint64_t{settings.tftp.sessions_max} + 3ull * settings.http.connections_max + 512;
+  if (files < wanted)
+    log(LogLevel::warn, "ringboot.open_files", "limit={} needed={} reason=\"raise LimitNOFILE or lower tftp.sessions_max / http.connections_max\"",
+        files, wanted);
   const unsigned threads = settings.threads != 0 ? settings.threads : std::max(1u, std::thread::hardware_concurrency());
   block_signals();
   std::atomic<RunPhase> phase{RunPhase::running};

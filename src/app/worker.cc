@@ -51,7 +51,9 @@ bool Worker::init(std::string* error) {
   s.buffers = io::BufferRing::create(*s.ring, kUdpBufferGroup, kReceiveBuffers, kReceiveBufferBytes, error);
   if (!s.buffers) return false;
   const std::uint32_t sessions = share(settings_->tftp.sessions_max, threads_);
-  s.files = io::FileCache::create(settings_->root, sessions + 64, 256, error);
+  // Every session and connection may hold a different file open.
+  s.files = io::FileCache::create(settings_->root, sessions + share(settings_->http.connections_max, threads_) + 64, 256,
+                                  error);
   if (!s.files) return false;
   if (settings_->tftp.listen) {
     s.tftp = std::make_unique<TftpService>(*s.ring, *s.buffers, *s.files, settings_->tftp, sessions, stats_.tftp);

@@ -11,3 +11,8 @@ bool running_as_root();
 bool drop_privileges(const std::string& user, std::string* error);
 
 }  // namespace ringboot::io
+
+namespace ringboot::io {
+// Raises the soft open-file limit to the hard one; returns the new limit.
+unsigned long raise_open_file_limit();
+}  // namespace ringboot::io

@@ -16,7 +16,7 @@ constexpr unsigned kTcpBuffers = 1024;        // power of two
 constexpr unsigned kTcpBufferBytes = 4096;
 // Bodies up to this size go out with the head in one send from the shared
 // mapping; larger ones are spliced through a pipe in chunks.
-constexpr std::uint64_t kGatherBytesMax = 64 * 1024;
+constexpr std::uint64_t kGatherBytesMax = std::uint64_t{64} * 1024;
 constexpr int kListenBacklog = 4096;
 
 std::int64_t unix_now() {
@@ -350,7 +350,7 @@ void HttpService::reload(const HttpSettings& settings) {
   next.listen = settings_.listen;
   next.metrics_listen = settings_.metrics_listen;
   next.connections_max = settings_.connections_max;
-  settings_ = std::move(next);
+  settings_ = next;
 }
 
 void HttpService::on_timers(Instant now) {

@@ -29,17 +29,17 @@ void write_tftp(MetricsWriter& out, const Workers& w) {
                                                           {"failed", &C::transfers_failed},
                                                           {"aborted", &C::transfers_aborted},
                                                           {"probe", &C::probes}};
-  for (const auto& [label, field] : results)
+  for (const auto& [label, member] : results)
     out.sample("ringboot_tftp_transfers_total", fmt::format("result=\"{}\"", label),
-               sum(w, [&](const WorkerStats& s) { return (s.tftp.*field).get(); }));
+               sum(w, [field = member](const WorkerStats& s) { return (s.tftp.*field).get(); }));
   out.family("ringboot_tftp_refused_total", "counter", "TFTP requests refused, by reason.");
   const std::pair<const char*, Counter C::*> refused[] = {{"busy", &C::refused_busy},
                                                           {"access", &C::refused_access},
                                                           {"not_found", &C::not_found},
                                                           {"duplicate", &C::duplicates}};
-  for (const auto& [label, field] : refused)
+  for (const auto& [label, member] : refused)
     out.sample("ringboot_tftp_refused_total", fmt::format("reason=\"{}\"", label),
-               sum(w, [&](const WorkerStats& s) { return (s.tftp.*field).get(); }));
+               sum(w, [field = member](const WorkerStats& s) { return (s.tftp.*field).get(); }));
   counter(out, w, "ringboot_tftp_sent_bytes_total", "TFTP DATA payload bytes sent, retransmits included.", &C::bytes);
   counter(out, w, "ringboot_tftp_retransmits_total", "TFTP packets resent after a timeout or window rollback.",
           &C::retransmits);
@@ -49,9 +49,9 @@ void write_tftp(MetricsWriter& out, const Workers& w) {
                                                           {"windowsize", &C::option_windowsize},
                                                           {"tsize", &C::option_tsize},
                                                           {"timeout", &C::option_timeout}};
-  for (const auto& [label, field] : options)
+  for (const auto& [label, member] : options)
     out.sample("ringboot_tftp_option_total", fmt::format("option=\"{}\"", label),
-               sum(w, [&](const WorkerStats& s) { return (s.tftp.*field).get(); }));
+               sum(w, [field = member](const WorkerStats& s) { return (s.tftp.*field).get(); }));
   out.family("ringboot_tftp_sessions_active", "gauge", "TFTP transfers in progress.");
   out.sample("ringboot_tftp_sessions_active", "", sum(w, [](const WorkerStats& s) { return s.tftp.sessions_active.get(); }));
   std::array<std::uint64_t, Histogram::kBuckets + 1> buckets{};

@@ -259,7 +259,7 @@ void TftpService::reload(const TftpSettings& settings) {
   next.sessions_per_client_max = settings_.sessions_per_client_max;
   next.send_slots = settings_.send_slots;
   next.receive_buffer_bytes = settings_.receive_buffer_bytes;
-  settings_ = std::move(next);
+  settings_ = next;
 }
 
 void TftpService::on_timers(Instant now) {
@@ -320,7 +320,7 @@ void TftpService::end_session(std::uint32_t index, Instant now) {
 
 const std::uint8_t* TftpService::content(const Slot& slot) const {
   if (!slot.netascii.empty()) return slot.netascii.data();
-  return slot.file->data.empty() ? nullptr : slot.file->data.data();
+  return slot.file == nullptr || slot.file->data.empty() ? nullptr : slot.file->data.data();
 }
 
 }  // namespace ringboot

@@ -2,10 +2,7 @@
 
 #include <array>
 
-#if __has_include("app/dhcp_service.h")  // TEMPORARY while the DHCP service is written
 #include "app/dhcp_service.h"
-#define RINGBOOT_HAS_DHCP 1
-#endif
 #include "app/http_service.h"
 #include "app/kinds.h"
 #include "app/tftp_service.h"
@@ -31,10 +28,8 @@ struct Worker::State {
   std::unique_ptr<io::FileCache> files;
   std::unique_ptr<TftpService> tftp;
   std::unique_ptr<HttpService> http;
-#ifdef RINGBOOT_HAS_DHCP
   std::unique_ptr<DhcpService> dhcp;
-#endif
-  std::array<io::Completion, 4 * kRingEntries> completions;
+  std::array<io::Completion, std::size_t{4} * kRingEntries> completions;
 };
 
 Worker::Worker(const SettingsBox& settings, unsigned id, unsigned threads, WorkerStats& stats,
@@ -64,13 +59,11 @@ bool Worker::init(std::string* error) {
                                            stats_.http, metrics_);
     if (!s.http->start(error)) return false;
   }
-#ifdef RINGBOOT_HAS_DHCP
   if (id_ == 0 && settings_->dhcp.mode != dhcp::Mode::off) {
     s.dhcp = std::make_unique<DhcpService>(*s.ring, *s.buffers, settings_->dhcp);
     if (!s.dhcp->start(error)) return false;
     stats_.dhcp.store(&s.dhcp->counters());
   }
-#endif
   return true;
 }
 
@@ -88,9 +81,7 @@ void Worker::run(const std::atomic<RunPhase>& phase) {
       settings_ = box_.get();
       if (s.tftp) s.tftp->reload(settings_->tftp);
       if (s.http) s.http->reload(settings_->http);
-#ifdef RINGBOOT_HAS_DHCP
       if (s.dhcp) s.dhcp->reload(settings_->dhcp);
-#endif
     }
     if (p == RunPhase::draining && !draining) {
       draining = true;
@@ -105,9 +96,7 @@ void Worker::run(const std::atomic<RunPhase>& phase) {
     Instant deadline = now + kStopPoll;
     if (s.tftp) deadline = std::min(deadline, s.tftp->next_deadline());
     if (s.http) deadline = std::min(deadline, s.http->next_deadline());
-#ifdef RINGBOOT_HAS_DHCP
     if (s.dhcp) deadline = std::min(deadline, s.dhcp->next_deadline());
-#endif
     s.ring->submit_and_wait(deadline, now);
     // Reap, then run: handlers may queue new operations but never recurse.
     for (;;) {
@@ -132,9 +121,7 @@ void Worker::run(const std::atomic<RunPhase>& phase) {
             break;
           case kDhcpReceive:
           case kDhcpSend:
-#ifdef RINGBOOT_HAS_DHCP
             if (s.dhcp) s.dhcp->on_completion(c, now);
-#endif
             break;
           default: break;
         }
@@ -144,13 +131,9 @@ void Worker::run(const std::atomic<RunPhase>& phase) {
     now = Clock::now();
     if (s.tftp) s.tftp->on_timers(now);
     if (s.http) s.http->on_timers(now);
-#ifdef RINGBOOT_HAS_DHCP
     if (s.dhcp) s.dhcp->on_timers(now);
-#endif
   }
-#ifdef RINGBOOT_HAS_DHCP
   if (s.dhcp) s.dhcp->shutdown();
-#endif
 }
 
 }  // namespace ringboot

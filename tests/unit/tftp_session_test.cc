@@ -366,6 +366,7 @@ TEST(TftpSession, FileBeyond4GiBEmitsOffsetsAbove32Bits) {
   SessionConfig c;
   c.limits.blksize_max = 65464;
   c.limits.windowsize_max = 64;
+  c.limits.window_bytes_max = 0;  // no byte cap: the test wants 64 large blocks per window
   Harness h(c);
   const std::uint64_t size = (5ull << 32) + 12345;
   h.start({{"blksize", "65464"}, {"windowsize", "64"}, {"tsize", "0"}}, size);

@@ -1,0 +1,219 @@
+#include "app/dhcp_service.h"
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+
+#include "app/kinds.h"
+#include "base/log.h"
+#include "io/journal.h"
+#include "io/netif.h"
+
+namespace ringboot {
+
+namespace {
+constexpr std::size_t kSendSlots = 1024;
+constexpr std::size_t kHeldMax = 256;  // a fuller batch is flushed early
+constexpr int kReceiveBufferBytes = 4 << 20;  // a perfdhcp or power-on storm fits
+constexpr std::size_t kCompactLinesMin = 10000;
+constexpr std::int64_t kCompactSeconds = 300;
+constexpr Duration kTick = seconds(1);
+
+std::int64_t unix_now() {
+  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+}  // namespace
+
+void DhcpService::Journal::append(std::string_view line) {
+  text.append(line);
+  text.push_back('\n');
+  ++lines;
+}
+
+DhcpService::DhcpService(io::Ring& ring, io::BufferRing& buffers, const dhcp::DhcpConfig& config)
+    : ring_(ring), buffers_(buffers), config_(config), engine_(config), sends_(ring, kDhcpSend, kSendSlots) {
+  held_.reserve(kHeldMax);
+}
+
+DhcpService::~DhcpService() {
+  for (int& fd : fds_) io::close_fd(fd);
+  io::journal_close(journal_fd_);
+}
+
+bool DhcpService::open_socket(std::uint32_t socket, std::uint16_t port, std::string* error) {
+  io::UdpOptions options;
+  options.broadcast = true;
+  options.packet_info = true;
+  options.receive_buffer_bytes = kReceiveBufferBytes;
+  options.device = config_.interface;
+  fds_[socket] = io::udp_open(Endpoint{Ipv4{0}, port}, options, error);
+  if (fds_[socket] < 0) {
+    *error = "dhcp on " + config_.interface + ": " + *error;
+    return false;
+  }
+  io::udp_receive(ring_, buffers_, fds_[socket], io::Tag{kDhcpReceive, socket, 0});
+  return true;
+}
+
+bool DhcpService::start(std::string* error) {
+  std::string lookup_error;
+  const auto address = io::interface_address(config_.interface, &lookup_error);
+  if (!address && !config_.server_address) {
+    *error = "dhcp: " + lookup_error + " (dhcp.interface needs an IPv4 address unless dhcp.server_address is set)";
+    return false;
+  }
+  interface_address_ = address.value_or(*config_.server_address);
+  const std::int64_t now = unix_now();
+  if (config_.mode == dhcp::Mode::server) {
+    std::string text;
+    if (!io::read_file(config_.lease_file, &text, error)) return false;
+    const dhcp::ReplayStats replayed = engine_.leases().replay(text);
+    log(LogLevel::info, "dhcp.replayed", "lease_file=\"{}\" applied={} malformed={} ignored={}", config_.lease_file,
+        replayed.applied, replayed.malformed, replayed.ignored);
+    // Also proves the directory is writable before the first ACK depends on it.
+    if (!compact(now, error)) return false;
+  }
+  if (!open_socket(kServerSocket, dhcp::kServerPort, error)) return false;
+  if (config_.mode == dhcp::Mode::proxy && !open_socket(kPxeSocket, dhcp::kPxePort, error)) return false;
+  engine_.tick(now);
+  next_tick_ = Clock::now() + kTick;
+  log(LogLevel::info, "dhcp.started", "mode={} interface={} interface_address={} server_address={} leases={}",
+      dhcp::to_string(config_.mode), config_.interface, interface_address_.to_string(),
+      config_.server_address.value_or(interface_address_).to_string(), engine_.leases().size());
+  return true;
+}
+
+void DhcpService::on_completion(const io::Completion& c, Instant) {
+  if (c.tag.kind == kDhcpReceive) {
+    on_receive(c);
+  } else if (c.tag.kind == kDhcpSend) {
+    if (c.res < 0) log(LogLevel::debug, "dhcp.send_error", "errno={}", -c.res);
+    sends_.complete(c);
+  }
+}
+
+void DhcpService::on_receive(const io::Completion& c) {
+  const std::uint32_t socket = c.tag.index;
+  if (socket >= kSocketCount) return;
+  io::Datagram d;
+  const io::ReceiveStatus status = io::udp_decode(buffers_, c, &d);
+  if (status == io::ReceiveStatus::datagram) {
+    handle(d, socket);
+  } else if (status == io::ReceiveStatus::truncated) {
+    log(LogLevel::debug, "dhcp.dropped", "reason=\"datagram larger than a receive buffer\"");
+  } else if (status == io::ReceiveStatus::no_buffer) {
+    ring_.counters().buffers_exhausted.inc();
+  }
+  if (c.has_buffer()) buffers_.recycle(c.buffer_id());
+  if (!c.more() && fds_[socket] >= 0 && c.res != -ECANCELED) {
+    ring_.counters().rearms.inc();
+    io::udp_receive(ring_, buffers_, fds_[socket], io::Tag{kDhcpReceive, socket, 0});
+  }
+}
+
+void DhcpService::handle(const io::Datagram& d, std::uint32_t socket) {
+  const dhcp::Received rx{d.from, socket == kPxeSocket ? dhcp::kPxePort : dhcp::kServerPort, interface_address_};
+  const std::optional<dhcp::Reply> reply = engine_.handle(d.payload, rx, unix_now(), journal_);
+  log_decision(d);
+  if (!reply) return;
+  // Nothing may reveal a lease before its record is durable: once a record
+  // is buffered, every reply waits for the flush, in order.
+  if (journal_.text.empty()) return send(socket, *reply);
+  held_.push_back(Held{socket, *reply});
+  if (held_.size() == kHeldMax) flush_journal();
+}
+
+void DhcpService::log_decision(const io::Datagram& d) const {
+  const dhcp::Decision& decision = engine_.last_decision();
+  const bool dropped = !decision.drop_reason.empty();
+  const LogLevel level = dropped ? LogLevel::debug : LogLevel::info;
+  if (level < log_level()) return;
+  std::string text = dhcp::format_decision(decision);
+  std::string_view fields = text;
+  if (fields.starts_with("dhcp ")) fields.remove_prefix(5);
+  log(level, dropped ? "dhcp.dropped" : "dhcp.decision", "{} from={}", fields, d.from.to_string());
+}
+
+void DhcpService::send(std::uint32_t socket, const dhcp::Reply& reply) {
+  // Replies leave by the socket that received the request: 4011 answers from 4011.
+  if (!sends_.send_copy(fds_[socket], reply.to, reply.bytes()))
+    log(LogLevel::debug, "dhcp.send_dropped", "to={} bytes={} reason=\"send pool full or reply too large\"",
+        reply.to.to_string(), reply.size);
+}
+
+void DhcpService::flush_journal() {
+  if (!journal_.text.empty()) {
+    std::string error;
+    const bool durable = journal_fd_ >= 0 && io::journal_append(journal_fd_, journal_.text, &error);
+    lines_since_compaction_ += journal_.lines;
+    journal_.text.clear();
+    journal_.lines = 0;
+    if (!durable) {
+      // Not durable, so not promised: the clients retry their REQUESTs.
+      log(LogLevel::error, "dhcp.journal_failed", "error=\"{}\" replies_dropped={}", error, held_.size());
+      held_.clear();
+      return;
+    }
+  }
+  for (const Held& h : held_) send(h.socket, h.reply);
+  held_.clear();
+}
+
+bool DhcpService::compact(std::int64_t now_unix, std::string* error) {
+  flush_journal();
+  const std::vector<std::string> lines = engine_.leases().snapshot_lines(now_unix);
+  std::string content;
+  for (const std::string& line : lines) {
+    content += line;
+    content += '\n';
+  }
+  const int fd = io::journal_replace(config_.lease_file, content, error);
+  if (fd < 0) return false;
+  io::journal_close(journal_fd_);
+  journal_fd_ = fd;
+  lines_since_compaction_ = 0;
+  last_compaction_unix_ = now_unix;
+  log(LogLevel::debug, "dhcp.compacted", "lease_file=\"{}\" records={} bytes={}", config_.lease_file, lines.size(),
+      content.size());
+  return true;
+}
+
+Instant DhcpService::next_deadline() const {
+  if (!held_.empty() || !journal_.text.empty()) return Instant::min();
+  return next_tick_;
+}
+
+void DhcpService::on_timers(Instant now) {
+  flush_journal();
+  if (now < next_tick_) return;
+  next_tick_ = now + kTick;
+  const std::int64_t now_unix = unix_now();
+  engine_.tick(now_unix);
+  if (config_.mode != dhcp::Mode::server || lines_since_compaction_ == 0) return;
+  if (lines_since_compaction_ >= std::max(kCompactLinesMin, engine_.leases().size()) ||
+      now_unix - last_compaction_unix_ >= kCompactSeconds) {
+    std::string error;
+    // On failure the journal goes on in the old file; try again next time.
+    if (!compact(now_unix, &error)) log(LogLevel::error, "dhcp.compaction_failed", "error=\"{}\"", error);
+  }
+}
+
+void DhcpService::reload(const dhcp::DhcpConfig&) {
+  log(LogLevel::info, "dhcp.reload", "reason=\"[dhcp] changes take effect on restart: the lease table stays as is\"");
+}
+
+void DhcpService::shutdown() {
+  flush_journal();
+  if (config_.mode == dhcp::Mode::server) {
+    std::string error;
+    if (!compact(unix_now(), &error)) log(LogLevel::error, "dhcp.compaction_failed", "error=\"{}\"", error);
+  }
+  for (int& fd : fds_) {
+    io::close_fd(fd);
+    fd = -1;
+  }
+  io::journal_close(journal_fd_);
+  journal_fd_ = -1;
+}
+
+}  // namespace ringboot

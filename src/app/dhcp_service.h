@@ -1,0 +1,96 @@
+// The DHCP tagger on worker 0's ring: port 67 (and 4011 in proxy mode) on
+// the configured interface, the lease journal, and the 1 s engine tick.
+// Decisions are the pure engine's (src/dhcp); this file moves datagrams and
+// makes leases durable.
+//
+// Durability (group commit): the engine hands each lease record to the
+// journal before it returns the ACK. Records are buffered and every reply
+// that follows one is held; at the end of each completion batch (on_timers,
+// which the worker calls after every batch) the records are written and
+// fdatasync()ed, and only then are the held replies sent. So a `kill -9` at
+// any moment loses no ACKed lease, and one fdatasync covers a whole batch.
+// The write, the fdatasync and compaction block worker 0 (DHCP runs there
+// only); that is the price of a lease nobody else can be handed.
+// Compaction: after max(10,000, live records) journal lines or 5 minutes,
+// the lease table's snapshot is written to "<lease_file>.tmp", fsynced and
+// renamed over the journal; also at start (after replay) and at shutdown.
+//
+// Needs CAP_NET_BIND_SERVICE (port 67) and CAP_NET_RAW (SO_BINDTODEVICE);
+// with --user, the lease file's directory must be writable by that user.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "base/endpoint.h"
+#include "base/time.h"
+#include "dhcp/config.h"
+#include "dhcp/counters.h"
+#include "dhcp/engine.h"
+#include "io/ring.h"
+#include "io/udp.h"
+
+namespace ringboot {
+
+class DhcpService {
+ public:
+  DhcpService(io::Ring& ring, io::BufferRing& buffers, const dhcp::DhcpConfig& config);
+  ~DhcpService();
+  DhcpService(const DhcpService&) = delete;
+  DhcpService& operator=(const DhcpService&) = delete;
+
+  // Looks up the interface address, replays and compacts the lease file
+  // (server mode), opens the sockets and arms their receives.
+  bool start(std::string* error);
+  void on_completion(const io::Completion& c, Instant now);
+  Instant next_deadline() const;
+  // Makes buffered lease records durable and sends the replies held behind
+  // them; once a second also ticks the engine and compacts when due.
+  void on_timers(Instant now);
+  // SIGHUP: the lease table and counters live in the engine built at start,
+  // so [dhcp] changes take effect on restart (logged).
+  void reload(const dhcp::DhcpConfig& config);
+  // Flushes and compacts the lease file; closes the sockets.
+  void shutdown();
+  const dhcp::DhcpCounters& counters() const { return engine_.counters(); }
+
+ private:
+  enum Socket : std::uint32_t { kServerSocket = 0, kPxeSocket = 1, kSocketCount = 2 };
+  // Buffers journal lines until flush_journal() makes them durable.
+  class Journal final : public dhcp::JournalSink {
+   public:
+    void append(std::string_view line) override;
+    std::string text;
+    std::size_t lines = 0;
+  };
+  struct Held {
+    std::uint32_t socket = kServerSocket;
+    dhcp::Reply reply;
+  };
+
+  void on_receive(const io::Completion& c);
+  void handle(const io::Datagram& d, std::uint32_t socket);
+  void log_decision(const io::Datagram& d) const;
+  void send(std::uint32_t socket, const dhcp::Reply& reply);
+  void flush_journal();
+  bool compact(std::int64_t now_unix, std::string* error);
+  bool open_socket(std::uint32_t socket, std::uint16_t port, std::string* error);
+
+  io::Ring& ring_;
+  io::BufferRing& buffers_;
+  dhcp::DhcpConfig config_;
+  dhcp::Engine engine_;
+  io::UdpSendPool sends_;
+  std::array<int, kSocketCount> fds_{-1, -1};
+  Ipv4 interface_address_;
+  int journal_fd_ = -1;
+  Journal journal_;
+  std::vector<Held> held_;  // replies waiting for journal_ to be durable; capacity fixed at start
+  std::size_t lines_since_compaction_ = 0;
+  std::int64_t last_compaction_unix_ = 0;
+  Instant next_tick_ = kNever;
+};
+
+}  // namespace ringboot

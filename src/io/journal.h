@@ -1,0 +1,26 @@
+// Durable files for the DHCP lease journal: an append-only descriptor whose
+// appends reach the disk (fdatasync) before the caller goes on, whole-file
+// reads for replay, and atomic replacement (write a temporary, fsync,
+// rename over the old file, fsync the directory) for compaction.
+// These calls block: they run on worker 0 between completion batches.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace ringboot::io {
+
+// Opens (creating, mode 0640) `path` for appending. The directory must
+// exist: -1 with *error saying so otherwise.
+int journal_open(const std::string& path, std::string* error);
+// write()s all of `bytes` (retrying short writes and EINTR), then fdatasync().
+bool journal_append(int fd, std::string_view bytes, std::string* error);
+// Writes `content` to "<path>.tmp", fsyncs it, renames it over `path` and
+// fsyncs the directory. Returns the new file's descriptor, open for
+// appending (the journal goes on in the compacted file), or -1 with *error.
+int journal_replace(const std::string& path, std::string_view content, std::string* error);
+// The whole file; a missing file is empty (first start). False with *error.
+bool read_file(const std::string& path, std::string* out, std::string* error);
+void journal_close(int fd);
+
+}  // namespace ringboot::io

@@ -1,0 +1,15 @@
+// Network interfaces by name.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "base/endpoint.h"
+
+namespace ringboot::io {
+
+// The primary IPv4 address of interface `name`; nullopt with *error when the
+// interface does not exist or has no IPv4 address.
+std::optional<Ipv4> interface_address(const std::string& name, std::string* error);
+
+}  // namespace ringboot::io

@@ -34,7 +34,7 @@ struct TftpSettings {
 struct HttpSettings {
   std::optional<Endpoint> listen = Endpoint{Ipv4{0}, 80};
   std::optional<Endpoint> metrics_listen;  // nullopt: /metrics on the HTTP listener
-  std::uint32_t connections_max = 4096;   // across all threads
+  std::uint32_t connections_max = 2048;   // across all threads; each holds a socket and a pipe
   std::uint32_t header_bytes_max = 8192;
   std::uint32_t headers_max = 64;
   Duration header_timeout = seconds(10);

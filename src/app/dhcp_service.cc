@@ -6,6 +6,7 @@
 
 #include "app/kinds.h"
 #include "base/log.h"
+#include "io/icmp.h"
 #include "io/journal.h"
 #include "io/netif.h"
 
@@ -18,6 +19,9 @@ constexpr int kReceiveBufferBytes = 4 << 20;  // a perfdhcp or power-on storm fi
 constexpr std::size_t kCompactLinesMin = 10000;
 constexpr std::int64_t kCompactSeconds = 300;
 constexpr Duration kTick = seconds(1);
+constexpr std::uint32_t kProbeRounds = 3;  // conflicts per DISCOVER before it is dropped
+constexpr std::uint16_t kEchoId = 0x5242;  // "RB"; replies are matched by source address
+constexpr std::size_t kRequestBytesReserved = 1500;
 
 std::int64_t unix_now() {
   return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
@@ -33,6 +37,15 @@ void DhcpService::Journal::append(std::string_view line) {
 DhcpService::DhcpService(io::Ring& ring, io::BufferRing& buffers, const dhcp::DhcpConfig& config)
     : ring_(ring), buffers_(buffers), config_(config), engine_(config), sends_(ring, kDhcpSend, kSendSlots) {
   held_.reserve(kHeldMax);
+  retry_request_.reserve(kRequestBytesReserved);
+  if (config_.mode == dhcp::Mode::server && config_.conflict_check == dhcp::ConflictCheck::icmp) {
+    probes_.resize(config_.probes_max);
+    free_probes_.reserve(probes_.size());
+    for (std::size_t i = probes_.size(); i > 0; --i) {
+      probes_[i - 1].request.reserve(kRequestBytesReserved);
+      free_probes_.push_back(static_cast<std::uint32_t>(i - 1));
+    }
+  }
 }
 
 DhcpService::~DhcpService() {
@@ -75,11 +88,23 @@ bool DhcpService::start(std::string* error) {
   }
   if (!open_socket(kServerSocket, dhcp::kServerPort, error)) return false;
   if (config_.mode == dhcp::Mode::proxy && !open_socket(kPxeSocket, dhcp::kPxePort, error)) return false;
+  if (config_.mode == dhcp::Mode::server && config_.conflict_check == dhcp::ConflictCheck::icmp) {
+    fds_[kIcmpSocket] = io::icmp_open(error);
+    if (fds_[kIcmpSocket] < 0) {
+      *error = "dhcp conflict check: " + *error;
+      return false;
+    }
+    io::udp_receive(ring_, buffers_, fds_[kIcmpSocket], io::Tag{kDhcpReceive, kIcmpSocket, 0});
+  }
   engine_.tick(now);
   next_tick_ = Clock::now() + kTick;
-  log(LogLevel::info, "dhcp.started", "mode={} interface={} interface_address={} server_address={} leases={}",
+  log(LogLevel::info, "dhcp.started",
+      "mode={} interface={} interface_address={} server_address={} leases={} conflict_check={} conflict_check_ms={} "
+      "probes_max={}",
       dhcp::to_string(config_.mode), config_.interface, interface_address_.to_string(),
-      config_.server_address.value_or(interface_address_).to_string(), engine_.leases().size());
+      config_.server_address.value_or(interface_address_).to_string(), engine_.leases().size(),
+      config_.mode == dhcp::Mode::server ? dhcp::to_string(config_.conflict_check) : "none", config_.conflict_check_ms,
+      probes_.size());
   return true;
 }
 
@@ -98,7 +123,10 @@ void DhcpService::on_receive(const io::Completion& c) {
   io::Datagram d;
   const io::ReceiveStatus status = io::udp_decode(buffers_, c, &d);
   if (status == io::ReceiveStatus::datagram) {
-    handle(d, socket);
+    if (socket == kIcmpSocket)
+      on_echo_reply(d);
+    else
+      handle(d, socket);
   } else if (status == io::ReceiveStatus::truncated) {
     log(LogLevel::debug, "dhcp.dropped", "reason=\"datagram larger than a receive buffer\"");
   } else if (status == io::ReceiveStatus::no_buffer) {
@@ -114,16 +142,98 @@ void DhcpService::on_receive(const io::Completion& c) {
 void DhcpService::handle(const io::Datagram& d, std::uint32_t socket) {
   const dhcp::Received rx{d.from, socket == kPxeSocket ? dhcp::kPxePort : dhcp::kServerPort, interface_address_};
   const std::optional<dhcp::Reply> reply = engine_.handle(d.payload, rx, unix_now(), journal_);
-  log_decision(d);
-  if (!reply) return;
+  log_decision(d.from);
+  if (reply) dispatch(socket, rx, d.payload, *reply, 0);
+}
+
+void DhcpService::emit(std::uint32_t socket, const dhcp::Reply& reply) {
   // Nothing may reveal a lease before its record is durable: once a record
   // is buffered, every reply waits for the flush, in order.
-  if (journal_.text.empty()) return send(socket, *reply);
-  held_.push_back(Held{socket, *reply});
+  if (journal_.text.empty()) return send(socket, reply);
+  held_.push_back(Held{socket, reply});
   if (held_.size() == kHeldMax) flush_journal();
 }
 
-void DhcpService::log_decision(const io::Datagram& d) const {
+void DhcpService::dispatch(std::uint32_t socket, const dhcp::Received& rx, Bytes request, const dhcp::Reply& reply,
+                           std::uint32_t round) {
+  if (reply.probe.value == 0) return emit(socket, reply);
+  if (fds_[kIcmpSocket] < 0 || free_probes_.empty()) {
+    engine_.count_probe(dhcp::Engine::ProbeOutcome::skipped);
+    log(LogLevel::debug, "dhcp.conflict_check_skipped", "address={} reason=\"probes_max OFFERs held already\"",
+        reply.probe.to_string());
+    return emit(socket, reply);
+  }
+  std::array<std::uint8_t, io::kEchoRequestBytes> echo{};
+  const std::size_t n = io::icmp_echo_request(echo, kEchoId, ++echo_sequence_);
+  if (!sends_.send_copy(fds_[kIcmpSocket], Endpoint{reply.probe, 0}, Bytes(echo.data(), n))) {
+    engine_.count_probe(dhcp::Engine::ProbeOutcome::failed);
+    return emit(socket, reply);
+  }
+  const std::uint32_t index = free_probes_.back();
+  free_probes_.pop_back();
+  Probe& p = probes_[index];
+  p.active = true;
+  ++p.generation;
+  p.socket = socket;
+  p.round = round;
+  p.deadline = Clock::now() + milliseconds(config_.conflict_check_ms);
+  p.address = reply.probe;
+  p.mac = engine_.last_decision().mac;
+  p.rx = rx;
+  p.request.assign(request.begin(), request.end());
+  p.reply = reply;
+  probe_order_.emplace_back(index, p.generation);
+  ++probes_active_;
+}
+
+void DhcpService::release_probe(std::uint32_t index) {
+  probes_[index].active = false;
+  free_probes_.push_back(index);
+  --probes_active_;
+}
+
+void DhcpService::on_echo_reply(const io::Datagram& d) {
+  const auto echo = io::icmp_parse_echo_reply(d.payload);
+  if (!echo || probes_active_ == 0) return;
+  // Any echo reply from a probed address proves it in use, whoever asked.
+  for (std::uint32_t i = 0; i < probes_.size(); ++i) {
+    Probe& p = probes_[i];
+    if (!p.active || p.address != echo->from) continue;
+    const std::int64_t now = unix_now();
+    const bool quarantined = engine_.conflict(p.address, now, journal_);
+    const bool retry = p.round + 1 < kProbeRounds;
+    log(LogLevel::warn, "dhcp.conflict", "address={} mac={} quarantined={} action={}", p.address.to_string(),
+        p.mac.to_string(), quarantined ? "yes" : "no", retry ? "offer-another" : "drop-discover");
+    // Free the slot first: the retry may probe again.
+    const std::uint32_t socket = p.socket;
+    const std::uint32_t round = p.round + 1;
+    const dhcp::Received rx = p.rx;
+    retry_request_.assign(p.request.begin(), p.request.end());
+    release_probe(i);
+    if (!retry) continue;
+    const std::optional<dhcp::Reply> reply = engine_.handle(Bytes(retry_request_), rx, now, journal_, true);
+    log_decision(rx.from);
+    if (reply) dispatch(socket, rx, Bytes(retry_request_), *reply, round);
+  }
+}
+
+void DhcpService::expire_probes(Instant now) {
+  while (!probe_order_.empty()) {
+    const auto [index, generation] = probe_order_.front();
+    Probe& p = probes_[index];
+    if (p.active && p.generation == generation) {
+      if (p.deadline > now) return;
+      engine_.count_probe(dhcp::Engine::ProbeOutcome::clear);
+      log(LogLevel::debug, "dhcp.conflict_check_clear", "address={} mac={}", p.address.to_string(),
+          p.mac.to_string());
+      emit(p.socket, p.reply);
+      release_probe(index);
+    }
+    probe_order_.pop_front();
+  }
+}
+
+void DhcpService::log_decision(const Endpoint& from) const {
   const dhcp::Decision& decision = engine_.last_decision();
   const bool dropped = !decision.drop_reason.empty();
   const LogLevel level = dropped ? LogLevel::debug : LogLevel::info;
@@ -131,7 +241,7 @@ void DhcpService::log_decision(const io::Datagram& d) const {
   std::string text = dhcp::format_decision(decision);
   std::string_view fields = text;
   if (fields.starts_with("dhcp ")) fields.remove_prefix(5);
-  log(level, dropped ? "dhcp.dropped" : "dhcp.decision", "{} from={}", fields, d.from.to_string());
+  log(level, dropped ? "dhcp.dropped" : "dhcp.decision", "{} from={}", fields, from.to_string());
 }
 
 void DhcpService::send(std::uint32_t socket, const dhcp::Reply& reply) {
@@ -180,11 +290,22 @@ bool DhcpService::compact(std::int64_t now_unix, std::string* error) {
 
 Instant DhcpService::next_deadline() const {
   if (!held_.empty() || !journal_.text.empty()) return Instant::min();
-  return next_tick_;
+  Instant deadline = next_tick_;
+  for (const auto& [index, generation] : probe_order_) {  // stale entries first, at most a few
+    const Probe& p = probes_[index];
+    if (!p.active || p.generation != generation) continue;
+    deadline = std::min(deadline, p.deadline);
+    break;
+  }
+  return deadline;
 }
 
 void DhcpService::on_timers(Instant now) {
   flush_journal();
+  if (!probe_order_.empty()) {
+    expire_probes(now);
+    flush_journal();
+  }
   if (now < next_tick_) return;
   next_tick_ = now + kTick;
   const std::int64_t now_unix = unix_now();

@@ -15,13 +15,26 @@
 // the lease table's snapshot is written to "<lease_file>.tmp", fsynced and
 // renamed over the journal; also at start (after replay) and at shutdown.
 //
-// Needs CAP_NET_BIND_SERVICE (port 67) and CAP_NET_RAW (SO_BINDTODEVICE);
-// with --user, the lease file's directory must be writable by that user.
+// Conflict check (server mode, dhcp.conflict_check = "icmp"): an OFFER of an
+// address the client never held is held while an ICMP echo goes to that
+// address from a raw socket on the same ring. An echo reply from it within
+// conflict_check_ms quarantines the address (Engine::conflict, journaled like
+// a DECLINE; logged "dhcp.conflict") and the DISCOVER is handled again for
+// another address (at most kProbeRounds times, then dropped: the client
+// retries). No reply by the deadline: the OFFER goes out, conflict_check_ms
+// late. At most probes_max OFFERs are held; beyond that (or when the echo
+// cannot be sent) the OFFER goes out unprobed, counted.
+//
+// Needs CAP_NET_BIND_SERVICE (port 67) and CAP_NET_RAW (SO_BINDTODEVICE, the
+// raw ICMP socket); with --user, the lease file's directory must be writable
+// by that user. Sockets are opened at start, before privileges are dropped.
 #pragma once
 
 #include <array>
 #include <cstdint>
+#include <deque>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "base/endpoint.h"
@@ -57,7 +70,7 @@ class DhcpService {
   const dhcp::DhcpCounters& counters() const { return engine_.counters(); }
 
  private:
-  enum Socket : std::uint32_t { kServerSocket = 0, kPxeSocket = 1, kSocketCount = 2 };
+  enum Socket : std::uint32_t { kServerSocket = 0, kPxeSocket = 1, kIcmpSocket = 2, kSocketCount = 3 };
   // Buffers journal lines until flush_journal() makes them durable.
   class Journal final : public dhcp::JournalSink {
    public:
@@ -69,11 +82,32 @@ class DhcpService {
     std::uint32_t socket = kServerSocket;
     dhcp::Reply reply;
   };
+  // An OFFER waiting for its conflict check, with the DISCOVER it answers.
+  struct Probe {
+    bool active = false;
+    std::uint32_t generation = 0;
+    std::uint32_t socket = kServerSocket;
+    std::uint32_t round = 0;  // conflicts already found for this DISCOVER
+    Instant deadline;
+    Ipv4 address;
+    dhcp::Mac mac;
+    dhcp::Received rx;
+    std::vector<std::uint8_t> request;
+    dhcp::Reply reply;
+  };
 
   void on_receive(const io::Completion& c);
   void handle(const io::Datagram& d, std::uint32_t socket);
-  void log_decision(const io::Datagram& d) const;
+  void log_decision(const Endpoint& from) const;
   void send(std::uint32_t socket, const dhcp::Reply& reply);
+  // Sends now, or holds behind buffered journal records.
+  void emit(std::uint32_t socket, const dhcp::Reply& reply);
+  // A reply from the engine: probe first when it asks, else emit.
+  void dispatch(std::uint32_t socket, const dhcp::Received& rx, Bytes request, const dhcp::Reply& reply,
+                std::uint32_t round);
+  void on_echo_reply(const io::Datagram& d);
+  void expire_probes(Instant now);
+  void release_probe(std::uint32_t index);
   void flush_journal();
   bool compact(std::int64_t now_unix, std::string* error);
   bool open_socket(std::uint32_t socket, std::uint16_t port, std::string* error);
@@ -83,7 +117,7 @@ class DhcpService {
   dhcp::DhcpConfig config_;
   dhcp::Engine engine_;
   io::UdpSendPool sends_;
-  std::array<int, kSocketCount> fds_{-1, -1};
+  std::array<int, kSocketCount> fds_{-1, -1, -1};
   Ipv4 interface_address_;
   int journal_fd_ = -1;
   Journal journal_;
@@ -91,6 +125,12 @@ class DhcpService {
   std::size_t lines_since_compaction_ = 0;
   std::int64_t last_compaction_unix_ = 0;
   Instant next_tick_ = kNever;
+  std::vector<Probe> probes_;                                 // probes_max slots, fixed at start
+  std::vector<std::uint32_t> free_probes_;
+  std::deque<std::pair<std::uint32_t, std::uint32_t>> probe_order_;  // {slot, generation}, by deadline
+  std::size_t probes_active_ = 0;
+  std::uint16_t echo_sequence_ = 0;
+  std::vector<std::uint8_t> retry_request_;  // a DISCOVER handled again after a conflict
 };
 
 }  // namespace ringboot

@@ -143,6 +143,7 @@ void HttpService::on_accept(const io::Completion& c, Instant now) {
                                                     settings_.send_timeout});
   counters_.connections_active.add(1);
   io::tcp_configure(fd);
+  slot.peer = io::peer_endpoint(fd);
   io::tcp_receive(ring_, *buffers_, fd, tag(kHttpReceive, index));
   slot.receiving = true;
   ++slot.ops;
@@ -193,6 +194,8 @@ void HttpService::process_input(Slot& slot, std::uint32_t index, Instant now) {
     case http::ParseStatus::error:
       slot.pending.clear();
       counters_.malformed.inc();
+      slot.method = "-";
+      slot.path = "-";
       slot.timing->on_response_started(now);
       return start_response(slot, index, http::plan_error(feed.error_status, false, false, unix_now()), now);
     case http::ParseStatus::ready:
@@ -204,6 +207,8 @@ void HttpService::process_input(Slot& slot, std::uint32_t index, Instant now) {
 
 void HttpService::respond(Slot& slot, std::uint32_t index, const http::Request& request, Instant now) {
   counters_.record_method(request.method);
+  slot.method = request.method_name;
+  slot.path = request.target.substr(0, 512);
   const std::int64_t now_unix = unix_now();
   const bool head_only = request.method == http::Method::head;
   const bool metrics_here = slot.listener == kMetricsOnly || !settings_.metrics_listen;
@@ -329,8 +334,10 @@ void HttpService::response_done(Slot& slot, std::uint32_t index, Instant now) {
   counters_.bytes.inc(slot.response_bytes);
   const double elapsed = std::chrono::duration<double>(now - slot.response_started).count();
   counters_.response_seconds.observe(elapsed);
-  log(LogLevel::debug, "http.response", "status={} bytes={} duration_ms={:.2f}", slot.status, slot.response_bytes,
-      elapsed * 1000.0);
+  // The access log: which machine fetched which file (a scrape is debug only).
+  log(slot.path == "/metrics" ? LogLevel::debug : LogLevel::info, "http.response",
+      "client={} method={} path=\"{}\" status={} bytes={} duration_ms={:.2f}", slot.peer.to_string(), slot.method,
+      slot.path, slot.status, slot.response_bytes, elapsed * 1000.0);
   if (slot.file != nullptr) {
     files_.release(slot.file);
     slot.file = nullptr;

@@ -63,6 +63,9 @@ class HttpService {
     bool closing = false;
     bool gathered = false;         // the body went with the head in one send
     int status = 0;
+    Endpoint peer;
+    std::string method;         // of the request being answered, for the access log
+    std::string path;
     std::uint64_t response_bytes = 0;
     Instant response_started{};
   };

@@ -16,6 +16,8 @@ std::string_view to_string(Mode mode) {
   return "off";
 }
 
+std::string_view to_string(ConflictCheck check) { return check == ConflictCheck::icmp ? "icmp" : "none"; }
+
 namespace {
 
 class Reader {
@@ -267,7 +269,8 @@ DhcpConfigResult parse_dhcp_config(const toml::table& root, std::string_view fil
   }
   r.check_keys(*t, "[dhcp]",
                {"mode", "interface", "server_address", "lease_file", "leases_max", "offer_hold_seconds",
-                "decline_hold_seconds", "boot", "subnet", "host"});
+                "decline_hold_seconds", "conflict_check", "conflict_check_ms", "probes_max", "boot", "subnet",
+                "host"});
   if (auto m = r.string(*t, "mode")) {
     if (*m == "off")
       c.mode = Mode::off;
@@ -285,6 +288,16 @@ DhcpConfigResult parse_dhcp_config(const toml::table& root, std::string_view fil
   if (auto n = r.integer(*t, "offer_hold_seconds", 1, 3600)) c.offer_hold_seconds = static_cast<std::uint32_t>(*n);
   if (auto n = r.integer(*t, "decline_hold_seconds", 1, 86400 * 7))
     c.decline_hold_seconds = static_cast<std::uint32_t>(*n);
+  if (auto m = r.string(*t, "conflict_check")) {
+    if (*m == "icmp")
+      c.conflict_check = ConflictCheck::icmp;
+    else if (*m == "none")
+      c.conflict_check = ConflictCheck::none;
+    else
+      r.error(*t->get("conflict_check"), fmt::format("'conflict_check' must be \"icmp\" or \"none\", not \"{}\"", *m));
+  }
+  if (auto n = r.integer(*t, "conflict_check_ms", 1, 10000)) c.conflict_check_ms = static_cast<std::uint32_t>(*n);
+  if (auto n = r.integer(*t, "probes_max", 0, 65536)) c.probes_max = static_cast<std::size_t>(*n);
   r.each_table(*t, "boot", [&](const toml::table& b) { parse_boot(r, b, c); });
   r.each_table(*t, "subnet", [&](const toml::table& s) { parse_subnet(r, s, c); });
   r.each_table(*t, "host", [&](const toml::table& h) { parse_host(r, h, c); });

@@ -19,6 +19,11 @@ namespace ringboot::dhcp {
 enum class Mode : std::uint8_t { off, proxy, server };
 std::string_view to_string(Mode mode);
 
+// Server mode: how an address this client never held is checked before it is
+// offered. icmp: an ICMP echo; a reply within conflict_check_ms quarantines it.
+enum class ConflictCheck : std::uint8_t { none, icmp };
+std::string_view to_string(ConflictCheck check);
+
 struct SubnetConfig {
   Cidr cidr;
   Ipv4 range_first, range_last;  // dynamic pool, inclusive
@@ -43,6 +48,9 @@ struct DhcpConfig {
   std::size_t leases_max = 65536;
   std::uint32_t offer_hold_seconds = 30;     // extension: how long an OFFER reserves its address
   std::uint32_t decline_hold_seconds = 600;  // extension: quarantine after DECLINE (RFC 2131 3.1.5)
+  ConflictCheck conflict_check = ConflictCheck::icmp;  // server mode only
+  std::uint32_t conflict_check_ms = 200;  // how long an OFFER waits for an echo reply
+  std::size_t probes_max = 256;           // OFFERs held for a probe at once; more are offered unprobed
   std::vector<BootRule> boot;  // none in the file: the engine uses default_boot_rules(server address)
   std::vector<SubnetConfig> subnets;
   std::vector<HostConfig> hosts;

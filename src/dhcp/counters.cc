@@ -27,6 +27,15 @@ void DhcpCounters::write(MetricsWriter& out) const {
   out.sample("ringboot_dhcp_dropped_total", "", dropped.get());
   out.family("ringboot_dhcp_pool_exhausted_total", "counter", "DISCOVERs with no free address");
   out.sample("ringboot_dhcp_pool_exhausted_total", "", pool_exhausted.get());
+  out.family("ringboot_dhcp_conflicts_total", "counter",
+             "Addresses that answered the conflict check before an OFFER, quarantined like a DECLINE");
+  out.sample("ringboot_dhcp_conflicts_total", "", conflicts.get());
+  out.family("ringboot_dhcp_conflict_checks_total", "counter",
+             "Conflict checks before an OFFER, by result (skipped: probes_max held; failed: echo not sent)");
+  out.sample("ringboot_dhcp_conflict_checks_total", R"(result="clear")", probes_clear.get());
+  out.sample("ringboot_dhcp_conflict_checks_total", R"(result="conflict")", probes_conflict.get());
+  out.sample("ringboot_dhcp_conflict_checks_total", R"(result="skipped")", probes_skipped.get());
+  out.sample("ringboot_dhcp_conflict_checks_total", R"(result="failed")", probes_failed.get());
   out.family("ringboot_dhcp_leases_in_use", "gauge", "Offered and bound leases at the last sweep");
   out.sample("ringboot_dhcp_leases_in_use", "", static_cast<double>(leases_in_use.get()));
 }

@@ -26,6 +26,9 @@ struct DhcpCounters {
   Counter from_self;
   Counter pool_exhausted;
   Counter journal_lines;
+  // Conflict checks before an OFFER (conflict_check = "icmp").
+  Counter conflicts;  // addresses found in use and quarantined
+  Counter probes_clear, probes_conflict, probes_skipped, probes_failed;
   Gauge leases_in_use;
 
   // Prometheus text: ringboot_dhcp_* families.

@@ -33,6 +33,7 @@ std::string format_decision(const Decision& d) {
   out += fmt::format(" rule={} file={}", d.rule != nullptr ? std::string_view(d.rule->name) : std::string_view("-"),
                      d.file.empty() ? std::string_view("-") : d.file);
   if (d.address.value != 0) out += " address=" + d.address.to_string();
+  if (d.probing) out += " held=conflict-check";
   if (!d.drop_reason.empty()) out += fmt::format(" dropped=\"{}\"", d.drop_reason);
   return out;
 }
@@ -69,7 +70,27 @@ const BootRule* Engine::match(Ipv4 client_address) {
   return rule;
 }
 
-std::optional<Reply> Engine::handle(Bytes datagram, const Received& rx, std::int64_t now_unix, JournalSink& journal) {
+bool Engine::conflict(Ipv4 address, std::int64_t now_unix, JournalSink& journal) {
+  counters_.conflicts.inc();
+  counters_.probes_conflict.inc();
+  auto lease = leases_.mark_conflict(address, now_unix);
+  if (!lease) return false;
+  record(journal, *lease);
+  return true;
+}
+
+void Engine::count_probe(ProbeOutcome outcome) {
+  switch (outcome) {
+    case ProbeOutcome::clear: counters_.probes_clear.inc(); break;
+    case ProbeOutcome::conflict: return;  // conflict() counts it; the OFFER is not sent
+    case ProbeOutcome::skipped: counters_.probes_skipped.inc(); break;
+    case ProbeOutcome::failed: counters_.probes_failed.inc(); break;
+  }
+  counters_.offer.inc();  // the held OFFER goes out
+}
+
+std::optional<Reply> Engine::handle(Bytes datagram, const Received& rx, std::int64_t now_unix, JournalSink& journal,
+                                    bool retry) {
   decision_ = Decision{};
   if (config_.mode == Mode::off) {
     decision_.drop_reason = "dhcp is off";
@@ -96,23 +117,25 @@ std::optional<Reply> Engine::handle(Bytes datagram, const Received& rx, std::int
   if (!type) return drop("BOOTP without DHCP message type");
   decision_.received = *type;
   switch (*type) {
-    case MessageType::discover: counters_.discover.inc(); break;
-    case MessageType::request: counters_.request.inc(); break;
-    case MessageType::release: counters_.release.inc(); break;
-    case MessageType::decline: counters_.decline.inc(); break;
-    case MessageType::inform: counters_.inform.inc(); break;
+    case MessageType::discover: if (!retry) counters_.discover.inc(); break;
+    case MessageType::request: if (!retry) counters_.request.inc(); break;
+    case MessageType::release: if (!retry) counters_.release.inc(); break;
+    case MessageType::decline: if (!retry) counters_.decline.inc(); break;
+    case MessageType::inform: if (!retry) counters_.inform.inc(); break;
     default: return drop("not a client message");
   }
   const ClientFacts facts = facts_of(packet_, packet_.ciaddr);
   decision_.arch_class = classify(facts);
-  if (*type == MessageType::discover || *type == MessageType::request || *type == MessageType::inform)
+  if (!retry && (*type == MessageType::discover || *type == MessageType::request || *type == MessageType::inform))
     counters_.arch_of(decision_.arch_class).inc();
   std::optional<Reply> reply = config_.mode == Mode::proxy ? proxy(rx, server_ip, *type)
                                                            : server(rx, server_ip, *type, now_unix, journal);
   if (reply) {
     decision_.sent = reply->type;
     switch (reply->type) {
-      case MessageType::offer: counters_.offer.inc(); break;
+      case MessageType::offer:
+        if (reply->probe.value == 0) counters_.offer.inc();  // a held OFFER counts when count_probe() lets it go
+        break;
       case MessageType::ack: counters_.ack.inc(); break;
       case MessageType::nak: counters_.nak.inc(); break;
       default: break;
@@ -200,12 +223,18 @@ std::optional<Reply> Engine::server(const Received& rx, Ipv4 server_ip, MessageT
 
   switch (type) {
     case MessageType::discover: {
-      auto address = leases_.offer(mac, *subnet, packet_.requested_ip(), now);
+      bool fresh = false;
+      auto address = leases_.offer(mac, *subnet, packet_.requested_ip(), now, &fresh);
       if (!address) {
         counters_.pool_exhausted.inc();
         return drop("no free address");
       }
-      return server_reply(MessageType::offer, server_ip, *subnet, *address);
+      auto reply = server_reply(MessageType::offer, server_ip, *subnet, *address);
+      if (reply && fresh && config_.conflict_check == ConflictCheck::icmp) {
+        reply->probe = *address;
+        decision_.probing = true;
+      }
+      return reply;
     }
     case MessageType::request: {
       if (!for_us) {

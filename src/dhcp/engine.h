@@ -37,6 +37,11 @@ struct Reply {
   // true: send to 255.255.255.255 (SO_BROADCAST) out of the receiving interface.
   bool broadcast = false;
   MessageType type = MessageType::none;
+  // Conflict check (conflict_check = "icmp"): non-zero on an OFFER of an
+  // address this client never held. Send an ICMP echo there first; send the
+  // OFFER only when no reply comes within conflict_check_ms. On a reply:
+  // Engine::conflict(probe), then handle() the same DISCOVER again (retry).
+  Ipv4 probe;
   Bytes bytes() const { return Bytes(buffer.data(), size); }
 };
 
@@ -61,6 +66,7 @@ struct Decision {
   std::string_view file;
   Ipv4 address;                 // yiaddr handed out, or the address released/declined
   std::string_view drop_reason;  // why there is no reply; empty when answered
+  bool probing = false;          // the OFFER waits for a conflict check of `address`
 };
 // "dhcp DISCOVER->OFFER mac=52:54:00:12:34:56 arch=7 client=firmware rule=boot[2] file=ipxe.efi address=10.0.0.100"
 std::string format_decision(const Decision& decision);
@@ -70,7 +76,20 @@ class Engine {
   // Copies config. The lease table is empty: replay the journal into leases() first.
   explicit Engine(const DhcpConfig& config);
 
-  std::optional<Reply> handle(Bytes datagram, const Received& rx, std::int64_t now_unix, JournalSink& journal);
+  // retry: the same datagram again after a conflict; not counted as received twice.
+  std::optional<Reply> handle(Bytes datagram, const Received& rx, std::int64_t now_unix, JournalSink& journal,
+                              bool retry = false);
+
+  // A conflict check got an answer from `address`: counted, and quarantined
+  // like a DECLINE (journaled) so the next DISCOVER is offered another one.
+  // False when nothing changed (bound meanwhile, or already quarantined).
+  bool conflict(Ipv4 address, std::int64_t now_unix, JournalSink& journal);
+  enum class ProbeOutcome : std::uint8_t { clear, conflict, skipped, failed };
+  // The glue's count of conflict checks: clear (no reply, OFFER sent),
+  // conflict, skipped (probes_max held already: offered unprobed), failed
+  // (the echo could not be sent: offered unprobed). Every outcome but
+  // conflict sends the held OFFER and counts it as sent.
+  void count_probe(ProbeOutcome outcome);
   const Decision& last_decision() const { return decision_; }
 
   // Periodic (e.g. 1 s): expires offers and quarantines, updates leases_in_use.

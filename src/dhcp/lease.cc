@@ -192,10 +192,14 @@ void LeaseTable::remove(std::uint32_t slot) {
 }
 
 // Gives ip to mac; the caller has checked it may. The client's record for
-// another address goes (one address per client), and so does an expired
+// another address goes (one address per client, declined aside), and so does an expired
 // record of another client at ip.
 const Lease* LeaseTable::assign(const Mac& mac, Ipv4 ip, LeaseState state, std::int64_t expires, std::int64_t now) {
-  if (auto it = by_mac_.find(mac.key()); it != by_mac_.end() && records_[it->second].address != ip) remove(it->second);
+  // A quarantine is nobody's lease: it never takes the client's other record
+  // (replaying "bind M B" then "decline M A" keeps M's binding).
+  if (auto it = by_mac_.find(mac.key());
+      state != LeaseState::declined && it != by_mac_.end() && records_[it->second].address != ip)
+    remove(it->second);
   std::uint32_t slot = 0;
   if (auto it = by_ip_.find(ip.value); it != by_ip_.end()) {
     slot = it->second;
@@ -220,12 +224,16 @@ const Lease* LeaseTable::assign(const Mac& mac, Ipv4 ip, LeaseState state, std::
 }
 
 std::optional<Ipv4> LeaseTable::offer(const Mac& mac, std::size_t subnet, std::optional<Ipv4> requested,
-                                      std::int64_t now) {
+                                      std::int64_t now, bool* fresh) {
+  if (fresh != nullptr) *fresh = false;
   if (subnet >= pools_.size()) return std::nullopt;
   Pool& pool = pools_[subnet];
   const std::int64_t hold = now + offer_hold_seconds_;
   auto give = [&](Ipv4 ip) -> std::optional<Ipv4> {
     const Lease* l = find(ip);
+    if (fresh != nullptr)
+      *fresh = !(reservation(mac) == ip) &&
+               !(l != nullptr && l->mac == mac && (l->state == LeaseState::bound || l->state == LeaseState::released));
     // A renewing client's binding stays bound; the offer does not shorten it.
     if (l != nullptr && l->mac == mac && l->state == LeaseState::bound && live(*l, now)) return ip;
     if (assign(mac, ip, LeaseState::offered, hold, now) == nullptr) return std::nullopt;
@@ -274,6 +282,18 @@ std::optional<Lease> LeaseTable::decline(const Mac& mac, Ipv4 address, std::int6
   // Only the holder may decline: a stray DECLINE must not take a live lease from another client.
   if (l != nullptr && live(*l, now) && (l->mac != mac || l->state == LeaseState::declined)) return std::nullopt;
   const Lease* d = assign(mac, address, LeaseState::declined, now + decline_hold_seconds_, now);
+  if (d == nullptr) return std::nullopt;
+  return *d;
+}
+
+std::optional<Lease> LeaseTable::mark_conflict(Ipv4 address, std::int64_t now) {
+  if (!subnet_of(address)) return std::nullopt;
+  const Lease* l = find(address);
+  // A live binding is its client's: an echo from it proves nothing against it.
+  if (l != nullptr && live(*l, now) && l->state == LeaseState::bound) return std::nullopt;
+  if (l != nullptr && live(*l, now) && l->state == LeaseState::declined) return std::nullopt;  // already is
+  const Mac owner = l != nullptr ? l->mac : Mac{};
+  const Lease* d = assign(owner, address, LeaseState::declined, now + decline_hold_seconds_, now);
   if (d == nullptr) return std::nullopt;
   return *d;
 }

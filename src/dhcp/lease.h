@@ -57,13 +57,22 @@ class LeaseTable {
   // DISCOVER: the reservation, else the client's previous address, else the
   // requested one, else the lowest never-used, else the oldest expired.
   // Holds it as offered. nullopt: pool exhausted or table full.
-  std::optional<Ipv4> offer(const Mac& mac, std::size_t subnet, std::optional<Ipv4> requested, std::int64_t now_unix);
+  // *fresh (when given): true unless the address is mac's reservation or an
+  // address mac held (bound or released): such an address may be in use by
+  // another host and is worth a conflict check before the OFFER goes out.
+  std::optional<Ipv4> offer(const Mac& mac, std::size_t subnet, std::optional<Ipv4> requested, std::int64_t now_unix,
+                            bool* fresh = nullptr);
   // REQUEST: binds address to mac; nullopt means NAK (wrong subnet, someone
   // else's, reserved for another, or this client holds a different address).
   std::optional<Lease> bind(const Mac& mac, Ipv4 address, std::size_t subnet, std::int64_t now_unix);
   // RELEASE / DECLINE: the record to journal, or nullopt when it is not this client's.
   std::optional<Lease> release(const Mac& mac, Ipv4 address, std::int64_t now_unix);
   std::optional<Lease> decline(const Mac& mac, Ipv4 address, std::int64_t now_unix);
+  // A conflict check found `address` in use (an ICMP echo reply): quarantine
+  // it like a DECLINE, taking it from the client it was offered to. The
+  // record to journal, or nullopt when nothing changed: the address is bound
+  // to a client, already quarantined, or outside every subnet.
+  std::optional<Lease> mark_conflict(Ipv4 address, std::int64_t now_unix);
   // REQUEST naming another server: forget our offer to this client.
   void drop_offer(const Mac& mac);
 

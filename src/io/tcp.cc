@@ -43,6 +43,13 @@ void tcp_configure(int fd) {
   setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 }
 
+Endpoint peer_endpoint(int fd) {
+  sockaddr_in a{};
+  socklen_t len = sizeof a;
+  if (getpeername(fd, reinterpret_cast<sockaddr*>(&a), &len) < 0 || a.sin_family != AF_INET) return Endpoint{};
+  return Endpoint{Ipv4{ntohl(a.sin_addr.s_addr)}, ntohs(a.sin_port)};
+}
+
 void tcp_receive(Ring& ring, BufferRing& buffers, int fd, Tag tag) {
   io_uring_sqe* sqe = ring.sqe(tag);
   io_uring_prep_recv_multishot(sqe, fd, nullptr, 0, 0);

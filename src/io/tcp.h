@@ -20,6 +20,8 @@ int tcp_listen(Endpoint bind, int backlog, bool reuse_port, std::string* error);
 void tcp_accept(Ring& ring, int listen_fd, Tag tag);
 // Per-connection socket options (TCP_NODELAY: a body's last segment must not wait for an ACK).
 void tcp_configure(int fd);
+// The connected peer's address (0.0.0.0:0 when unknown).
+Endpoint peer_endpoint(int fd);
 // Multishot receive into `buffers`.
 void tcp_receive(Ring& ring, BufferRing& buffers, int fd, Tag tag);
 // Sends `length` bytes; more: MSG_MORE (a body follows at once).

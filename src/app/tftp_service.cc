@@ -301,9 +301,10 @@ void TftpService::end_session(std::uint32_t index, Instant now) {
   }
   // A size probe (EDK2's tsize query, then ERROR 8) is normal traffic: debug only.
   log(result == tftp::Result::probe ? LogLevel::debug : LogLevel::info, "tftp.transfer",
-      "client={} file=\"{}\" bytes={} blksize={} windowsize={} duration_ms={:.1f} retransmits={} result={}",
-      slot.peer.to_string(), slot.filename, s.bytes_sent(), s.blksize(), s.windowsize(), elapsed * 1000.0,
-      s.retransmits(), tftp::to_string(result));
+      "client={} file=\"{}\" bytes={} sent_bytes={} blksize={} windowsize={} duration_ms={:.1f} retransmits={} "
+      "result={}",
+      slot.peer.to_string(), slot.filename, s.bytes_acked(), s.bytes_sent(), s.blksize(), s.windowsize(),
+      elapsed * 1000.0, s.retransmits(), tftp::to_string(result));
   timers_.cancel(index);
   io::cancel(ring_, io::Tag{kTftpSession, index, slot.generation});
   io::close_fd(slot.fd);

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Shared helpers for the integration tests (sourced; the test sets RINGBOOT).
 # - a private work dir (mktemp), removed on exit;
 # - ringboot started on a free loopback port (or inside a namespace) and

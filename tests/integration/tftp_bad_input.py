@@ -14,7 +14,7 @@ import sys
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from tftp_raw import (ACK, DATA, ERROR, OACK, RRQ, WRQ, TftpError, ack, describe, error, fetch,  # noqa: E402
+from tftp_raw import (DATA, ERROR, OACK, WRQ, TftpError, ack, describe, error, fetch,  # noqa: E402
                       parse, recv_for, request, rrq, udp_socket)
 
 HOST = "127.0.0.1"

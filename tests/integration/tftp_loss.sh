@@ -2,7 +2,7 @@
 # Packet loss: ringboot in one network namespace, the clients in another,
 # joined by a veth pair with private addresses (10.231.7.0/24) that exist only
 # inside the two namespaces. The server side loses 5% of what it sends (and
-# the client side 2%): tc netem, or, on a kernel without sch_netem, an
+# then the client side 2% too): tc netem, or, on a kernel without sch_netem, an
 # iptables "statistic" DROP rule inside the namespace (said so in the output).
 # tftp-hpa, atftp (blksize 1468 windowsize 8) and curl fetch a ~2 MiB file
 # byte-exact; at least one transfer is logged with retransmits>0.
@@ -11,13 +11,14 @@
 # roll-back still deliver a byte-exact file.
 RINGBOOT=${1:-}
 source "$(dirname "$0")/lib.sh"
-need_root
+need_root "network namespaces"
 need ip tc tftp atftp curl
 
 ROOT=$WORK/root
 mkdir -p "$ROOT" "$WORK/out"
 head -c $((2 * 1024 * 1024 + 333)) /dev/urandom >"$ROOT/two.bin"
 head -c 300000 /dev/urandom >"$ROOT/small.bin"
+cp "$ROOT/small.bin" "$ROOT/raw.bin"
 
 SRV=10.231.7.1
 CLI=10.231.7.2
@@ -50,29 +51,37 @@ lossy() {
   CLEAR_LOSS+=("inns $peer iptables -w -F INPUT")
 }
 lossy srv s0 cli c0 5
-lossy cli c0 srv s0 2
 note "loss: $LOSS_METHOD"
 
 N=0
-# get CLIENT: fetches two.bin from inside the client namespace, byte-exact.
+# get CLIENT FILE: fetches FILE from inside the client namespace, byte-exact.
 get() {
-  local client=$1 out="$WORK/out/$((N += 1))"
+  local client=$1 file=$2 out="$WORK/out/$((N += 1))"
   local -a cmd
   case $client in
-    hpa)   cmd=(tftp -m binary "$SRV" 69 -c get two.bin "$out") ;;
-    atftp) cmd=(atftp --option "blksize 1468" --option "windowsize 8" -g -r two.bin -l "$out" "$SRV" 69) ;;
-    curl)  cmd=(curl -sS --tftp-blksize 1468 -o "$out" "tftp://$SRV:69/two.bin") ;;
+    hpa)   cmd=(tftp -m binary "$SRV" 69 -c get "$file" "$out") ;;
+    atftp) cmd=(atftp --option "blksize 1468" --option "windowsize 8" -g -r "$file" -l "$out" "$SRV" 69) ;;
+    curl)  cmd=(curl -sS --tftp-blksize 1468 -o "$out" "tftp://$SRV:69/$file") ;;
   esac
   local t0=$SECONDS
   timeout 150 ip netns exec "$(ns cli)" "${cmd[@]}" >"$WORK/client.out" 2>&1 ||
     fail "$client over the lossy link: exit $? ($(tail -n 3 "$WORK/client.out"))"
-  same "$ROOT/two.bin" "$out" "$client over the lossy link"
-  note "$client: byte-exact in $((SECONDS - t0)) s"
+  same "$ROOT/$file" "$out" "$client get $file over the lossy link"
+  note "$client $file: byte-exact in $((SECONDS - t0)) s"
   rm -f "$out"
 }
-get atftp
-get curl
-get hpa
+note "5% of the server's packets lost"
+get atftp two.bin
+get curl two.bin
+get hpa two.bin
+# ACKs lost too, lockstep clients only: atftp in window mode re-ACKs a
+# resent window once and then waits for its own timeout, after which (0.8.0)
+# it aborts with "unknown error"; two lost ACKs in a row (~1 transfer in 7 at
+# 2%) would fail it for a reason that is not the server's.
+lossy cli c0 srv s0 2
+note "and 2% of the client's packets lost (lockstep clients)"
+get hpa small.bin
+get curl small.bin
 
 # A client exits after sending its last ACK (none of them dallies): when that
 # ACK is lost the server resends the last block until it gives up, and logs
@@ -88,9 +97,9 @@ for cmd in "${CLEAR_LOSS[@]}"; do $cmd; done
 raw() {
   local label=$1; shift
   local out="$WORK/out/$((N += 1))" stats
-  stats=$(timeout 150 ip netns exec "$(ns cli)" "$PY" "$HERE/tftp_raw.py" get "$SRV" 69 small.bin "$out" "$@") ||
+  stats=$(timeout 150 ip netns exec "$(ns cli)" "$PY" "$HERE/tftp_raw.py" get "$SRV" 69 raw.bin "$out" "$@") ||
     fail "raw client ($label) failed: $stats"
-  same "$ROOT/small.bin" "$out" "raw client ($label)"
+  same "$ROOT/raw.bin" "$out" "raw client ($label)"
   echo "    $label: $stats"
   RAW_STATS=$stats
 }
@@ -107,11 +116,11 @@ check_stat gap_acks 3
 check_stat skipped_acks 1
 raw "windowsize 16 blksize 512, drops 8%" --opt windowsize=16 --drop 0.08 --seed 3
 check_stat gap_acks 3
-await_log 'file="small.bin" bytes=[0-9]+ .*result=ok' 3 "raw lossy transfers"
-grep -E 'file="small.bin" .*windowsize=(8|16) .*retransmits=[1-9]' "$RINGBOOT_LOG" >/dev/null ||
-  fail "windowed raw transfers logged no retransmits: $(grep small.bin "$RINGBOOT_LOG")"
+await_log 'file="raw.bin" bytes=[0-9]+ .*result=ok' 3 "raw lossy transfers"
+grep -E 'file="raw.bin" .*windowsize=(8|16) .*retransmits=[1-9]' "$RINGBOOT_LOG" >/dev/null ||
+  fail "windowed raw transfers logged no retransmits: $(grep raw.bin "$RINGBOOT_LOG")"
 
-grep -E 'file="(two|small).bin" .*result=' "$RINGBOOT_LOG" | grep -vE 'result=(ok|timed_out)$' &&
+grep -E 'file="(two|small|raw).bin" .*result=' "$RINGBOOT_LOG" | grep -vE 'result=(ok|timed_out)$' &&
   fail "a lossy transfer ended neither ok nor timed out (lost last ACK)"
 ringboot_alive || fail "ringboot is not running at the end"
 note "PASS"

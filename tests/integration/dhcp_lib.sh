@@ -60,12 +60,13 @@ link() {
 
 RINGBOOT_PID=
 # start_ringboot CONFIG LOG: runs ringboot in namespace "srv", waits until it serves DHCP.
+# RINGBOOT_ARGS: more options, word-split (e.g. "--metrics-listen 127.0.0.1:9100").
 start_ringboot() {
   local config=$1 log=$2
   mkdir -p "$WORK/root"
   # ip netns exec execs ringboot: $! is ringboot itself, so signals reach it.
   ip netns exec "$(ns srv)" "$RINGBOOT" --config "$config" --root "$WORK/root" --tftp-listen off --http-listen off \
-    --threads 1 --log-level "${LOG_LEVEL:-info}" >>"$log" 2>&1 &
+    --threads 1 --log-level "${LOG_LEVEL:-info}" ${RINGBOOT_ARGS:-} >>"$log" 2>&1 &
   RINGBOOT_PID=$!
   PIDS+=("$RINGBOOT_PID")
   for _ in $(seq 100); do

@@ -12,7 +12,7 @@ RATE=${2:-200}
 PERIOD=${3:-10}
 CLIENTS=20000  # perfdhcp -R
 source "$(dirname "$0")/dhcp_lib.sh"
-need perfdhcp
+need perfdhcp curl
 
 make_ns srv
 make_ns perf
@@ -33,11 +33,15 @@ router = "10.79.0.1"
 lease_seconds = 3600
 TOML
 # One line per decision at this rate is the log's work, not the server's.
-LOG_LEVEL=warn start_ringboot "$WORK/ringboot.toml" "$WORK/ringboot.log"
+# The conflict check is on (the default): perfdhcp's clients do not exist, so
+# every fresh OFFER waits conflict_check_ms (200) for an echo nobody sends.
+METRICS=127.0.0.1:9179
+RINGBOOT_ARGS="--metrics-listen $METRICS" LOG_LEVEL=warn start_ringboot "$WORK/ringboot.toml" "$WORK/ringboot.log"
 
-note "perfdhcp -4 -g single -l 10.79.1.1 -r $RATE -R $CLIENTS -p $PERIOD -u 10.79.0.1"
+# -W 1 s: after the last DISCOVER, wait for the OFFERs still held by the check.
+note "perfdhcp -4 -g single -l 10.79.1.1 -r $RATE -R $CLIENTS -p $PERIOD -W 1000000 -u 10.79.0.1"
 set +e
-inns perf perfdhcp -4 -g single -l 10.79.1.1 -r "$RATE" -R "$CLIENTS" -p "$PERIOD" -u -x e 10.79.0.1 \
+inns perf perfdhcp -4 -g single -l 10.79.1.1 -r "$RATE" -R "$CLIENTS" -p "$PERIOD" -W 1000000 -u -x e 10.79.0.1 \
   >"$WORK/perfdhcp.log" 2>&1
 status=$?
 set -e
@@ -70,6 +74,15 @@ if ((requests <= CLIENTS)); then
   unique=$(grep -c '^non unique addresses: 0$' "$WORK/perfdhcp.log" || true)
   [[ $unique -eq 2 ]] || fail "perfdhcp (-u) saw an address handed to two clients: $(grep 'non unique' "$WORK/perfdhcp.log")"
 fi
+
+# The server's side: every DISCOVER got its OFFER (held for the check or not).
+metric() { inns srv curl -fsS "http://$METRICS/metrics" | awk -v m="$1" '$1 == m { print $2 }'; }
+discovers=$(metric 'ringboot_dhcp_messages_received_total{type="discover"}')
+offers=$(metric 'ringboot_dhcp_messages_sent_total{type="offer"}')
+checks=""
+for r in clear conflict skipped failed; do checks+=" $r=$(metric "ringboot_dhcp_conflict_checks_total{result=\"$r\"}")"; done
+note "server: discovers=$discovers offers=$offers conflict checks:$checks"
+[[ -n $discovers && $discovers == "$offers" ]] || fail "server sent $offers OFFERs for $discovers DISCOVERs"
 
 stop_ringboot TERM
 # Compacted at shutdown: one record per address. No address has two MACs,

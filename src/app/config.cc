@@ -96,6 +96,8 @@ class TableReader {
   std::set<std::string> seen_;
 };
 
+std::vector<ConfigError> load_config_from(const toml::table& document, const std::string& path, Settings* settings);
+
 void read_tftp(TableReader& r, TftpSettings* t) {
   r.listen("listen", &t->listen);
   r.integer("blksize_max", &t->blksize_max, 8, 65464);
@@ -111,6 +113,9 @@ void read_tftp(TableReader& r, TftpSettings* t) {
   r.integer("netascii_bytes_max", &t->netascii_bytes_max, 0, std::int64_t{1} << 32);
   r.integer("receive_buffer_bytes", &t->receive_buffer_bytes, 0, 1 << 30);
   r.integer("send_slots", &t->send_slots, 16, 1 << 20);
+  r.integer("requests_per_second_per_client", &t->requests_per_second_per_client, 0, 1000000);
+  r.integer("rate_limit_burst", &t->rate_limit_burst, 0, 1000000);
+  r.integer("rate_limit_clients_max", &t->rate_limit_clients_max, 1, 1 << 24);
   r.string("upload_dir", &t->upload_dir);
   if (!t->upload_dir.empty())
     r.error(*r.node("upload_dir"), "tftp.upload_dir: uploads are not supported by this version; write requests are refused");
@@ -133,14 +138,25 @@ void read_http(TableReader& r, HttpSettings* h) {
 }  // namespace
 
 std::vector<ConfigError> load_config_file(const std::string& path, Settings* settings) {
-  std::vector<ConfigError> errors;
-  toml::table document;
   try {
-    document = toml::parse_file(path);
+    return load_config_from(toml::parse_file(path), path, settings);
   } catch (const toml::parse_error& e) {
-    errors.push_back(ConfigError{path, static_cast<std::uint32_t>(e.source().begin.line), std::string(e.description())});
-    return errors;
+    return {ConfigError{path, static_cast<std::uint32_t>(e.source().begin.line), std::string(e.description())}};
   }
+}
+
+std::vector<ConfigError> load_config_text(std::string_view text, std::string name, Settings* settings) {
+  try {
+    return load_config_from(toml::parse(text, name), name, settings);
+  } catch (const toml::parse_error& e) {
+    return {ConfigError{name, static_cast<std::uint32_t>(e.source().begin.line), std::string(e.description())}};
+  }
+}
+
+namespace {
+
+std::vector<ConfigError> load_config_from(const toml::table& document, const std::string& path, Settings* settings) {
+  std::vector<ConfigError> errors;
   TableReader top(document, path, "", &errors);
   top.string("root", &settings->root);
   // A relative root is relative to the config file, so a config works from any directory.
@@ -180,5 +196,7 @@ std::vector<ConfigError> load_config_file(const std::string& path, Settings* set
   }
   return errors;
 }
+
+}  // namespace
 
 }  // namespace ringboot

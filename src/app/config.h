@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "base/endpoint.h"
@@ -28,6 +29,11 @@ struct TftpSettings {
   std::uint64_t netascii_bytes_max = 16u << 20;
   int receive_buffer_bytes = 8 << 20;    // listening socket: a 1,000-client storm fits
   std::uint32_t send_slots = 8192;       // in-flight datagrams per thread
+  // Per-client (source address) request rate on the listening socket, per
+  // worker thread; over it a request is dropped silently. 0: off.
+  std::uint32_t requests_per_second_per_client = 0;
+  std::uint32_t rate_limit_burst = 0;            // 0: the same as the rate
+  std::uint32_t rate_limit_clients_max = 65536;  // addresses tracked per thread
   std::string upload_dir;                // must stay empty: write requests are refused
 };
 
@@ -64,5 +70,8 @@ struct ConfigError {
 
 // Reads `path` into `settings`; returns every error found (empty: valid).
 std::vector<ConfigError> load_config_file(const std::string& path, Settings* settings);
+// The same for a config held in memory; `name` stands for the file in errors
+// and relative paths.
+std::vector<ConfigError> load_config_text(std::string_view text, std::string name, Settings* settings);
 
 }  // namespace ringboot

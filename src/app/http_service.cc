@@ -18,6 +18,9 @@ constexpr unsigned kTcpBufferBytes = 4096;
 // mapping; larger ones are spliced through a pipe in chunks.
 constexpr std::uint64_t kGatherBytesMax = std::uint64_t{64} * 1024;
 constexpr int kListenBacklog = 4096;
+// Slots the boot listener leaves free for a separate metrics listener, so a
+// flood of boot clients does not blind the operator's scrapes.
+constexpr std::size_t kMetricsReservedSlots = 4;
 
 std::int64_t unix_now() {
   return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
@@ -123,7 +126,8 @@ void HttpService::on_accept(const io::Completion& c, Instant now) {
     return;
   }
   const int fd = c.res;
-  if (free_.empty()) {
+  const std::size_t reserved = listener == kBoot && listen_fd_[kMetricsOnly] >= 0 ? kMetricsReservedSlots : 0;
+  if (free_.size() <= reserved) {
     counters_.rejected_connections.inc();
     static constexpr std::string_view kBusy =
         "HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nRetry-After: 1\r\nConnection: close\r\n\r\n";

@@ -93,6 +93,7 @@ int serve(const Flags& flags, const Settings& initial) {
         files, wanted);
   const unsigned threads = settings.threads != 0 ? settings.threads : std::max(1u, std::thread::hardware_concurrency());
   block_signals();
+  io::forbid_new_privileges();  // inherited by every worker thread started below
   std::atomic<RunPhase> phase{RunPhase::running};
   std::atomic<unsigned> running{threads};
   std::atomic<bool> go{false};  // workers serve only after privileges are dropped

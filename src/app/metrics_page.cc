@@ -36,7 +36,8 @@ void write_tftp(MetricsWriter& out, const Workers& w) {
   const std::pair<const char*, Counter C::*> refused[] = {{"busy", &C::refused_busy},
                                                           {"access", &C::refused_access},
                                                           {"not_found", &C::not_found},
-                                                          {"duplicate", &C::duplicates}};
+                                                          {"duplicate", &C::duplicates},
+                                                          {"rate_limited", &C::rate_limited}};
   for (const auto& [label, member] : refused)
     out.sample("ringboot_tftp_refused_total", fmt::format("reason=\"{}\"", label),
                sum(w, [field = member](const WorkerStats& s) { return (s.tftp.*field).get(); }));
@@ -44,6 +45,9 @@ void write_tftp(MetricsWriter& out, const Workers& w) {
   counter(out, w, "ringboot_tftp_retransmits_total", "TFTP packets resent after a timeout or window rollback.",
           &C::retransmits);
   counter(out, w, "ringboot_tftp_malformed_total", "Malformed TFTP datagrams dropped.", &C::malformed);
+  counter(out, w, "ringboot_tftp_rate_limit_untracked_total",
+          "TFTP requests let through without a rate check: the per-client table (rate_limit_clients_max) was full.",
+          &C::rate_untracked);
   out.family("ringboot_tftp_option_total", "counter", "TFTP options accepted, by option.");
   const std::pair<const char*, Counter C::*> options[] = {{"blksize", &C::option_blksize},
                                                           {"windowsize", &C::option_windowsize},

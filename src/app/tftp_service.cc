@@ -51,6 +51,8 @@ TftpService::TftpService(io::Ring& ring, io::BufferRing& buffers, io::FileCache&
       counters_(counters),
       sends_(ring, kTftpSend, settings.send_slots),
       admission_(sessions_max, settings.sessions_per_client_max),
+      rate_limiter_(settings.requests_per_second_per_client, settings.rate_limit_burst,
+                    settings.rate_limit_clients_max),
       timers_(sessions_max),
       slots_(sessions_max) {
   free_.reserve(sessions_max);
@@ -133,6 +135,12 @@ tftp::SessionConfig TftpService::session_config(int ifindex) {
 
 void TftpService::handle_request(const io::Datagram& d, Instant now) {
   counters_.requests.inc();
+  // Before parsing: a flood from one address costs a table lookup, and gets no answer.
+  switch (rate_limiter_.check(d.from.ip, now)) {
+    case tftp::RateVerdict::allowed: break;
+    case tftp::RateVerdict::limited: counters_.rate_limited.inc(); return;
+    case tftp::RateVerdict::untracked: counters_.rate_untracked.inc(); break;
+  }
   auto parsed = tftp::parse_request(d.payload);
   if (const auto* error = std::get_if<tftp::ParseError>(&parsed)) {
     counters_.malformed.inc();
@@ -145,14 +153,14 @@ void TftpService::handle_request(const io::Datagram& d, Instant now) {
   auto& request = std::get<tftp::Request>(parsed);
   if (request.op == tftp::Opcode::wrq) {
     counters_.refused_access.inc();
-    log(LogLevel::warn, "tftp.refused", "client={} file=\"{}\" reason=uploads_disabled", d.from.to_string(),
+    log(refusals_.level(now, LogLevel::warn), "tftp.refused", "client={} file=\"{}\" reason=uploads_disabled", d.from.to_string(),
         request.filename);
     return refuse(d, tftp::ErrorCode::access_violation, "uploads are disabled");
   }
   auto normalized = tftp::normalize_request_path(request.filename);
   if (const auto* path_error = std::get_if<tftp::PathError>(&normalized)) {
     counters_.refused_access.inc();
-    log(LogLevel::warn, "tftp.refused", "client={} file=\"{}\" reason={}", d.from.to_string(), request.filename,
+    log(refusals_.level(now, LogLevel::warn), "tftp.refused", "client={} file=\"{}\" reason={}", d.from.to_string(), request.filename,
         tftp::to_string(*path_error));
     return refuse(d, tftp::ErrorCode::access_violation, "access violation");
   }
@@ -166,7 +174,7 @@ void TftpService::handle_request(const io::Datagram& d, Instant now) {
     case tftp::Verdict::over_global:
     case tftp::Verdict::over_client:
       counters_.refused_busy.inc();
-      log(LogLevel::warn, "tftp.refused", "client={} file=\"{}\" reason=busy", d.from.to_string(), path);
+      log(refusals_.level(now, LogLevel::warn), "tftp.refused", "client={} file=\"{}\" reason=busy", d.from.to_string(), path);
       return refuse(d, tftp::ErrorCode::undefined, "server busy, try again");
   }
   io::OpenError open_error{};
@@ -175,7 +183,7 @@ void TftpService::handle_request(const io::Datagram& d, Instant now) {
     admission_.release(d.from);
     const bool missing = open_error == io::OpenError::not_found;
     (missing ? counters_.not_found : counters_.refused_access).inc();
-    log(missing ? LogLevel::info : LogLevel::warn, "tftp.refused", "client={} file=\"{}\" reason={}",
+    log(refusals_.level(now, missing ? LogLevel::info : LogLevel::warn), "tftp.refused", "client={} file=\"{}\" reason={}",
         d.from.to_string(), path, io::to_string(open_error));
     if (open_error == io::OpenError::too_many) return refuse(d, tftp::ErrorCode::undefined, "server busy, try again");
     return refuse(d, missing ? tftp::ErrorCode::file_not_found : tftp::ErrorCode::access_violation,
@@ -198,7 +206,7 @@ void TftpService::handle_request(const io::Datagram& d, Instant now) {
     files_.release(file);
     admission_.release(d.from);
     counters_.refused_busy.inc();
-    log(LogLevel::warn, "tftp.refused", "client={} file=\"{}\" reason=\"{}\"", d.from.to_string(), path, socket_error);
+    log(refusals_.level(now, LogLevel::warn), "tftp.refused", "client={} file=\"{}\" reason=\"{}\"", d.from.to_string(), path, socket_error);
     return refuse(d, tftp::ErrorCode::undefined, "server busy, try again");
   }
   const std::uint32_t index = free_.back();
@@ -259,7 +267,9 @@ void TftpService::reload(const TftpSettings& settings) {
   next.sessions_per_client_max = settings_.sessions_per_client_max;
   next.send_slots = settings_.send_slots;
   next.receive_buffer_bytes = settings_.receive_buffer_bytes;
+  next.rate_limit_clients_max = settings_.rate_limit_clients_max;
   settings_ = next;
+  rate_limiter_.reconfigure(settings_.requests_per_second_per_client, settings_.rate_limit_burst);
 }
 
 void TftpService::on_timers(Instant now) {

@@ -11,12 +11,14 @@
 #include <vector>
 
 #include "app/config.h"
+#include "base/log.h"
 #include "base/timer_heap.h"
 #include "io/file.h"
 #include "io/ring.h"
 #include "io/udp.h"
 #include "tftp/admission.h"
 #include "tftp/counters.h"
+#include "tftp/rate_limit.h"
 #include "tftp/session.h"
 
 namespace ringboot {
@@ -65,11 +67,13 @@ class TftpService {
   tftp::TftpCounters& counters_;
   io::UdpSendPool sends_;
   tftp::Admission admission_;
+  tftp::RateLimiter rate_limiter_;
   TimerHeap timers_;
   std::vector<Slot> slots_;
   std::vector<std::uint32_t> free_;
   std::unordered_map<int, int> mtu_by_interface_;
   int listen_fd_ = -1;
+  LogThrottle refusals_;  // a request flood must not become a log flood
 };
 
 }  // namespace ringboot

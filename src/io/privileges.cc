@@ -13,6 +13,8 @@ namespace ringboot::io {
 
 bool running_as_root() { return geteuid() == 0; }
 
+void forbid_new_privileges() { prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0); }
+
 bool drop_privileges(const std::string& user, std::string* error) {
   passwd pw{};
   passwd* found = nullptr;
@@ -30,7 +32,6 @@ bool drop_privileges(const std::string& user, std::string* error) {
     *error = "--user " + user + ": root could be regained after the switch";
     return false;
   }
-  prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
   return true;
 }
 

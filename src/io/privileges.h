@@ -6,6 +6,8 @@
 namespace ringboot::io {
 
 bool running_as_root();
+// PR_SET_NO_NEW_PRIVS: set before threads start, since it is per thread.
+void forbid_new_privileges();
 // Switches every thread of the process to `user` (its uid, gid and no
 // supplementary groups) and forbids regaining privileges. False with *error.
 bool drop_privileges(const std::string& user, std::string* error);

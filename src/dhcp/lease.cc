@@ -239,7 +239,12 @@ std::optional<Ipv4> LeaseTable::offer(const Mac& mac, std::size_t subnet, std::o
     if (assign(mac, ip, LeaseState::offered, hold, now) == nullptr) return std::nullopt;
     return ip;
   };
-  if (auto r = reservation(mac); r && pool.config.cidr.contains(*r) && available_for(mac, *r, now)) return give(*r);
+  if (auto r = reservation(mac); r && pool.config.cidr.contains(*r)) {
+    // A reserved client gets its address or nothing: bind() refuses any other
+    // (while the reservation is quarantined after a DECLINE the client waits).
+    if (!available_for(mac, *r, now)) return std::nullopt;
+    return give(*r);
+  }
   if (const Lease* l = find(mac);
       l != nullptr && pool.in_range(l->address) && available_for(mac, l->address, now))
     return give(l->address);

@@ -342,11 +342,9 @@ class Sim {
     // An ACK to a REQUEST resent many times may come after T1 already: renew at once.
     const Duration t1 = std::max(unix_instant(c.request_unix + lease_seconds / 2) - world_.now(), Duration::zero());
     const auto r = world_.uniform(0, 99);
-    // Known engine bug (reported): a client whose reservation is quarantined
-    // after its DECLINE is OFFERed a pool address that bind() then always
-    // NAKs, a DISCOVER/OFFER/REQUEST/NAK loop for decline_hold_seconds.
-    // Off here until it is fixed; DISABLED_ReservedClientDeclines shows it.
-    const bool declines = !scenario_.roomy && (scenario_.reserved_client_declines || !(reserved_ && c.id == 0));
+    // A reserved client that DECLINEs waits out the quarantine (it is offered
+    // nothing else); ReservedClientDeclines drives that case hard.
+    const bool declines = !scenario_.roomy;
     const std::uint64_t decline_percent = scenario_.reserved_client_declines && reserved_ && c.id == 0 ? 30 : 3;
     if (declines && r < decline_percent) {  // ARP found someone on it
       world_.after(milliseconds(world_.uniform(1, 500)), [this, &c, generation] {
@@ -467,8 +465,9 @@ TEST(DhcpSim, SmallPoolLossyNetworkWithRestarts) {
   run_seeds(300, [](std::uint64_t seed) { return Sim(seed, Scenario{}).run(); });
 }
 
-// Fails today (engine bug, reported): see `declines` in Sim::plan.
-TEST(DhcpSim, DISABLED_ReservedClientDeclines) {
+// Regression: a quarantined reservation used to be swapped for a pool address
+// that bind() then NAKed forever (DISCOVER/OFFER/REQUEST/NAK loop).
+TEST(DhcpSim, ReservedClientDeclines) {
   Scenario s;
   s.reserved_client_declines = true;
   s.always_reserve = true;

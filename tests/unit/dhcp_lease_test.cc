@@ -67,6 +67,19 @@ TEST(DhcpLease, ReservationsByMac) {
   EXPECT_EQ(t.offer(mac_n(8), 0, std::nullopt, kNow), ip("10.0.0.100"));
 }
 
+// A reserved client whose address is quarantined after its DECLINE is offered
+// nothing: a pool address would be NAKed by bind() on every REQUEST.
+TEST(DhcpLease, DeclinedReservationOffersNothingUntilQuarantineEnds) {
+  std::vector<SubnetConfig> subnets{subnet()};
+  std::vector<HostConfig> hosts{{mac_n(9), ip("10.0.0.50"), "node9"}};
+  LeaseTable t(subnets, hosts, 100, 30, 600);
+  ASSERT_EQ(t.offer(mac_n(9), 0, std::nullopt, kNow), ip("10.0.0.50"));
+  ASSERT_TRUE(t.bind(mac_n(9), ip("10.0.0.50"), 0, kNow));
+  ASSERT_TRUE(t.decline(mac_n(9), ip("10.0.0.50"), kNow + 1));
+  EXPECT_EQ(t.offer(mac_n(9), 0, std::nullopt, kNow + 2), std::nullopt);
+  EXPECT_EQ(t.offer(mac_n(9), 0, std::nullopt, kNow + 2 + 600), ip("10.0.0.50"));
+}
+
 TEST(DhcpLease, PoolExhaustionThenExpiryReclaims) {
   std::vector<SubnetConfig> subnets{subnet()};
   LeaseTable t(subnets, {}, 100, 30, 600);

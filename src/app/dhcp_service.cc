@@ -35,7 +35,12 @@ void DhcpService::Journal::append(std::string_view line) {
 }
 
 DhcpService::DhcpService(io::Ring& ring, io::BufferRing& buffers, const dhcp::DhcpConfig& config)
-    : ring_(ring), buffers_(buffers), config_(config), engine_(config), sends_(ring, kDhcpSend, kSendSlots) {
+    : ring_(ring),
+      buffers_(buffers),
+      config_(config),
+      engine_(config),
+      rate_limiter_(config.requests_per_second_per_client, config.rate_limit_burst, config.rate_limit_clients_max),
+      sends_(ring, kDhcpSend, kSendSlots) {
   held_.reserve(kHeldMax);
   retry_request_.reserve(kRequestBytesReserved);
   if (config_.mode == dhcp::Mode::server && config_.conflict_check == dhcp::ConflictCheck::icmp) {
@@ -140,6 +145,14 @@ void DhcpService::on_receive(const io::Completion& c) {
 }
 
 void DhcpService::handle(const io::Datagram& d, std::uint32_t socket) {
+  // chaddr's first 6 bytes (offset 28) name the client even through a relay;
+  // a packet too short for it is left to the parser to count as malformed.
+  constexpr std::size_t kChaddrOffset = 28;
+  if (rate_limiter_.enabled() && d.payload.size() >= kChaddrOffset + 6) {
+    std::uint64_t mac = 0;
+    for (std::size_t i = 0; i < 6; ++i) mac = (mac << 8) | d.payload[kChaddrOffset + i];
+    if (rate_limiter_.check(mac, Clock::now()) == RateVerdict::limited) return engine_.count_rate_limited();
+  }
   const dhcp::Received rx{d.from, socket == kPxeSocket ? dhcp::kPxePort : dhcp::kServerPort, interface_address_};
   const std::optional<dhcp::Reply> reply = engine_.handle(d.payload, rx, unix_now(), journal_);
   log_decision(d.from);

@@ -38,6 +38,7 @@
 #include <vector>
 
 #include "base/endpoint.h"
+#include "base/rate_limit.h"
 #include "base/time.h"
 #include "dhcp/config.h"
 #include "dhcp/counters.h"
@@ -116,6 +117,7 @@ class DhcpService {
   io::BufferRing& buffers_;
   dhcp::DhcpConfig config_;
   dhcp::Engine engine_;
+  RateLimiter rate_limiter_;  // per client MAC, before any parsing
   io::UdpSendPool sends_;
   std::array<int, kSocketCount> fds_{-1, -1, -1};
   Ipv4 interface_address_;

@@ -136,10 +136,10 @@ tftp::SessionConfig TftpService::session_config(int ifindex) {
 void TftpService::handle_request(const io::Datagram& d, Instant now) {
   counters_.requests.inc();
   // Before parsing: a flood from one address costs a table lookup, and gets no answer.
-  switch (rate_limiter_.check(d.from.ip, now)) {
-    case tftp::RateVerdict::allowed: break;
-    case tftp::RateVerdict::limited: counters_.rate_limited.inc(); return;
-    case tftp::RateVerdict::untracked: counters_.rate_untracked.inc(); break;
+  switch (rate_limiter_.check(d.from.ip.value, now)) {
+    case RateVerdict::allowed: break;
+    case RateVerdict::limited: counters_.rate_limited.inc(); return;
+    case RateVerdict::untracked: counters_.rate_untracked.inc(); break;
   }
   auto parsed = tftp::parse_request(d.payload);
   if (const auto* error = std::get_if<tftp::ParseError>(&parsed)) {

@@ -18,7 +18,7 @@
 #include "io/udp.h"
 #include "tftp/admission.h"
 #include "tftp/counters.h"
-#include "tftp/rate_limit.h"
+#include "base/rate_limit.h"
 #include "tftp/session.h"
 
 namespace ringboot {
@@ -67,7 +67,7 @@ class TftpService {
   tftp::TftpCounters& counters_;
   io::UdpSendPool sends_;
   tftp::Admission admission_;
-  tftp::RateLimiter rate_limiter_;
+  RateLimiter rate_limiter_;
   TimerHeap timers_;
   std::vector<Slot> slots_;
   std::vector<std::uint32_t> free_;

@@ -269,7 +269,8 @@ DhcpConfigResult parse_dhcp_config(const toml::table& root, std::string_view fil
   }
   r.check_keys(*t, "[dhcp]",
                {"mode", "interface", "server_address", "lease_file", "leases_max", "offer_hold_seconds",
-                "decline_hold_seconds", "conflict_check", "conflict_check_ms", "probes_max", "boot", "subnet",
+                "decline_hold_seconds", "conflict_check", "conflict_check_ms", "probes_max", "requests_per_second_per_client", "rate_limit_burst",
+                "rate_limit_clients_max", "boot", "subnet",
                 "host"});
   if (auto m = r.string(*t, "mode")) {
     if (*m == "off")
@@ -298,6 +299,10 @@ DhcpConfigResult parse_dhcp_config(const toml::table& root, std::string_view fil
   }
   if (auto n = r.integer(*t, "conflict_check_ms", 1, 10000)) c.conflict_check_ms = static_cast<std::uint32_t>(*n);
   if (auto n = r.integer(*t, "probes_max", 0, 65536)) c.probes_max = static_cast<std::size_t>(*n);
+  if (auto n = r.integer(*t, "requests_per_second_per_client", 0, 1000000))
+    c.requests_per_second_per_client = static_cast<std::uint32_t>(*n);
+  if (auto n = r.integer(*t, "rate_limit_burst", 0, 1000000)) c.rate_limit_burst = static_cast<std::uint32_t>(*n);
+  if (auto n = r.integer(*t, "rate_limit_clients_max", 1, 1 << 24)) c.rate_limit_clients_max = static_cast<std::size_t>(*n);
   r.each_table(*t, "boot", [&](const toml::table& b) { parse_boot(r, b, c); });
   r.each_table(*t, "subnet", [&](const toml::table& s) { parse_subnet(r, s, c); });
   r.each_table(*t, "host", [&](const toml::table& h) { parse_host(r, h, c); });

@@ -51,6 +51,9 @@ struct DhcpConfig {
   ConflictCheck conflict_check = ConflictCheck::icmp;  // server mode only
   std::uint32_t conflict_check_ms = 200;  // how long an OFFER waits for an echo reply
   std::size_t probes_max = 256;           // OFFERs held for a probe at once; more are offered unprobed
+  std::uint32_t requests_per_second_per_client = 0;  // by client MAC; 0: off
+  std::uint32_t rate_limit_burst = 0;                // 0: the same as the rate
+  std::size_t rate_limit_clients_max = 65536;
   std::vector<BootRule> boot;  // none in the file: the engine uses default_boot_rules(server address)
   std::vector<SubnetConfig> subnets;
   std::vector<HostConfig> hosts;

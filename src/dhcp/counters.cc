@@ -25,6 +25,8 @@ void DhcpCounters::write(MetricsWriter& out) const {
                malformed_by_reason[i].get());
   out.family("ringboot_dhcp_dropped_total", "counter", "Valid DHCP messages not answered");
   out.sample("ringboot_dhcp_dropped_total", "", dropped.get());
+  out.family("ringboot_dhcp_rate_limited_total", "counter", "DHCP datagrams dropped by the per-client rate limit");
+  out.sample("ringboot_dhcp_rate_limited_total", "", rate_limited.get());
   out.family("ringboot_dhcp_pool_exhausted_total", "counter", "DISCOVERs with no free address");
   out.sample("ringboot_dhcp_pool_exhausted_total", "", pool_exhausted.get());
   out.family("ringboot_dhcp_conflicts_total", "counter",

@@ -23,6 +23,7 @@ struct DhcpCounters {
   // Valid input we chose not to answer: not a PXE client (proxy), no subnet,
   // pool exhausted, from ourselves, reply too big, wrong port...
   Counter dropped;
+  Counter rate_limited;  // over [dhcp] requests_per_second_per_client, dropped unparsed
   Counter from_self;
   Counter pool_exhausted;
   Counter journal_lines;

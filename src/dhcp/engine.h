@@ -90,6 +90,7 @@ class Engine {
   // (the echo could not be sent: offered unprobed). Every outcome but
   // conflict sends the held OFFER and counts it as sent.
   void count_probe(ProbeOutcome outcome);
+  void count_rate_limited() { counters_.rate_limited.inc(); }
   const Decision& last_decision() const { return decision_; }
 
   // Periodic (e.g. 1 s): expires offers and quarantines, updates leases_in_use.

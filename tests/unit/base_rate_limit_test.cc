@@ -1,14 +1,14 @@
 #include <gtest/gtest.h>
 
-#include "tftp/rate_limit.h"
+#include "base/rate_limit.h"
 
-namespace ringboot::tftp {
+namespace ringboot {
 namespace {
 
-constexpr Ipv4 kA{0x0a000001};
-constexpr Ipv4 kB{0x0a000002};
+constexpr std::uint64_t kA = 0x0a000001;
+constexpr std::uint64_t kB = 0x0a000002;
 
-int allowed_now(RateLimiter& r, Ipv4 ip, Instant now, int tries) {
+int allowed_now(RateLimiter& r, std::uint64_t ip, Instant now, int tries) {
   int n = 0;
   for (int i = 0; i < tries; ++i) n += r.check(ip, now) == RateVerdict::allowed ? 1 : 0;
   return n;
@@ -18,7 +18,7 @@ TEST(TftpRateLimit, OffAllowsEverythingAndTracksNothing) {
   FakeClock clock;
   RateLimiter r(0, 0, 16);
   EXPECT_FALSE(r.enabled());
-  for (std::uint32_t i = 0; i < 1000; ++i) EXPECT_EQ(r.check(Ipv4{i}, clock.now()), RateVerdict::allowed);
+  for (std::uint32_t i = 0; i < 1000; ++i) EXPECT_EQ(r.check(i, clock.now()), RateVerdict::allowed);
   EXPECT_EQ(r.tracked(), 0u);
 }
 
@@ -65,21 +65,21 @@ TEST(TftpRateLimit, ClientsAreIndependent) {
 TEST(TftpRateLimit, TableIsBoundedAndRefilledClientsAreSweptOut) {
   FakeClock clock;
   RateLimiter r(10, 2, 4);
-  for (std::uint32_t i = 1; i <= 4; ++i) EXPECT_EQ(r.check(Ipv4{i}, clock.now()), RateVerdict::allowed);
+  for (std::uint32_t i = 1; i <= 4; ++i) EXPECT_EQ(r.check(i, clock.now()), RateVerdict::allowed);
   EXPECT_EQ(r.tracked(), 4u);
   // Full, and every tracked client is still inside its refill time: a new
   // address is let through untracked (fail open; sessions bound the work).
-  EXPECT_EQ(r.check(Ipv4{5}, clock.now()), RateVerdict::untracked);
+  EXPECT_EQ(r.check(5, clock.now()), RateVerdict::untracked);
   EXPECT_EQ(r.tracked(), 4u);
   // Known clients are still limited meanwhile.
-  EXPECT_EQ(r.check(Ipv4{1}, clock.now()), RateVerdict::allowed);
-  EXPECT_EQ(r.check(Ipv4{1}, clock.now()), RateVerdict::limited);
+  EXPECT_EQ(r.check(1, clock.now()), RateVerdict::allowed);
+  EXPECT_EQ(r.check(1, clock.now()), RateVerdict::limited);
   // 100 ms later clients 2..4 have refilled (they are equal to absent): swept.
   clock.advance(milliseconds(100));
-  EXPECT_EQ(r.check(Ipv4{5}, clock.now()), RateVerdict::allowed);
+  EXPECT_EQ(r.check(5, clock.now()), RateVerdict::allowed);
   EXPECT_LE(r.tracked(), 4u);
-  EXPECT_EQ(r.check(Ipv4{5}, clock.now()), RateVerdict::allowed);  // burst 2
-  EXPECT_EQ(r.check(Ipv4{5}, clock.now()), RateVerdict::limited);
+  EXPECT_EQ(r.check(5, clock.now()), RateVerdict::allowed);  // burst 2
+  EXPECT_EQ(r.check(5, clock.now()), RateVerdict::limited);
 }
 
 TEST(TftpRateLimit, SpoofedFloodNeverGrowsTheTable) {
@@ -87,7 +87,7 @@ TEST(TftpRateLimit, SpoofedFloodNeverGrowsTheTable) {
   RateLimiter r(5, 5, 100);
   int untracked = 0;
   for (std::uint32_t i = 0; i < 100000; ++i) {
-    if (r.check(Ipv4{0x0ae80000 + i}, clock.now()) == RateVerdict::untracked) ++untracked;
+    if (r.check(std::uint64_t{0x0ae80000 + i}, clock.now()) == RateVerdict::untracked) ++untracked;
     if (i % 1000 == 0) clock.advance(milliseconds(1));
     ASSERT_LE(r.tracked(), 100u);
   }
@@ -96,7 +96,7 @@ TEST(TftpRateLimit, SpoofedFloodNeverGrowsTheTable) {
   RateLimiter q(1, 1, 2);
   EXPECT_EQ(q.check(kA, clock.now()), RateVerdict::allowed);
   EXPECT_EQ(q.check(kB, clock.now()), RateVerdict::allowed);
-  EXPECT_EQ(q.check(Ipv4{7}, clock.now()), RateVerdict::untracked);
+  EXPECT_EQ(q.check(std::uint64_t{7}, clock.now()), RateVerdict::untracked);
   EXPECT_EQ(q.check(kA, clock.now()), RateVerdict::limited);
 }
 
@@ -125,4 +125,4 @@ TEST(TftpRateLimit, VeryHighRateStillCounts) {
 }
 
 }  // namespace
-}  // namespace ringboot::tftp
+}  // namespace ringboot

@@ -1,8 +1,8 @@
-#include "tftp/rate_limit.h"
+#include "base/rate_limit.h"
 
 #include <algorithm>
 
-namespace ringboot::tftp {
+namespace ringboot {
 
 RateLimiter::RateLimiter(std::uint32_t per_second, std::uint32_t burst, std::size_t clients_max)
     : clients_max_(std::max<std::size_t>(1, clients_max)) {
@@ -12,7 +12,7 @@ RateLimiter::RateLimiter(std::uint32_t per_second, std::uint32_t burst, std::siz
 void RateLimiter::reconfigure(std::uint32_t per_second, std::uint32_t burst) {
   per_second_ = per_second;
   if (per_second_ == 0) {
-    std::unordered_map<std::uint32_t, Instant>().swap(table_);
+    std::unordered_map<std::uint64_t, Instant>().swap(table_);
     return;
   }
   if (burst == 0) burst = per_second_;
@@ -28,9 +28,9 @@ void RateLimiter::sweep(Instant now) {
   std::erase_if(table_, [now](const auto& entry) { return entry.second <= now; });
 }
 
-RateVerdict RateLimiter::check(Ipv4 client, Instant now) {
+RateVerdict RateLimiter::check(std::uint64_t client, Instant now) {
   if (per_second_ == 0) return RateVerdict::allowed;
-  auto it = table_.find(client.value);
+  auto it = table_.find(client);
   if (it == table_.end()) {
     if (table_.size() >= clients_max_) {
       if (now < next_sweep_) return RateVerdict::untracked;
@@ -41,7 +41,7 @@ RateVerdict RateLimiter::check(Ipv4 client, Instant now) {
       }
     }
     // A new client starts with a full bucket and takes one token.
-    table_.emplace(client.value, now + interval_);
+    table_.emplace(client, now + interval_);
     return RateVerdict::allowed;
   }
   const Instant tat = std::max(it->second, now);
@@ -50,4 +50,4 @@ RateVerdict RateLimiter::check(Ipv4 client, Instant now) {
   return RateVerdict::allowed;
 }
 
-}  // namespace ringboot::tftp
+}  // namespace ringboot

@@ -1,5 +1,5 @@
-// Per-client request rate limit for the TFTP listening socket: a token
-// bucket per client address (`rate` requests per second, `burst` at once),
+// Per-client request rate limit (TFTP by client address, DHCP by client
+// MAC): a token bucket per client key (`rate` requests per second, `burst` at once),
 // kept in the equivalent GCRA form - one timestamp per client, integer
 // arithmetic, exact under a fake clock. Over the limit a request is dropped
 // without an answer (an answer would be traffic an attacker can aim).
@@ -21,7 +21,7 @@
 #include "base/endpoint.h"
 #include "base/time.h"
 
-namespace ringboot::tftp {
+namespace ringboot {
 
 enum class RateVerdict : std::uint8_t { allowed, limited, untracked };
 
@@ -31,7 +31,7 @@ class RateLimiter {
   // burst == 0: the same as per_second (at least 1).
   RateLimiter(std::uint32_t per_second, std::uint32_t burst, std::size_t clients_max);
 
-  RateVerdict check(Ipv4 client, Instant now);
+  RateVerdict check(std::uint64_t client, Instant now);
   // SIGHUP: a new rate and burst; clients_max stays. Off clears the table.
   void reconfigure(std::uint32_t per_second, std::uint32_t burst);
 
@@ -48,7 +48,7 @@ class RateLimiter {
   std::size_t clients_max_;
   Instant next_sweep_{};
   // Theoretical arrival time: when this client's bucket is full again.
-  std::unordered_map<std::uint32_t, Instant> table_;
+  std::unordered_map<std::uint64_t, Instant> table_;
 };
 
-}  // namespace ringboot::tftp
+}  // namespace ringboot

@@ -23,7 +23,7 @@ struct TftpSettings {
   std::uint32_t sessions_max = 8192;     // across all threads
   std::uint32_t sessions_per_client_max = 64;
   std::uint32_t retries_max = 6;
-  Duration rto_min = milliseconds(20);
+  Duration rto_min = milliseconds(100);
   Duration rto_max = seconds(2);
   Duration rto_initial = seconds(1);
   std::uint64_t netascii_bytes_max = 16u << 20;

@@ -49,7 +49,9 @@ int udp_open(Endpoint bind_to, const UdpOptions& options, std::string* error) {
     return -1;
   };
   if (options.reuse_port && setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) < 0) return fail("SO_REUSEPORT");
-  if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) < 0) return fail("SO_REUSEADDR");
+  // No SO_REUSEADDR: on UDP it lets the kernel hand the same ephemeral port
+  // to two sockets, and two TFTP sessions would then share one transfer ID
+  // (seen under a 1,000-client bench as ERROR 5 from a session's own port).
   if (options.broadcast && setsockopt(fd, SOL_SOCKET, SO_BROADCAST, &one, sizeof one) < 0) return fail("SO_BROADCAST");
   if (options.packet_info && setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &one, sizeof one) < 0) return fail("IP_PKTINFO");
   if (options.receive_buffer_bytes > 0) {

@@ -10,7 +10,7 @@
 namespace ringboot::tftp {
 
 struct RtoConfig {
-  Duration rto_min = milliseconds(20);
+  Duration rto_min = milliseconds(100);
   Duration rto_max = seconds(2);
   Duration rto_initial = seconds(1);
 };

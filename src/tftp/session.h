@@ -36,7 +36,7 @@ namespace ringboot::tftp {
 
 struct SessionConfig {
   Limits limits;
-  Duration rto_min = milliseconds(20);
+  Duration rto_min = milliseconds(100);
   Duration rto_max = seconds(2);
   Duration rto_initial = seconds(1);
   int retries_max = 6;

@@ -43,8 +43,16 @@ Request rrq(std::vector<Option> options = {}) { return Request{Opcode::rrq, "f",
 std::string ack_bytes(std::uint16_t block) { return std::string("\0\4"sv) + static_cast<char>(block >> 8) + static_cast<char>(block & 0xff); }
 std::string error_bytes(std::uint16_t code) { return std::string("\0\5\0"sv) + static_cast<char>(code) + "bye" + '\0'; }
 
+// The RTO tests below were written against a 20 ms floor; the engine's
+// default floor is higher (see SessionConfig), so the harness pins it.
+SessionConfig test_config() {
+  SessionConfig c;
+  c.rto_min = milliseconds(20);
+  return c;
+}
+
 struct Harness {
-  explicit Harness(SessionConfig c = SessionConfig{}) : config(c), session(config, kPeer) {}
+  explicit Harness(SessionConfig c = test_config()) : config(c), session(config, kPeer) {}
 
   void start(std::vector<Option> options, std::uint64_t size) { session.start_read(rrq(std::move(options)), size, clock.now(), sink); }
   void datagram(const std::string& bytes, Endpoint from = kPeer) { session.on_datagram(from, as_bytes(bytes), clock.now(), sink); }
@@ -125,7 +133,7 @@ TEST(TftpSession, InvalidOptionLeftOutOfOack) {
 }
 
 TEST(TftpSession, BlksizeAndWindowsizeNeverAboveAsked) {
-  SessionConfig c;
+  SessionConfig c = test_config();
   c.limits.blksize_max = 8192;
   c.limits.windowsize_max = 16;
   Harness h(c);
@@ -140,7 +148,7 @@ TEST(TftpSession, BlksizeAndWindowsizeNeverAboveAsked) {
 }
 
 TEST(TftpSession, TimeoutEchoedExactlyAndCapsRto) {
-  SessionConfig c;
+  SessionConfig c = test_config();
   c.rto_initial = seconds(3);
   c.rto_max = seconds(10);
   Harness h(c);
@@ -363,7 +371,7 @@ TEST(TftpSession, BlockNumbersWrapPast65535At512) {
 }
 
 TEST(TftpSession, FileBeyond4GiBEmitsOffsetsAbove32Bits) {
-  SessionConfig c;
+  SessionConfig c = test_config();
   c.limits.blksize_max = 65464;
   c.limits.windowsize_max = 64;
   c.limits.window_bytes_max = 0;  // no byte cap: the test wants 64 large blocks per window
@@ -507,7 +515,7 @@ TEST(TftpSession, FinishedSessionIgnoresEverything) {
 // --- retransmission, RTT and giving up -------------------------------------
 
 TEST(TftpSession, SilentClientTimesOutAfterBoundedRetries) {
-  SessionConfig c;
+  SessionConfig c = test_config();
   c.retries_max = 6;
   c.patience_min = Duration::zero();
   Harness h(c);
@@ -527,7 +535,7 @@ TEST(TftpSession, SilentClientTimesOutAfterBoundedRetries) {
 }
 
 TEST(TftpSession, OackRetransmittedOnTimeout) {
-  SessionConfig c;
+  SessionConfig c = test_config();
   c.retries_max = 2;
   c.patience_min = Duration::zero();
   Harness h(c);
@@ -544,7 +552,7 @@ TEST(TftpSession, OackRetransmittedOnTimeout) {
 }
 
 TEST(TftpSession, PatienceKeepsSlowClientAlive) {
-  SessionConfig c;
+  SessionConfig c = test_config();
   c.retries_max = 2;
   c.patience_min = seconds(5);
   c.rto_initial = milliseconds(100);
@@ -557,7 +565,7 @@ TEST(TftpSession, PatienceKeepsSlowClientAlive) {
 }
 
 TEST(TftpSession, ProgressResetsRetryCount) {
-  SessionConfig c;
+  SessionConfig c = test_config();
   c.retries_max = 2;
   c.patience_min = Duration::zero();
   Harness h(c);

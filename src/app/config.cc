@@ -117,8 +117,7 @@ void read_tftp(TableReader& r, TftpSettings* t) {
   r.integer("rate_limit_burst", &t->rate_limit_burst, 0, 1000000);
   r.integer("rate_limit_clients_max", &t->rate_limit_clients_max, 1, 1 << 24);
   r.string("upload_dir", &t->upload_dir);
-  if (!t->upload_dir.empty())
-    r.error(*r.node("upload_dir"), "tftp.upload_dir: uploads are not supported by this version; write requests are refused");
+  r.integer("upload_bytes_max", &t->upload_bytes_max, 1, std::int64_t{1} << 40);
   r.reject_unknown();
 }
 
@@ -178,6 +177,12 @@ std::vector<ConfigError> load_config_from(const toml::table& document, const std
   if (const toml::table* t = top.table("tftp")) {
     TableReader r(*t, path, "tftp", &errors);
     read_tftp(r, &settings->tftp);
+    // A relative upload dir is relative to the config file, like root.
+    std::string& upload_dir = settings->tftp.upload_dir;
+    if (!upload_dir.empty() && upload_dir[0] != '/') {
+      const auto slash = path.rfind('/');
+      if (slash != std::string::npos) upload_dir = path.substr(0, slash + 1) + upload_dir;
+    }
   }
   if (const toml::table* h = top.table("http")) {
     TableReader r(*h, path, "http", &errors);

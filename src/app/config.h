@@ -34,7 +34,10 @@ struct TftpSettings {
   std::uint32_t requests_per_second_per_client = 0;
   std::uint32_t rate_limit_burst = 0;            // 0: the same as the rate
   std::uint32_t rate_limit_clients_max = 65536;  // addresses tracked per thread
-  std::string upload_dir;                // must stay empty: write requests are refused
+  // Opt-in uploads: WRQs create new files beneath this directory (relative:
+  // to the config file). Empty: write requests are refused with ERROR 2.
+  std::string upload_dir;
+  std::uint64_t upload_bytes_max = std::uint64_t{64} << 20;  // per file; larger uploads get ERROR 3
 };
 
 struct HttpSettings {

@@ -1,7 +1,9 @@
 // ringboot: a network boot server (TFTP, HTTP, DHCP tagger) on io_uring.
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
+#ifndef RINGBOOT_NO_MIMALLOC  // sanitizer builds: the system allocator
 #include <mimalloc.h>
+#endif
 
 #include <atomic>
 #include <cstdio>
@@ -153,7 +155,9 @@ int serve(const Flags& flags, const Settings& initial) {
 }  // namespace
 
 int main(int argc, char** argv) {
+#ifndef RINGBOOT_NO_MIMALLOC
   mi_version();  // links mimalloc's override before any allocation
+#endif
   CLI::App app{"ringboot: network boot server (TFTP, HTTP, proxyDHCP/DHCP) on io_uring"};
   Flags f;
   app.add_option("--config", f.config_file, "TOML config file (flags override it)");

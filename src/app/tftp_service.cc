@@ -42,6 +42,18 @@ class TftpService::Sink final : public tftp::Sink {
   Slot& slot_;
 };
 
+// An upload's ACKs on this slot's socket, its bytes to the file.
+class TftpService::UploadSink final : public tftp::UploadSink {
+ public:
+  UploadSink(TftpService& service, Slot& slot) : service_(service), slot_(slot) {}
+  void send_control(Endpoint to, Bytes packet) override { service_.sends_.send_copy(slot_.fd, to, packet); }
+  bool write(std::uint64_t offset, Bytes data) override { return io::UploadDir::write(slot_.upload_fd, offset, data); }
+
+ private:
+  TftpService& service_;
+  Slot& slot_;
+};
+
 TftpService::TftpService(io::Ring& ring, io::BufferRing& buffers, io::FileCache& files, const TftpSettings& settings,
                          std::uint32_t sessions_max, tftp::TftpCounters& counters)
     : ring_(ring),
@@ -60,12 +72,18 @@ TftpService::TftpService(io::Ring& ring, io::BufferRing& buffers, io::FileCache&
 }
 
 TftpService::~TftpService() {
-  for (auto& slot : slots_)
+  for (auto& slot : slots_) {
     if (slot.fd >= 0) io::close_fd(slot.fd);
+    if (slot.upload_fd >= 0 && upload_dir_) upload_dir_->close(slot.upload_fd, slot.filename, false);
+  }
   io::close_fd(listen_fd_);
 }
 
 bool TftpService::start(std::string* error) {
+  if (!settings_.upload_dir.empty()) {
+    upload_dir_ = io::UploadDir::open(settings_.upload_dir, error);
+    if (!upload_dir_) return false;
+  }
   io::UdpOptions options;
   options.reuse_port = true;
   options.receive_buffer_bytes = settings_.receive_buffer_bytes;
@@ -151,6 +169,7 @@ void TftpService::handle_request(const io::Datagram& d, Instant now) {
     return;
   }
   auto& request = std::get<tftp::Request>(parsed);
+  if (request.op == tftp::Opcode::wrq && upload_dir_) return handle_upload(d, request, now);
   if (request.op == tftp::Opcode::wrq) {
     counters_.refused_access.inc();
     log(refusals_.level(now, LogLevel::warn), "tftp.refused", "client={} file=\"{}\" reason=uploads_disabled", d.from.to_string(),
@@ -233,11 +252,14 @@ void TftpService::handle_request(const io::Datagram& d, Instant now) {
 
 void TftpService::on_session(const io::Completion& c, Instant now) {
   Slot& slot = slots_[c.tag.index];
-  const bool current = slot.session.has_value() && slot.generation == c.tag.generation;
+  const bool current = slot.busy() && slot.generation == c.tag.generation;
   if (current) {
     io::Datagram d;
     const io::ReceiveStatus status = io::udp_decode(buffers_, c, &d);
-    if (status == io::ReceiveStatus::datagram) {
+    if (status == io::ReceiveStatus::datagram && slot.upload) {
+      UploadSink sink(*this, slot);
+      slot.upload->on_datagram(d.from, d.payload, now, sink);
+    } else if (status == io::ReceiveStatus::datagram) {
       Sink sink(*this, slot);
       slot.session->on_datagram(d.from, d.payload, now, sink);
     } else if (status == io::ReceiveStatus::truncated) {
@@ -268,6 +290,7 @@ void TftpService::reload(const TftpSettings& settings) {
   next.send_slots = settings_.send_slots;
   next.receive_buffer_bytes = settings_.receive_buffer_bytes;
   next.rate_limit_clients_max = settings_.rate_limit_clients_max;
+  next.upload_dir = settings_.upload_dir;  // opened at start
   settings_ = next;
   rate_limiter_.reconfigure(settings_.requests_per_second_per_client, settings_.rate_limit_burst);
 }
@@ -276,15 +299,28 @@ void TftpService::on_timers(Instant now) {
   for (std::int64_t id; (id = timers_.pop_expired(now)) >= 0;) {
     const auto index = static_cast<std::uint32_t>(id);
     Slot& slot = slots_[index];
-    if (!slot.session) continue;
-    Sink sink(*this, slot);
-    slot.session->on_timer(now, sink);
+    if (slot.upload) {
+      UploadSink sink(*this, slot);
+      slot.upload->on_timer(now, sink);
+    } else if (slot.session) {
+      Sink sink(*this, slot);
+      slot.session->on_timer(now, sink);
+    } else {
+      continue;
+    }
     finish_if_done(index, now);
   }
 }
 
 void TftpService::finish_if_done(std::uint32_t index, Instant now) {
   Slot& slot = slots_[index];
+  if (slot.upload) {
+    if (!slot.upload->finished()) {
+      timers_.set(index, slot.upload->deadline());
+      return;
+    }
+    return end_upload(index, now);
+  }
   if (!slot.session->finished()) {
     timers_.set(index, slot.session->deadline());
     return;
@@ -294,6 +330,7 @@ void TftpService::finish_if_done(std::uint32_t index, Instant now) {
 
 void TftpService::end_session(std::uint32_t index, Instant now) {
   Slot& slot = slots_[index];
+  if (slot.upload) return end_upload(index, now);
   const tftp::Session& s = *slot.session;
   const double elapsed = std::chrono::duration<double>(now - s.started()).count();
   const tftp::Result result = s.result();
@@ -317,6 +354,9 @@ void TftpService::end_session(std::uint32_t index, Instant now) {
       elapsed * 1000.0, s.retransmits(), tftp::to_string(result));
   timers_.cancel(index);
   io::cancel(ring_, io::Tag{kTftpSession, index, slot.generation});
+  // A final packet (an ERROR, the last ACK) may still be queued naming this
+  // descriptor: hand it to the kernel before the number can be reused.
+  ring_.flush();
   io::close_fd(slot.fd);
   files_.release(slot.file);
   admission_.release(slot.peer);
@@ -325,6 +365,114 @@ void TftpService::end_session(std::uint32_t index, Instant now) {
   slot.file = nullptr;
   slot.session.reset();
   std::vector<std::uint8_t>().swap(slot.netascii);
+  ++slot.generation;
+  free_.push_back(index);
+}
+
+void TftpService::handle_upload(const io::Datagram& d, const tftp::Request& request, Instant now) {
+  auto normalized = tftp::normalize_request_path(request.filename);
+  if (const auto* path_error = std::get_if<tftp::PathError>(&normalized)) {
+    counters_.refused_access.inc();
+    log(refusals_.level(now, LogLevel::warn), "tftp.refused", "client={} file=\"{}\" direction=upload reason={}",
+        d.from.to_string(), request.filename, tftp::to_string(*path_error));
+    return refuse(d, tftp::ErrorCode::access_violation, "access violation");
+  }
+  const std::string& path = std::get<std::string>(normalized);
+  switch (admission_.try_admit(d.from)) {
+    case tftp::Verdict::admitted: break;
+    case tftp::Verdict::duplicate: counters_.duplicates.inc(); return;  // a resent WRQ: the transfer already runs
+    case tftp::Verdict::over_global:
+    case tftp::Verdict::over_client:
+      counters_.refused_busy.inc();
+      log(refusals_.level(now, LogLevel::warn), "tftp.refused", "client={} file=\"{}\" direction=upload reason=busy",
+          d.from.to_string(), path);
+      return refuse(d, tftp::ErrorCode::undefined, "server busy, try again");
+  }
+  io::CreateError create_error{};
+  const int file_fd = upload_dir_->create(path, &create_error);
+  if (file_fd < 0) {
+    admission_.release(d.from);
+    counters_.refused_access.inc();
+    log(refusals_.level(now, LogLevel::warn), "tftp.refused", "client={} file=\"{}\" direction=upload reason={}",
+        d.from.to_string(), path, io::to_string(create_error));
+    switch (create_error) {
+      case io::CreateError::exists: return refuse(d, tftp::ErrorCode::file_exists, "file already exists");
+      case io::CreateError::too_many: return refuse(d, tftp::ErrorCode::undefined, "server busy, try again");
+      default: return refuse(d, tftp::ErrorCode::access_violation, "access violation");
+    }
+  }
+  std::string socket_error;
+  const int fd = io::udp_open(Endpoint{d.local, 0}, session_socket_options(), &socket_error);
+  if (fd < 0) {
+    upload_dir_->close(file_fd, path, false);
+    admission_.release(d.from);
+    counters_.refused_busy.inc();
+    log(refusals_.level(now, LogLevel::warn), "tftp.refused", "client={} file=\"{}\" direction=upload reason=\"{}\"",
+        d.from.to_string(), path, socket_error);
+    return refuse(d, tftp::ErrorCode::undefined, "server busy, try again");
+  }
+  const std::uint32_t index = free_.back();
+  free_.pop_back();
+  Slot& slot = slots_[index];
+  slot.fd = fd;
+  slot.upload_fd = file_fd;
+  slot.peer = d.from;
+  slot.filename = path;
+  const tftp::SessionConfig base = session_config(d.interface);
+  tftp::UploadConfig config;
+  config.limits = base.limits;
+  config.rto_min = base.rto_min;
+  config.rto_max = base.rto_max;
+  config.rto_initial = base.rto_initial;
+  config.retries_max = base.retries_max;
+  config.patience_min = base.patience_min;
+  config.bytes_max = settings_.upload_bytes_max;
+  slot.upload.emplace(config, d.from);
+  counters_.sessions_active.add(1);
+  io::udp_receive(ring_, buffers_, fd, io::Tag{kTftpSession, index, slot.generation});
+  UploadSink sink(*this, slot);
+  slot.upload->start(request, now, sink);
+  const tftp::Negotiated& n = slot.upload->negotiated();
+  if (n.accepted(tftp::OptionKind::blksize)) counters_.option_blksize.inc();
+  if (n.accepted(tftp::OptionKind::tsize)) counters_.option_tsize.inc();
+  if (n.accepted(tftp::OptionKind::timeout)) counters_.option_timeout.inc();
+  finish_if_done(index, now);
+}
+
+void TftpService::end_upload(std::uint32_t index, Instant now) {
+  Slot& slot = slots_[index];
+  const tftp::Upload& u = *slot.upload;
+  (void)now;  // the transfer ended when its result was decided, not after the linger
+  const double elapsed = std::chrono::duration<double>(u.decided() - u.started()).count();
+  const tftp::Result result = u.result();
+  counters_.bytes.inc(u.bytes_received());
+  counters_.retransmits.inc(u.retransmits());
+  counters_.malformed.inc(u.ignored());
+  switch (result) {
+    case tftp::Result::ok:
+      counters_.transfers_ok.inc();
+      counters_.transfer_seconds.observe(elapsed);
+      break;
+    case tftp::Result::client_error: counters_.transfers_aborted.inc(); break;
+    default: counters_.transfers_failed.inc(); break;
+  }
+  log(LogLevel::info, "tftp.transfer",
+      "client={} file=\"{}\" direction=upload bytes={} blksize={} duration_ms={:.1f} retransmits={} result={}",
+      slot.peer.to_string(), slot.filename, u.bytes_received(), u.blksize(), elapsed * 1000.0, u.retransmits(),
+      tftp::to_string(result));
+  timers_.cancel(index);
+  io::cancel(ring_, io::Tag{kTftpSession, index, slot.generation});
+  // A final packet (an ERROR, the last ACK) may still be queued naming this
+  // descriptor: hand it to the kernel before the number can be reused.
+  ring_.flush();
+  io::close_fd(slot.fd);
+  // Only a complete upload stays; a failed or aborted one leaves no partial file.
+  upload_dir_->close(slot.upload_fd, slot.filename, result == tftp::Result::ok);
+  admission_.release(slot.peer);
+  counters_.sessions_active.add(-1);
+  slot.fd = -1;
+  slot.upload_fd = -1;
+  slot.upload.reset();
   ++slot.generation;
   free_.push_back(index);
 }

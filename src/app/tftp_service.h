@@ -14,12 +14,14 @@
 #include "base/log.h"
 #include "base/timer_heap.h"
 #include "io/file.h"
+#include "io/upload_file.h"
 #include "io/ring.h"
 #include "io/udp.h"
 #include "tftp/admission.h"
 #include "tftp/counters.h"
 #include "base/rate_limit.h"
 #include "tftp/session.h"
+#include "tftp/upload.h"
 
 namespace ringboot {
 
@@ -41,19 +43,25 @@ class TftpService {
  private:
   struct Slot {
     std::optional<tftp::Session> session;
+    std::optional<tftp::Upload> upload;  // a write transfer instead (upload_dir set)
+    int upload_fd = -1;                  // the file being written beneath the upload dir
     int fd = -1;
     std::uint32_t generation = 0;
     io::OpenFile* file = nullptr;
     std::vector<std::uint8_t> netascii;  // translated copy for netascii transfers only
     Endpoint peer;
     std::string filename;
+    bool busy() const { return session.has_value() || upload.has_value(); }
   };
   class Sink;
+  class UploadSink;
 
   void on_listen(const io::Completion& c, Instant now);
   void on_session(const io::Completion& c, Instant now);
   void on_send(const io::Completion& c);
   void handle_request(const io::Datagram& d, Instant now);
+  void handle_upload(const io::Datagram& d, const tftp::Request& request, Instant now);
+  void end_upload(std::uint32_t index, Instant now);
   void refuse(const io::Datagram& d, tftp::ErrorCode code, std::string_view message);
   void finish_if_done(std::uint32_t index, Instant now);
   void end_session(std::uint32_t index, Instant now);
@@ -63,6 +71,7 @@ class TftpService {
   io::Ring& ring_;
   io::BufferRing& buffers_;
   io::FileCache& files_;
+  std::unique_ptr<io::UploadDir> upload_dir_;  // null: uploads off
   TftpSettings settings_;
   tftp::TftpCounters& counters_;
   io::UdpSendPool sends_;

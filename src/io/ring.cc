@@ -124,6 +124,13 @@ void Ring::submit_and_wait(Instant deadline, Instant now) {
   pending_ = 0;
 }
 
+void Ring::flush() {
+  if (pending_ == 0) return;
+  const int submitted = io_uring_submit(&ring_);
+  if (submitted > 0) counters_->submissions.inc(static_cast<std::uint64_t>(submitted));
+  pending_ = 0;
+}
+
 std::size_t Ring::reap(std::span<Completion> out) {
   io_uring_cqe* cqe = nullptr;
   unsigned head = 0;

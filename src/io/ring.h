@@ -61,6 +61,9 @@ class Ring {
   io_uring_sqe* sqe(Tag tag);
   // Submits and waits for at least one completion or until `deadline`.
   void submit_and_wait(Instant deadline, Instant now);
+  // Hands queued operations to the kernel now, e.g. before closing a
+  // descriptor a queued send still names.
+  void flush();
   // Moves ready completions into `out`; returns how many.
   std::size_t reap(std::span<Completion> out);
 

@@ -18,6 +18,7 @@ std::string_view to_string(Result result) {
     case Result::client_error: return "client_error";
     case Result::probe: return "probe";
     case Result::refused: return "refused";
+    case Result::failed: return "failed";
   }
   return "unknown";
 }

@@ -58,7 +58,8 @@ enum class Result : std::uint8_t {
   timed_out,     // retries and patience exhausted
   client_error,  // client sent ERROR
   probe,         // ERROR 0 or 8 right after our OACK: EDK2/iPXE size probe, normal traffic
-  refused,       // not a read request (WRQ): ERROR 2 sent
+  refused,       // not a read request (WRQ): ERROR 2 sent; upload refused at start (too large, netascii)
+  failed,        // upload: write error, size cap or oversized block; ERROR sent
 };
 
 std::string_view to_string(Result result);

@@ -5,5 +5,6 @@
 add_test(NAME tftp_clients COMMAND ${CMAKE_CURRENT_LIST_DIR}/tftp_clients.sh $<TARGET_FILE:ringboot>)
 add_test(NAME tftp_loss COMMAND ${CMAKE_CURRENT_LIST_DIR}/tftp_loss.sh $<TARGET_FILE:ringboot>)
 add_test(NAME tftp_bad_input COMMAND ${CMAKE_CURRENT_LIST_DIR}/tftp_bad_input.sh $<TARGET_FILE:ringboot>)
+add_test(NAME tftp_upload COMMAND ${CMAKE_CURRENT_LIST_DIR}/tftp_upload.sh $<TARGET_FILE:ringboot>)
 add_test(NAME tftp_no_uring COMMAND ${CMAKE_CURRENT_LIST_DIR}/tftp_no_uring.sh $<TARGET_FILE:ringboot>)
-set_tests_properties(tftp_clients tftp_loss tftp_bad_input tftp_no_uring PROPERTIES LABELS integration TIMEOUT 600)
+set_tests_properties(tftp_clients tftp_loss tftp_bad_input tftp_upload tftp_no_uring PROPERTIES LABELS integration TIMEOUT 600)

@@ -145,6 +145,16 @@ std::vector<ConfigError> load_config_file(const std::string& path, Settings* set
 }
 
 std::vector<ConfigError> load_config_text(std::string_view text, std::string name, Settings* settings) {
+  // Debian's toml++ 3.3 reaches undefined behaviour on some non-ASCII
+  // whitespace (upstream issues 190/295, found by fuzz/config_fuzz): accept
+  // ASCII only, which every key and value ringboot knows fits.
+  std::uint32_t line = 1;
+  for (const char c : text) {
+    if (c == '\n') ++line;
+    if (static_cast<unsigned char>(c) >= 0x80)
+      return {ConfigError{name, line, fmt::format("non-ASCII byte 0x{:02x}: ringboot configs are ASCII",
+                                                  static_cast<unsigned char>(c))}};
+  }
   try {
     return load_config_from(toml::parse(text, name), name, settings);
   } catch (const toml::parse_error& e) {

@@ -1,0 +1,2 @@
+ringboot_unit_test(app_unit_test ${CMAKE_CURRENT_LIST_DIR}/app_config_test.cc)
+target_link_libraries(app_unit_test PRIVATE ringboot_app)

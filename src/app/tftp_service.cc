@@ -418,14 +418,8 @@ void TftpService::handle_upload(const io::Datagram& d, const tftp::Request& requ
   slot.upload_fd = file_fd;
   slot.peer = d.from;
   slot.filename = path;
-  const tftp::SessionConfig base = session_config(d.interface);
   tftp::UploadConfig config;
-  config.limits = base.limits;
-  config.rto_min = base.rto_min;
-  config.rto_max = base.rto_max;
-  config.rto_initial = base.rto_initial;
-  config.retries_max = base.retries_max;
-  config.patience_min = base.patience_min;
+  static_cast<tftp::SessionConfig&>(config) = session_config(d.interface);
   config.bytes_max = settings_.upload_bytes_max;
   slot.upload.emplace(config, d.from);
   counters_.sessions_active.add(1);

@@ -33,13 +33,8 @@
 
 namespace ringboot::tftp {
 
-struct UploadConfig {
-  Limits limits;
-  Duration rto_min = milliseconds(100);
-  Duration rto_max = seconds(2);
-  Duration rto_initial = seconds(1);
-  int retries_max = 6;
-  Duration patience_min = seconds(5);
+// The retransmit and bound settings of a read session, plus the upload's own.
+struct UploadConfig : SessionConfig {
   std::uint64_t bytes_max = std::uint64_t{64} << 20;
   Duration dally = seconds(1);
   Duration linger = milliseconds(20);  // after an ERROR: a few event-loop turns to send it

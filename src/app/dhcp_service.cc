@@ -64,9 +64,17 @@ bool DhcpService::open_socket(std::uint32_t socket, std::uint16_t port, std::str
   options.packet_info = true;
   options.receive_buffer_bytes = kReceiveBufferBytes;
   options.device = config_.interface;
-  fds_[socket] = io::udp_open(Endpoint{Ipv4{0}, port}, options, error);
+  // dhcp.shared_port: the address server on this host holds 67 too (dnsmasq,
+  // dhcpd and Kea set SO_REUSEADDR). Bound to the broadcast address ringboot
+  // gets every broadcast and none of the unicast, which the kernel would
+  // otherwise hand to whichever socket bound last.
+  const bool shared = port == dhcp::kServerPort && config_.shared_port;
+  options.reuse_addr = shared;
+  fds_[socket] = io::udp_open(Endpoint{shared ? dhcp::kBroadcast : Ipv4{0}, port}, options, error);
   if (fds_[socket] < 0) {
     *error = "dhcp on " + config_.interface + ": " + *error;
+    if (port == dhcp::kServerPort && errno == EADDRINUSE && !config_.shared_port)
+      *error += " (another DHCP server on this host? in proxy mode set dhcp.shared_port = true)";
     return false;
   }
   io::udp_receive(ring_, buffers_, fds_[socket], io::Tag{kDhcpReceive, socket, 0});

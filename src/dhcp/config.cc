@@ -268,7 +268,7 @@ DhcpConfigResult parse_dhcp_config(const toml::table& root, std::string_view fil
     return result;
   }
   r.check_keys(*t, "[dhcp]",
-               {"mode", "interface", "server_address", "lease_file", "leases_max", "offer_hold_seconds",
+               {"mode", "interface", "server_address", "shared_port", "lease_file", "leases_max", "offer_hold_seconds",
                 "decline_hold_seconds", "conflict_check", "conflict_check_ms", "probes_max", "requests_per_second_per_client", "rate_limit_burst",
                 "rate_limit_clients_max", "boot", "subnet",
                 "host"});
@@ -284,6 +284,12 @@ DhcpConfigResult parse_dhcp_config(const toml::table& root, std::string_view fil
   }
   if (auto i = r.string(*t, "interface")) c.interface = *i;
   c.server_address = r.ip(*t, "server_address");
+  if (const toml::node* n = t->get("shared_port")) {
+    if (auto b = n->value<bool>(); b && n->is_boolean())
+      c.shared_port = *b;
+    else
+      r.error(*n, "'shared_port' must be true or false");
+  }
   if (auto f = r.string(*t, "lease_file")) c.lease_file = *f;
   if (auto n = r.integer(*t, "leases_max", 1, 1 << 24)) c.leases_max = static_cast<std::size_t>(*n);
   if (auto n = r.integer(*t, "offer_hold_seconds", 1, 3600)) c.offer_hold_seconds = static_cast<std::uint32_t>(*n);
@@ -309,6 +315,8 @@ DhcpConfigResult parse_dhcp_config(const toml::table& root, std::string_view fil
   if (c.mode == Mode::server && c.subnets.empty() && result.errors.empty())
     r.error(*t, "mode \"server\" needs at least one [[dhcp.subnet]]");
   if (c.mode != Mode::off && c.interface.empty()) r.error(*t, "'interface' is required when DHCP is on");
+  if (c.shared_port && c.mode != Mode::proxy)
+    r.error(*t->get("shared_port"), "'shared_port' is for mode \"proxy\" only (a server answers unicast on port 67)");
   return result;
 }
 

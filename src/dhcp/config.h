@@ -44,6 +44,10 @@ struct DhcpConfig {
   Mode mode = Mode::off;
   std::string interface;
   std::optional<Ipv4> server_address;  // default: the interface's address
+  // Proxy mode on the same host as the address server (dnsmasq, dhcpd, Kea):
+  // port 67 is bound with SO_REUSEADDR on 255.255.255.255 only, so broadcasts
+  // reach both and unicast to 67 (renewals, relays) stays with that server.
+  bool shared_port = false;
   std::string lease_file = "/var/lib/ringboot/leases";
   std::size_t leases_max = 65536;
   std::uint32_t offer_hold_seconds = 30;     // extension: how long an OFFER reserves its address

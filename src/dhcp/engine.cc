@@ -5,7 +5,6 @@
 namespace ringboot::dhcp {
 
 namespace {
-constexpr Ipv4 kBroadcast{0xffffffff};
 
 std::string_view pxe_vendor_class(bool http) { return http ? "HTTPClient" : "PXEClient"; }
 

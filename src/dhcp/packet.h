@@ -15,6 +15,7 @@
 namespace ringboot::dhcp {
 
 inline constexpr std::uint16_t kServerPort = 67;
+inline constexpr Ipv4 kBroadcast{0xffffffff};
 inline constexpr std::uint16_t kClientPort = 68;
 inline constexpr std::uint16_t kPxePort = 4011;
 

@@ -44,14 +44,17 @@ int udp_open(Endpoint bind_to, const UdpOptions& options, std::string* error) {
   }
   const int one = 1;
   auto fail = [&](const char* what) {
-    *error = std::string(what) + " " + bind_to.to_string() + ": " + std::strerror(errno);
+    const int saved = errno;
+    *error = std::string(what) + " " + bind_to.to_string() + ": " + std::strerror(saved);
     ::close(fd);
+    errno = saved;  // callers may tell EADDRINUSE from the rest
     return -1;
   };
   if (options.reuse_port && setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) < 0) return fail("SO_REUSEPORT");
-  // No SO_REUSEADDR: on UDP it lets the kernel hand the same ephemeral port
-  // to two sockets, and two TFTP sessions would then share one transfer ID
-  // (seen under a 1,000-client bench as ERROR 5 from a session's own port).
+  // SO_REUSEADDR only when asked: on an ephemeral bind it lets the kernel
+  // hand the same port to two sockets, and two TFTP sessions would then share
+  // one transfer ID (seen under a 1,000-client bench as ERROR 5).
+  if (options.reuse_addr && setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) < 0) return fail("SO_REUSEADDR");
   if (options.broadcast && setsockopt(fd, SOL_SOCKET, SO_BROADCAST, &one, sizeof one) < 0) return fail("SO_BROADCAST");
   if (options.packet_info && setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &one, sizeof one) < 0) return fail("IP_PKTINFO");
   if (options.receive_buffer_bytes > 0) {

@@ -18,6 +18,10 @@ namespace ringboot::io {
 
 struct UdpOptions {
   bool reuse_port = false;
+  // SO_REUSEADDR: only for well-known ports shared with a peer on the same
+  // host (DHCP 67 beside dnsmasq or ISC dhcpd, both bound to one device).
+  // Never on ephemeral binds: the kernel would hand two sockets one port.
+  bool reuse_addr = false;
   bool broadcast = false;
   bool packet_info = true;      // learn the local address a datagram came to
   int receive_buffer_bytes = 0;  // 0: kernel default

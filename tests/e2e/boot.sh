@@ -116,6 +116,10 @@ mode = "$DHCP_MODE"
 interface = "br0"
 server_address = "$SERVER"
 lease_file = "$WORK/leases"
+EOF
+# Proxy mode shares port 67 with dnsmasq on this host.
+[[ $DHCP_MODE == proxy ]] && echo "shared_port = true" >> "$CONFIG"
+cat >> "$CONFIG" <<EOF
 [[dhcp.boot]]
 name = "ipxe-script"
 match = { ipxe = true }

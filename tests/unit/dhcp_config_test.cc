@@ -84,6 +84,18 @@ TEST(DhcpConfig, MissingSectionIsOff) {
   EXPECT_EQ(r.config.mode, Mode::off);
 }
 
+TEST(DhcpConfig, SharedPortIsForProxyOnly) {
+  auto proxy = load("[dhcp]\nmode = \"proxy\"\ninterface = \"br0\"\nshared_port = true\n");
+  ASSERT_TRUE(proxy.ok()) << errors(proxy);
+  EXPECT_TRUE(proxy.config.shared_port);
+  EXPECT_FALSE(load("[dhcp]\nmode = \"proxy\"\ninterface = \"br0\"\n").config.shared_port);
+  auto server = load("[dhcp]\nmode = \"server\"\ninterface = \"br0\"\nshared_port = true\n"
+                     "[[dhcp.subnet]]\ncidr = \"10.0.0.0/24\"\nrange = [\"10.0.0.10\", \"10.0.0.20\"]\n");
+  EXPECT_TRUE(has_error(server, "ringboot.toml:4: 'shared_port' is for mode \"proxy\" only")) << errors(server);
+  auto typed = load("[dhcp]\nmode = \"proxy\"\ninterface = \"br0\"\nshared_port = 1\n");
+  EXPECT_TRUE(has_error(typed, "ringboot.toml:4: 'shared_port' must be true or false")) << errors(typed);
+}
+
 TEST(DhcpConfig, UnknownKeysWithLineNumbers) {
   auto r = load("[dhcp]\nmode = \"proxy\"\ninterface = \"eth0\"\nbogus = 1\n[[dhcp.boot]]\nfile = \"x\"\nmatch = { arch = [0], cpu = 1 }\n");
   EXPECT_TRUE(has_error(r, "ringboot.toml:4: unknown key 'bogus' in [dhcp]")) << errors(r);

@@ -105,16 +105,19 @@ int serve(const Flags& flags, const Settings& initial) {
   std::vector<std::future<std::string>> ready;
   for (unsigned i = 0; i < threads; ++i) stats.push_back(std::make_unique<WorkerStats>());
   auto metrics = [&stats] { return render_metrics(stats); };
-  for (unsigned i = 0; i < threads; ++i) {
-    workers.push_back(std::make_unique<Worker>(box, i, threads, *stats[i], metrics));
+  // Every worker exists before the first thread starts: a thread holds its
+  // own Worker, never an element of a vector that is still growing (found by
+  // ThreadSanitizer: the vector's reallocation freed what thread 0 read).
+  for (unsigned i = 0; i < threads; ++i) workers.push_back(std::make_unique<Worker>(box, i, threads, *stats[i], metrics));
+  for (const auto& owned : workers) {
     std::promise<std::string> started;
     ready.push_back(started.get_future());
-    pool.emplace_back([&, i, started = std::move(started)]() mutable {
+    pool.emplace_back([&, worker = owned.get(), started = std::move(started)]() mutable {
       std::string error;
-      const bool ok = workers[i]->init(&error);
+      const bool ok = worker->init(&error);
       started.set_value(ok ? "" : (error.empty() ? "worker setup failed" : error));
       go.wait(false);
-      if (ok) workers[i]->run(phase);
+      if (ok) worker->run(phase);
       running.fetch_sub(1);
     });
   }

@@ -198,8 +198,10 @@ void HttpService::process_input(Slot& slot, std::uint32_t index, Instant now) {
     case http::ParseStatus::error:
       slot.pending.clear();
       counters_.malformed.inc();
-      slot.method = "-";
-      slot.path = "-";
+      // assign(count, char): g++ 12 -O3 warns falsely on operator=(const char*)
+      // here (-Werror=restrict, GCC PR 105329).
+      slot.method.assign(1, '-');
+      slot.path.assign(1, '-');
       slot.timing->on_response_started(now);
       return start_response(slot, index, http::plan_error(feed.error_status, false, false, unix_now()), now);
     case http::ParseStatus::ready:

@@ -100,6 +100,7 @@ void Session::on_ack(std::uint16_t block, Instant now, Sink& sink) {
   if (delta > outstanding) return;  // stale (an older wrap) or for a block never sent
   const std::uint64_t index = acked_ + delta;
   if (index >= flight_fresh_from_) rto_.sample(now - sent_at_);  // Karn: only blocks sent once
+  const bool recovering = recovering_at(now);
   acked_ = index;
   timeouts_ = 0;
   progress_at_ = now;
@@ -107,15 +108,49 @@ void Session::on_ack(std::uint16_t block, Instant now, Sink& sink) {
     finish(Result::ok);
     return;
   }
-  next_ = acked_ + 1;  // end of window: next window; inside it: roll back (EDK2)
-  send_window(now, sink);
+  // An ACK short of the flight: EDK2 ACKs its last in-order block as soon as
+  // a block arrives out of order, so the one after it was lost; roll back
+  // (RFC 7440). Just after a roll-back the client also holds some of what we
+  // resent and ACKs each such duplicate the same way (Mtftp4RrqHandleData):
+  // those ACKs only slide the window, or every resent window would draw
+  // another one, as it did under loss in a 1,000-client EDK2 storm.
+  if (!recovering && acked_ + 1 < next_) {
+    resend_from_acked(now, sink);
+    return;
+  }
+  send_window(now, sink);  // the next window, or the fresh blocks it now allows
 }
 
 void Session::on_duplicate_ack(Instant now, Sink& sink) {
-  if (negotiated_.windowsize == 1 || rolled_back_at_ == acked_) return;
-  rolled_back_at_ = acked_;
+  // Once per ACK value at most: each roll-back draws several ACKs, and were
+  // each to roll back again the resends would multiply.
+  if (negotiated_.windowsize == 1 || recovering_at(now) || rolled_back_block_ == acked_) return;
+  resend_from_acked(now, sink);
+}
+
+// Recovering: a roll-back's window is not yet ACKed and is younger than two
+// smoothed RTTs, so ACKs drawn by its duplicates may still be arriving. Past
+// that, a client that stays silent on duplicates (and ACKs a gap only once)
+// gets its next roll-back without waiting for the timer.
+bool Session::recovering_at(Instant now) const {
+  return acked_ < recover_ && now - rolled_back_at_ < 2 * rto_.srtt();
+}
+
+void Session::resend_from_acked(Instant now, Sink& sink) {
   next_ = acked_ + 1;
   send_window(now, sink);
+  recover_ = highest_sent_;
+  rolled_back_at_ = now;
+  rolled_back_block_ = acked_;
+}
+
+void Session::resend_on_timeout(Instant now, Sink& sink) {
+  // A timeout ends any recovery: the first ACK short of the resent window
+  // may roll back once more (a silent client, or a block reordered away),
+  // and that roll-back starts the next recovery.
+  next_ = acked_ + 1;
+  send_window(now, sink);
+  recover_ = acked_;
 }
 
 void Session::on_client_error(ErrorCode code) {
@@ -134,15 +169,13 @@ void Session::on_timer(Instant now, Sink& sink) {
     return;
   }
   rto_.backoff();
-  rolled_back_at_ = acked_;  // a late duplicate ACK must not resend this flight again
   if (state_ == State::oack_sent) {
     oack_resent_ = true;
     ++retransmits_;
     send_oack(now, sink);
     return;
   }
-  next_ = acked_ + 1;
-  send_window(now, sink);
+  resend_on_timeout(now, sink);
 }
 
 void Session::send_oack(Instant now, Sink& sink) {

@@ -97,6 +97,9 @@ class Session {
 
   void on_ack(std::uint16_t block, Instant now, Sink& sink);
   void on_duplicate_ack(Instant now, Sink& sink);
+  void resend_from_acked(Instant now, Sink& sink);  // roll-back: from acked_ + 1, then recover
+  void resend_on_timeout(Instant now, Sink& sink);  // from acked_ + 1, not recovering
+  bool recovering_at(Instant now) const;
   void on_client_error(ErrorCode code);
   void send_oack(Instant now, Sink& sink);
   void send_window(Instant now, Sink& sink);
@@ -117,11 +120,13 @@ class Session {
   std::uint64_t next_ = 1;              // next block index to send
   std::uint64_t highest_sent_ = 0;      // blocks at or below were sent before: resends
   std::uint64_t flight_fresh_from_ = 0; // first block of the current flight sent only once
-  std::uint64_t rolled_back_at_ = ~std::uint64_t{0};  // acked_ when the window last went back
+  std::uint64_t recover_ = 0;           // highest block sent by the last roll-back (see recovering_at)
+  std::uint64_t rolled_back_block_ = ~std::uint64_t{0};  // acked_ at the last roll-back
   std::uint64_t bytes_sent_ = 0;
   Instant started_{};
   Instant sent_at_{};        // the current flight (all of it goes out at one `now`)
   Instant progress_at_{};    // last ACK that moved acked_ forward
+  Instant rolled_back_at_{};  // the last roll-back
   Instant deadline_ = kNever;
   std::uint32_t retransmits_ = 0;
   std::uint32_t ignored_ = 0;

@@ -480,6 +480,14 @@ class Sim {
       return;
     }
     if (index == 0 || index > c.next + 65000) return;
+    if (c.profile.kind == Kind::edk2 && c.windowsize > 1 && index != c.next) {
+      // EDK2 (Mtftp4RrqHandleData): every block but the expected one, a
+      // duplicate or one past a gap, is dropped and answered at once with an
+      // ACK of the last block in order; the window counts on from that ACK.
+      c.window_base = c.next - 1;
+      send_ack(c, c.next - 1);
+      return;
+    }
     if (index < c.next) {  // duplicate
       if (c.profile.kind == Kind::ipxe || (c.profile.kind == Kind::plain && index == c.next - 1)) send_ack(c, c.next - 1);
       return;
@@ -488,7 +496,7 @@ class Sim {
       if (c.profile.kind == Kind::ipxe) {  // keeps it for later, ACKs the first gap
         if (verify(c, index, data.payload)) c.ahead[index] = data.payload.size();
         send_ack(c, c.next - 1);
-      } else if (c.windowsize > 1 && c.gap_acked_for != c.next) {  // EDK2: ACK the last in-order block
+      } else if (c.windowsize > 1 && c.gap_acked_for != c.next) {  // other windowed clients: ACK a gap once
         c.gap_acked_for = c.next;
         c.window_base = c.next - 1;
         send_ack(c, c.next - 1);

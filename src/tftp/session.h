@@ -12,6 +12,10 @@
 //   A duplicate of the last ACK also rolls back, at most once per ACKed
 //   block: EDK2 sends it when the first block of a window was lost, and the
 //   once-only rule keeps duplicated ACKs from snowballing.
+//   Right after a roll-back (until its window is ACKed, two smoothed RTTs
+//   pass or a timeout fires) ACKs short of it only slide the window: EDK2
+//   ACKs every unexpected block, duplicates of what we resent included, and
+//   rolling back on those resent a window per window under loss.
 // - Block numbers are 16-bit on the wire and wrap 65535 -> 0; internally a
 //   64-bit block index, so files beyond 32 MiB (blksize 512) and 4 GiB work.
 // - Retransmission uses an adaptive RTO (rto.h), sampled from a flight's

@@ -259,10 +259,9 @@ void DhcpService::log_decision(const Endpoint& from) const {
   const bool dropped = !decision.drop_reason.empty();
   const LogLevel level = dropped ? LogLevel::debug : LogLevel::info;
   if (level < log_level()) return;
-  std::string text = dhcp::format_decision(decision);
-  std::string_view fields = text;
-  if (fields.starts_with("dhcp ")) fields.remove_prefix(5);
-  log(level, dropped ? "dhcp.dropped" : "dhcp.decision", "{} from={}", fields, from.to_string());
+  // The decision's fields are escaped already; log_line takes them as they are.
+  log_line(level, dropped ? "dhcp.dropped" : "dhcp.decision",
+           dhcp::format_decision(decision) + log_fields(" from={}", from.to_string()));
 }
 
 void DhcpService::send(std::uint32_t socket, const dhcp::Reply& reply) {

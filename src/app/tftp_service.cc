@@ -179,7 +179,7 @@ void TftpService::handle_request(const io::Datagram& d, Instant now) {
   auto normalized = tftp::normalize_request_path(request.filename);
   if (const auto* path_error = std::get_if<tftp::PathError>(&normalized)) {
     counters_.refused_access.inc();
-    log(refusals_.level(now, LogLevel::warn), "tftp.refused", "client={} file=\"{}\" reason={}", d.from.to_string(), request.filename,
+    log(refusals_.level(now, LogLevel::warn), "tftp.refused", "client={} file=\"{}\" reason=\"{}\"", d.from.to_string(), request.filename,
         tftp::to_string(*path_error));
     return refuse(d, tftp::ErrorCode::access_violation, "access violation");
   }

@@ -19,6 +19,26 @@ std::optional<LogLevel> parse_log_level(std::string_view text) {
 void set_log_level(LogLevel level) { g_level.store(level, std::memory_order_relaxed); }
 LogLevel log_level() { return g_level.load(std::memory_order_relaxed); }
 
+void append_escaped(std::string& out, std::string_view text) {
+  out.reserve(out.size() + text.size());
+  for (const char c : text) {
+    const auto byte = static_cast<unsigned char>(c);
+    switch (c) {
+      case '\\': out += "\\\\"; break;
+      case '"': out += "\\\""; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      default:
+        if (byte < 0x20 || byte >= 0x7f) {
+          fmt::format_to(std::back_inserter(out), "\\x{:02x}", byte);
+        } else {
+          out += c;
+        }
+    }
+  }
+}
+
 void log_line(LogLevel level, std::string_view event, std::string_view fields) {
   const auto now = std::chrono::system_clock::now();
   const auto secs = std::chrono::system_clock::to_time_t(now);

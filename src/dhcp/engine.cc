@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include "base/log.h"
+
 namespace ringboot::dhcp {
 
 namespace {
@@ -26,14 +28,17 @@ std::optional<Bytes> boot_item(Bytes vendor) {
 }  // namespace
 
 std::string format_decision(const Decision& d) {
-  std::string out = fmt::format("dhcp {}->{} mac={} arch={} client={}", to_string(d.received), to_string(d.sent),
+  std::string out = log_fields("{}->{} mac={} arch={} client={}", to_string(d.received), to_string(d.sent),
                                 d.mac.to_string(), d.arch ? std::to_string(*d.arch) : std::string("-"),
                                 d.ipxe ? "ipxe" : "firmware");
-  out += fmt::format(" rule={} file={}", d.rule != nullptr ? std::string_view(d.rule->name) : std::string_view("-"),
-                     d.file.empty() ? std::string_view("-") : d.file);
+  out += log_fields(" rule={} file={}", d.rule != nullptr ? std::string_view(d.rule->name) : std::string_view("-"),
+                    d.file.empty() ? std::string_view("-") : d.file);
   if (d.address.value != 0) out += " address=" + d.address.to_string();
   if (d.probing) out += " held=conflict-check";
-  if (!d.drop_reason.empty()) out += fmt::format(" dropped=\"{}\"", d.drop_reason);
+  if (!d.drop_reason.empty()) out += log_fields(" dropped=\"{}\"", d.drop_reason);
+  if (!d.hostname.empty()) out += log_fields(" hostname=\"{}\"", d.hostname);
+  if (!d.vendor_class.empty()) out += log_fields(" vendor_class=\"{}\"", d.vendor_class);
+  if (!d.user_class.empty()) out += log_fields(" user_class=\"{}\"", d.user_class);
   return out;
 }
 
@@ -108,6 +113,9 @@ std::optional<Reply> Engine::handle(Bytes datagram, const Received& rx, std::int
   decision_.mac = packet_.mac();
   decision_.arch = packet_.client_arch();
   decision_.ipxe = packet_.is_ipxe();
+  decision_.hostname = packet_.hostname();
+  decision_.vendor_class = packet_.vendor_class();
+  decision_.user_class = packet_.user_class();
   if (rx.from.ip.value != 0 && (rx.from.ip == server_ip || rx.from.ip == rx.interface_address)) {
     counters_.from_self.inc();
     return drop("from ourselves");

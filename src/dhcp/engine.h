@@ -66,9 +66,14 @@ struct Decision {
   std::string_view file;
   Ipv4 address;                 // yiaddr handed out, or the address released/declined
   std::string_view drop_reason;  // why there is no reply; empty when answered
+  // Client-supplied (options 12, 60, 77): logged escaped, never trusted.
+  std::string_view hostname;
+  std::string_view vendor_class;
+  std::string_view user_class;
   bool probing = false;          // the OFFER waits for a conflict check of `address`
 };
-// "dhcp DISCOVER->OFFER mac=52:54:00:12:34:56 arch=7 client=firmware rule=boot[2] file=ipxe.efi address=10.0.0.100"
+// "DISCOVER->OFFER mac=52:54:00:12:34:56 arch=7 client=firmware rule=boot[2] file=ipxe.efi address=10.0.0.100
+//  vendor_class="PXEClient:Arch:00007:UNDI:003016"": the fields of a log line, client strings escaped.
 std::string format_decision(const Decision& decision);
 
 class Engine {

@@ -123,6 +123,7 @@ std::optional<std::uint16_t> u16_of(std::optional<Bytes> v) {
 
 std::optional<Ipv4> Packet::requested_ip() const { return ip_of(option(option::kRequestedIp)); }
 std::optional<Ipv4> Packet::server_id() const { return ip_of(option(option::kServerId)); }
+std::string_view Packet::hostname() const { return option_text(option::kHostname); }
 std::string_view Packet::vendor_class() const { return option_text(option::kVendorClass); }
 Bytes Packet::client_id() const { return option_or_empty(option::kClientId); }
 std::string_view Packet::user_class() const { return option_text(option::kUserClass); }

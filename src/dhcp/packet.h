@@ -125,6 +125,7 @@ class Packet {
   std::optional<MessageType> message_type() const;   // 53
   std::optional<Ipv4> requested_ip() const;          // 50
   std::optional<Ipv4> server_id() const;             // 54
+  std::string_view hostname() const;                 // 12
   std::string_view vendor_class() const;             // 60
   Bytes client_id() const;                           // 61
   std::string_view user_class() const;               // 77, raw (iPXE sends "iPXE")

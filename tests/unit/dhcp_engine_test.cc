@@ -133,6 +133,23 @@ TEST(DhcpProxy, UefiOfferHasNo43AndNo97WhenNotSent) {
   EXPECT_EQ(p->file(), "ipxe.efi");
 }
 
+TEST(DhcpProxy, ClientStringsInTheDecisionAreEscaped) {
+  Engine e(base_config(Mode::proxy));
+  Journal j;
+  auto d = ClientPacket(MessageType::discover, kMac)
+               .option_text(option::kVendorClass, "PXEClient:Arch:00007\nforged line")
+               .option_text(option::kHostname, "node\"1\\")
+               .option_text(option::kUserClass, "a\x1b")
+               .arch(7)
+               .bytes();
+  ASSERT_TRUE(e.handle(Bytes(d), on67(), kNow, j));
+  const std::string text = format_decision(e.last_decision());
+  EXPECT_EQ(text.find('\n'), std::string::npos) << text;
+  EXPECT_NE(text.find(R"(vendor_class="PXEClient:Arch:00007\nforged line")"), std::string::npos) << text;
+  EXPECT_NE(text.find(R"(hostname="node\"1\\")"), std::string::npos) << text;
+  EXPECT_NE(text.find(R"(user_class="a\x1b")"), std::string::npos) << text;
+}
+
 TEST(DhcpProxy, IgnoresNonPxeAndPort67Request) {
   Engine e(base_config(Mode::proxy));
   Journal j;

@@ -16,6 +16,7 @@
 #include "app/signals.h"
 #include "app/worker.h"
 #include "base/log.h"
+#include "io/journal.h"
 #include "io/privileges.h"
 
 namespace {
@@ -94,6 +95,20 @@ int serve(const Flags& flags, const Settings& initial) {
     log(LogLevel::warn, "ringboot.open_files", "limit={} needed={} reason=\"raise LimitNOFILE or lower tftp.sessions_max / http.connections_max\"",
         files, wanted);
   const unsigned threads = settings.threads != 0 ? settings.threads : std::max(1u, std::thread::hardware_concurrency());
+  if (settings.dhcp.mode == dhcp::Mode::server && !settings.dhcp.lease_file.empty()) {
+    // The state directory (/var/lib/ringboot by default) is made here when
+    // missing, for the --user that will write it.
+    std::string error;
+    std::optional<io::UserIds> owner;
+    if (!settings.user.empty() && !(owner = io::lookup_user(settings.user, &error))) {
+      std::fprintf(stderr, "ringboot: %s\n", error.c_str());
+      return 1;
+    }
+    if (!io::journal_directory_ensure(settings.dhcp.lease_file, owner, &error)) {
+      std::fprintf(stderr, "ringboot: %s\n", error.c_str());
+      return 1;
+    }
+  }
   block_signals();
   io::forbid_new_privileges();  // inherited by every worker thread started below
   std::atomic<RunPhase> phase{RunPhase::running};

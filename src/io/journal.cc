@@ -36,6 +36,26 @@ bool write_all(int fd, std::string_view bytes) {
 
 }  // namespace
 
+bool journal_directory_ensure(const std::string& path, const std::optional<UserIds>& owner, std::string* error) {
+  const std::string directory = directory_of(path);
+  struct stat st {};
+  if (::stat(directory.c_str(), &st) == 0) {
+    if (S_ISDIR(st.st_mode)) return true;
+    *error = "lease file " + path + ": " + directory + " is not a directory";
+    return false;
+  }
+  if (::mkdir(directory.c_str(), 0750) < 0 && errno != EEXIST) {
+    *error = "lease file " + path + ": cannot create directory " + directory + ": " + std::strerror(errno) +
+             (errno == ENOENT ? " (its parent does not exist: create it, or set dhcp.lease_file elsewhere)" : "");
+    return false;
+  }
+  if (owner && ::chown(directory.c_str(), owner->uid, owner->gid) < 0) {
+    *error = "lease file " + path + ": cannot give " + directory + " to the --user: " + std::strerror(errno);
+    return false;
+  }
+  return true;
+}
+
 int journal_open(const std::string& path, std::string* error) {
   const int fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
   if (fd < 0) *error = describe("lease file", path, errno);

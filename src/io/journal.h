@@ -5,8 +5,11 @@
 // These calls block: they run on worker 0 between completion batches.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
+
+#include "io/privileges.h"
 
 namespace ringboot::io {
 
@@ -22,5 +25,10 @@ int journal_replace(const std::string& path, std::string_view content, std::stri
 // The whole file; a missing file is empty (first start). False with *error.
 bool read_file(const std::string& path, std::string* out, std::string* error);
 void journal_close(int fd);
+// Creates the directory that holds `path` (mode 0750) when it is missing,
+// owned by `owner` when there is one: the user ringboot drops to must be
+// able to write the journal and its compactions there. The parent must
+// exist. An existing directory is left as it is. False with *error.
+bool journal_directory_ensure(const std::string& path, const std::optional<UserIds>& owner, std::string* error);
 
 }  // namespace ringboot::io

@@ -130,6 +130,7 @@ void read_http(TableReader& r, HttpSettings* h) {
   r.millis("header_timeout_ms", &h->header_timeout, 1, 3600000);
   r.millis("idle_timeout_ms", &h->idle_timeout, 1, 3600000);
   r.millis("send_timeout_ms", &h->send_timeout, 1, 3600000);
+  r.millis("lingering_timeout_ms", &h->lingering_timeout, 1, 600000);
   r.integer("chunk_bytes", &h->chunk_bytes, 4096, 1 << 30);
   r.reject_unknown();
 }

@@ -144,7 +144,7 @@ void HttpService::on_accept(const io::Completion& c, Instant now) {
   limits.headers_max = settings_.headers_max;
   slot.parser = std::make_unique<http::RequestParser>(limits);
   slot.timing.emplace(now, http::ConnectionTimeouts{settings_.header_timeout, settings_.idle_timeout,
-                                                    settings_.send_timeout});
+                                                    settings_.send_timeout, settings_.lingering_timeout});
   counters_.connections_active.add(1);
   io::tcp_configure(fd);
   slot.peer = io::peer_endpoint(fd);
@@ -156,7 +156,8 @@ void HttpService::on_accept(const io::Completion& c, Instant now) {
 
 void HttpService::on_receive(Slot& slot, std::uint32_t index, const io::Completion& c, Instant now) {
   if (c.has_buffer()) {
-    if (!slot.closing && c.res > 0)
+    // After an error response nothing more is parsed: what still comes is dropped.
+    if (!slot.closing && !slot.drain_input && c.res > 0)
       slot.pending.append(reinterpret_cast<const char*>(buffers_->buffer(c.buffer_id())), static_cast<std::size_t>(c.res));
     buffers_->recycle(c.buffer_id());
   }
@@ -197,6 +198,7 @@ void HttpService::process_input(Slot& slot, std::uint32_t index, Instant now) {
       return;
     case http::ParseStatus::error:
       slot.pending.clear();
+      slot.drain_input = true;  // the client may still be sending: linger after the error
       counters_.malformed.inc();
       // assign(count, char): g++ 12 -O3 warns falsely on operator=(const char*)
       // here (-Werror=restrict, GCC PR 105329).
@@ -348,7 +350,11 @@ void HttpService::response_done(Slot& slot, std::uint32_t index, Instant now) {
     files_.release(slot.file);
     slot.file = nullptr;
   }
-  if (!slot.keep_alive || draining_) return close(slot, index);
+  if (!slot.keep_alive || draining_) {
+    // Unread input would turn our close into a reset that destroys the response.
+    if (slot.drain_input || !slot.pending.empty()) return linger(slot, index, now);
+    return close(slot, index);
+  }
   slot.parser->reset();
   slot.timing->on_response_done(now, true);
   if (!slot.pending.empty()) slot.timing->on_bytes(now);
@@ -371,9 +377,23 @@ void HttpService::on_timers(Instant now) {
     const auto index = static_cast<std::uint32_t>(id);
     Slot& slot = slots_[index];
     if (slot.fd < 0 || slot.closing || !slot.timing->expired(now)) continue;
-    counters_.timeouts.inc();
+    // The end of a lingering close is its bound, not a client's fault.
+    if (slot.timing->phase() != http::Connection::Phase::lingering) counters_.timeouts.inc();
     close(slot, index);
   }
+}
+
+void HttpService::linger(Slot& slot, std::uint32_t index, Instant now) {
+  slot.drain_input = true;
+  slot.pending.clear();
+  slot.timing->on_lingering(now);
+  io::shutdown_write(slot.fd);
+  if (!slot.receiving) {
+    io::tcp_receive(ring_, *buffers_, slot.fd, tag(kHttpReceive, index));
+    slot.receiving = true;
+    ++slot.ops;
+  }
+  arm_timer(slot, index);
 }
 
 void HttpService::close(Slot& slot, std::uint32_t index) {

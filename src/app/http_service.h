@@ -61,6 +61,7 @@ class HttpService {
     bool receiving = false;
     bool keep_alive = false;
     bool closing = false;
+    bool drain_input = false;      // an error was answered: received bytes are dropped, then a lingering close
     bool gathered = false;         // the body went with the head in one send
     int status = 0;
     Endpoint peer;
@@ -81,6 +82,7 @@ class HttpService {
   void send_out(Slot& slot, std::uint32_t index);
   void next_chunk(Slot& slot, std::uint32_t index);
   void response_done(Slot& slot, std::uint32_t index, Instant now);
+  void linger(Slot& slot, std::uint32_t index, Instant now);
   void close(Slot& slot, std::uint32_t index);
   void maybe_free(Slot& slot, std::uint32_t index);
   void arm_timer(Slot& slot, std::uint32_t index);

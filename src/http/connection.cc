@@ -32,4 +32,10 @@ void Connection::on_response_done(Instant now, bool keep_alive) {
   deadline_ = now + timeouts_.idle;
 }
 
+void Connection::on_lingering(Instant now) {
+  if (phase_ == Phase::closed || phase_ == Phase::lingering) return;
+  phase_ = Phase::lingering;
+  deadline_ = now + timeouts_.lingering;
+}
+
 }  // namespace ringboot::http

@@ -12,11 +12,12 @@ struct ConnectionTimeouts {
   Duration header = seconds(10);      // whole request head, from its first byte (slowloris)
   Duration idle = seconds(30);        // keep-alive wait for the next request's first byte
   Duration send_stall = seconds(30);  // no send progress (slow reader, stuck file read)
+  Duration lingering = seconds(5);    // draining a client still sending after our last response
 };
 
 class Connection {
  public:
-  enum class Phase : std::uint8_t { reading_head, sending, idle, closed };
+  enum class Phase : std::uint8_t { reading_head, sending, idle, lingering, closed };
 
   // A fresh connection waits for its first request under the header timeout,
   // so a client that connects and sends nothing is dropped after 10 s.
@@ -32,6 +33,11 @@ class Connection {
   void on_send_progress(Instant now);
   // Last byte sent. keep_alive -> idle; else closed.
   void on_response_done(Instant now, bool keep_alive);
+  // Lingering close (nginx's lingering_close): the last response is sent and
+  // our side shut for writing; what the client still sends is read and
+  // dropped until it closes or `lingering` passes, so the kernel does not
+  // answer those bytes with a reset that destroys the response unread.
+  void on_lingering(Instant now);
   void close() { phase_ = Phase::closed; deadline_ = kNever; }
 
   Phase phase() const { return phase_; }

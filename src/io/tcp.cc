@@ -103,5 +103,6 @@ void reject_connection(int fd, Bytes response) {
 }
 
 void shutdown_fd(int fd) { ::shutdown(fd, SHUT_RDWR); }
+void shutdown_write(int fd) { ::shutdown(fd, SHUT_WR); }
 
 }  // namespace ringboot::io

@@ -48,5 +48,7 @@ bool pipe_open(int fds[2], std::uint32_t bytes, std::uint32_t* actual_bytes);
 // Best-effort immediate answer and close, for connections over the bound.
 void reject_connection(int fd, Bytes response);
 void shutdown_fd(int fd);
+// Sends our FIN after what is queued; the receive side stays open.
+void shutdown_write(int fd);
 
 }  // namespace ringboot::io

@@ -6,6 +6,7 @@ Usage: http_bad_input.py path/to/ringboot"""
 import os
 import socket
 import struct
+import subprocess
 import sys
 import threading
 import time
@@ -88,6 +89,17 @@ def main():
     raw = raw_exchange(srv, request("GET", "/small.bin", [f"X-H{i}: " + "b" * 200 for i in range(45)]))
     expect("head > 8 KiB in 45 headers status", status_of(raw, "45 x 200 B headers"), 431)
 
+    note("a 200 KB header: the client still sending when the 431 leaves reads it (lingering close)")
+    for size in (200 * 1024, 2 * 1024 * 1024):
+        raw = raw_exchange(srv, request("GET", "/small.bin", ["X-Huge: " + "c" * size]), timeout=10)
+        expect(f"{size} B header status", status_of(raw, f"{size} B header"), 431)
+    huge = os.path.join(WORK, "huge-header")
+    with open(huge, "w") as f:
+        f.write("X-Huge: " + "d" * 200 * 1024 + "\n")
+    raw = subprocess.run(["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "-H", "@" + huge,
+                          f"http://127.0.0.1:{srv.port}/small.bin"], capture_output=True, text=True, timeout=30)
+    expect("curl with a 200 KB header", raw.stdout, "431")
+
     note("too many headers (65 > 64) -> 431; 64 are fine")
     raw = raw_exchange(srv, request("GET", "/small.bin", [f"X-N{i}: v" for i in range(65)]))
     expect("65 headers status", status_of(raw, "65 headers"), 431)
@@ -107,9 +119,9 @@ def main():
         expect(f"malformed {bad[:40]!r} status", status_of(raw, f"malformed {bad[:40]!r}"), 400)
 
     m1 = metrics(srv)
-    # 2 oversized + 1 too many + 9 malformed heads, each refused by the parser
+    # 2 oversized + 3 huge (lingering close) + 1 too many + 9 malformed heads, each refused by the parser
     expect("ringboot_http_malformed_requests_total delta",
-           sample(m1, "ringboot_http_malformed_requests_total") - sample(m0, "ringboot_http_malformed_requests_total"), 12)
+           sample(m1, "ringboot_http_malformed_requests_total") - sample(m0, "ringboot_http_malformed_requests_total"), 15)
     note("path escapes -> 403/404, never /etc/passwd")
     seen = []
     for path in ["/../etc/passwd", "/../../../../etc/passwd", "/%2e%2e/%2e%2e/etc/passwd",

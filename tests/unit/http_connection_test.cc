@@ -86,5 +86,24 @@ TEST(HttpConnection, CloseWhenNotKeepAlive) {
   EXPECT_EQ(c.phase(), Phase::closed);
 }
 
+TEST(HttpConnection, LingeringIsBoundedAndNotExtendedByBytes) {
+  FakeClock clock;
+  Connection c(clock.now(), ConnectionTimeouts{seconds(1), seconds(5), seconds(2), seconds(3)});
+  c.on_response_started(clock.now());
+  c.on_lingering(clock.now());
+  EXPECT_EQ(c.phase(), Phase::lingering);
+  const Instant deadline = c.deadline();
+  EXPECT_EQ(deadline, clock.now() + seconds(3));
+  clock.advance(seconds(2));
+  c.on_bytes(clock.now());         // the client goes on sending: dropped, no extension
+  c.on_send_progress(clock.now());
+  c.on_lingering(clock.now());
+  EXPECT_EQ(c.phase(), Phase::lingering);
+  EXPECT_EQ(c.deadline(), deadline);
+  EXPECT_FALSE(c.expired(clock.now()));
+  clock.advance(seconds(1));
+  EXPECT_TRUE(c.expired(clock.now()));
+}
+
 }  // namespace
 }  // namespace ringboot::http

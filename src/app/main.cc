@@ -16,6 +16,7 @@
 #include "app/signals.h"
 #include "app/worker.h"
 #include "base/log.h"
+#include "base/version.h"
 #include "io/journal.h"
 #include "io/privileges.h"
 
@@ -187,6 +188,7 @@ int main(int argc, char** argv) {
   app.add_option("--threads", f.threads, "worker threads (default: one per core)")->check(CLI::Range(1u, 256u));
   app.add_option("--log-level", f.log_level, "debug, info, warn or error");
   app.add_option("--user", f.user, "drop privileges to this user after binding ports");
+  app.set_version_flag("--version", fmt::format("ringboot {}", kVersion));
   CLI11_PARSE(app, argc, argv);
 
   Settings settings;

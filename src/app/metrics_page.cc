@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "base/metrics.h"
+#include "base/version.h"
 
 namespace ringboot {
 namespace {
@@ -91,7 +92,7 @@ void write_io(MetricsWriter& out, const Workers& w) {
 std::string render_metrics(const Workers& workers) {
   MetricsWriter out;
   out.family("ringboot_build_info", "gauge", "ringboot's version.");
-  out.sample("ringboot_build_info", "version=\"0.1.0\"", std::uint64_t{1});
+  out.sample("ringboot_build_info", fmt::format("version=\"{}\"", kVersion), std::uint64_t{1});
   out.family("ringboot_worker_threads", "gauge", "Worker threads, one io_uring each.");
   out.sample("ringboot_worker_threads", "", std::uint64_t{workers.size()});
   write_io(out, workers);

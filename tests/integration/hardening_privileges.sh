@@ -86,7 +86,7 @@ grep -q "no such user" "$WORK/nouser.log" || fail "no message for an unknown use
 note "deploy/ringboot.service: systemd-analyze verify"
 UNIT_DIR=$WORK/unit
 mkdir -p "$UNIT_DIR"
-sed "s#^ExecStart=/usr/local/bin/ringboot #ExecStart=$RINGBOOT #" "$SRC/deploy/ringboot.service" >"$UNIT_DIR/ringboot.service"
+sed "s#^ExecStart=/usr/sbin/ringboot #ExecStart=$RINGBOOT #" "$SRC/deploy/ringboot.service" >"$UNIT_DIR/ringboot.service"
 grep -q "^ExecStart=$RINGBOOT " "$UNIT_DIR/ringboot.service" || fail "ExecStart line not found in deploy/ringboot.service"
 for key in 'ProtectSystem=strict' 'ReadOnlyPaths=/srv/boot' 'ReadWritePaths=/var/lib/ringboot' \
   'AmbientCapabilities=CAP_NET_BIND_SERVICE CAP_NET_RAW CAP_NET_ADMIN' \

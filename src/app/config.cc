@@ -2,8 +2,14 @@
 
 #include <fmt/format.h>
 
-#include <set>
+#include <algorithm>
+#include <array>
+#include <fstream>
+#include <iterator>
+#include <limits>
 #include <toml++/toml.h>
+
+#include "app/schema.h"
 
 namespace ringboot {
 
@@ -15,134 +21,284 @@ std::string ConfigError::to_string() const {
 
 namespace {
 
-// Walks one TOML table: typed getters that record errors with the line of
-// the offending value, and a final check that reports unknown keys.
-class TableReader {
- public:
-  TableReader(const toml::table& table, std::string file, std::string prefix, std::vector<ConfigError>* errors)
-      : table_(table), file_(std::move(file)), prefix_(std::move(prefix)), errors_(errors) {}
+using schema::Key;
+using schema::Reload;
+constexpr Reload kApplies = Reload::applies;
+constexpr Reload kRestart = Reload::restart;
 
-  template <typename T>
-  void integer(std::string_view key, T* out, std::int64_t min, std::int64_t max) {
-    const toml::node* node = find(key);
-    if (node == nullptr) return;
-    const auto value = node->value<std::int64_t>();
-    if (!node->is_integer() || !value) return error(*node, fmt::format("{} must be an integer", name(key)));
-    if (*value < min || *value > max)
-      return error(*node, fmt::format("{} = {} is out of range {}..{}", name(key), *value, min, max));
-    *out = static_cast<T>(*value);
-  }
-  void millis(std::string_view key, Duration* out, std::int64_t min, std::int64_t max) {
-    std::int64_t ms = -1;
-    integer(key, &ms, min, max);
-    if (ms >= 0) *out = milliseconds(ms);
-  }
-  void boolean(std::string_view key, bool* out) {
-    const toml::node* node = find(key);
-    if (node == nullptr) return;
-    if (!node->is_boolean()) return error(*node, fmt::format("{} must be true or false", name(key)));
-    *out = *node->value<bool>();
-  }
-  void string(std::string_view key, std::string* out) {
-    const toml::node* node = find(key);
-    if (node == nullptr) return;
-    if (!node->is_string()) return error(*node, fmt::format("{} must be a string", name(key)));
-    *out = *node->value<std::string>();
-  }
-  // "ADDR:PORT" or "off".
-  void listen(std::string_view key, std::optional<Endpoint>* out) {
-    const toml::node* node = find(key);
-    if (node == nullptr) return;
-    const auto text = node->value<std::string>();
-    if (!text) return error(*node, fmt::format("{} must be a string \"ADDR:PORT\" or \"off\"", name(key)));
-    if (*text == "off") {
-      out->reset();
-      return;
-    }
-    const auto endpoint = Endpoint::parse(*text);
-    if (!endpoint) return error(*node, fmt::format("{} = \"{}\" is not ADDR:PORT or off", name(key), *text));
-    *out = *endpoint;
-  }
-  const toml::table* table(std::string_view key) {
-    const toml::node* node = find(key);
-    if (node == nullptr) return nullptr;
-    if (!node->is_table()) {
-      error(*node, fmt::format("{} must be a table", name(key)));
-      return nullptr;
-    }
-    return node->as_table();
-  }
-  void skip(std::string_view key) { seen_.insert(std::string(key)); }
-  const toml::node* node(std::string_view key) const { return table_.get(key); }
-  void reject_unknown() {
-    for (const auto& [key, node] : table_)
-      if (!seen_.contains(std::string(key.str()))) error(node, fmt::format("unknown key {}", name(key.str())));
-  }
-  void error(const toml::node& node, std::string reason) {
-    errors_->push_back(ConfigError{file_, static_cast<std::uint32_t>(node.source().begin.line), std::move(reason)});
-  }
+// Parse/format pairs for schema::parsed, one name each (the NTTPs need a
+// single function, not an overload set).
+std::optional<Ipv4> parse_ipv4(std::string_view t) { return Ipv4::parse(t); }
+std::string format_ipv4(const Ipv4& ip) { return ip.to_string(); }
+std::optional<dhcp::Cidr> parse_cidr(std::string_view t) { return dhcp::Cidr::parse(t); }
+std::string format_cidr(const dhcp::Cidr& c) { return c.to_string(); }
+std::optional<dhcp::Mac> parse_mac(std::string_view t) { return dhcp::Mac::parse(t); }
+std::string format_mac(const dhcp::Mac& m) { return m.to_string(); }
+std::optional<dhcp::MacPattern> parse_mac_pattern(std::string_view t) { return dhcp::MacPattern::parse(t); }
+std::string format_mac_pattern(const dhcp::MacPattern& m) { return m.to_string(); }
+std::string_view format_log_level(const LogLevel& l) { return to_string(l); }
+std::string_view format_mode(const dhcp::Mode& m) { return dhcp::to_string(m); }
+std::string_view format_conflict_check(const dhcp::ConflictCheck& c) { return dhcp::to_string(c); }
 
- private:
-  const toml::node* find(std::string_view key) {
-    seen_.insert(std::string(key));
-    return table_.get(key);
-  }
-  std::string name(std::string_view key) const { return prefix_.empty() ? std::string(key) : prefix_ + "." + std::string(key); }
+constexpr std::int64_t kHour = 3600000;
 
-  const toml::table& table_;
-  std::string file_;
-  std::string prefix_;
-  std::vector<ConfigError>* errors_;
-  std::set<std::string> seen_;
+// --- [tftp] ---------------------------------------------------------------------
+using T = TftpSettings;
+constexpr std::array<Key<T>, 19> kTftpKeys{
+    schema::listen<&T::listen>("listen", kRestart, "TFTP listening address"),
+    schema::integer<&T::blksize_max>("blksize_max", 8, 65464, kApplies,
+                                     "largest blksize answered; further clamped to the interface MTU when mtu_clamp"),
+    schema::boolean<&T::mtu_clamp>("mtu_clamp", kApplies, "clamp blksize so a DATA fits the interface MTU (1468 on 1500)"),
+    schema::integer<&T::windowsize_max>("windowsize_max", 1, 65535, kApplies, "largest windowsize answered (RFC 7440)"),
+    schema::integer<&T::window_bytes_max>("window_bytes_max", 0, std::int64_t{1} << 30, kApplies,
+                                          "windowsize * blksize answered, so one window fits a client's socket buffer"),
+    schema::integer<&T::sessions_max>("sessions_max", 1, 1 << 20, kRestart,
+                                      "transfers at once across all threads; over it a request gets ERROR 0 busy"),
+    schema::integer<&T::sessions_per_client_max>("sessions_per_client_max", 1, 1 << 20, kRestart,
+                                                 "transfers at once per client address, per worker thread"),
+    schema::integer<&T::retries_max>("retries_max", 1, 100, kApplies,
+                                     "consecutive timeouts before a transfer is abandoned"),
+    schema::millis<&T::rto_min>("rto_min_ms", 1, 60000, kApplies,
+                                "floor of the adaptive retransmit timer; low floors resend spuriously in a storm"),
+    schema::millis<&T::rto_max>("rto_max_ms", 1, 255000, kApplies, "ceiling of the adaptive retransmit timer"),
+    schema::millis<&T::rto_initial>("rto_initial_ms", 1, 255000, kApplies, "retransmit timer before an RTT is measured"),
+    schema::integer<&T::netascii_bytes_max>("netascii_bytes_max", 0, std::int64_t{1} << 32, kApplies,
+                                            "largest file served in netascii mode (converted in memory)"),
+    schema::integer<&T::receive_buffer_bytes>("receive_buffer_bytes", 0, 1 << 30, kRestart,
+                                              "listening socket's receive buffer: a 1,000-client RRQ storm fits"),
+    schema::integer<&T::send_slots>("send_slots", 16, 1 << 20, kRestart, "in-flight datagrams per thread"),
+    schema::integer<&T::requests_per_second_per_client>(
+        "requests_per_second_per_client", 0, 1000000, kApplies,
+        "token bucket per source address, per worker thread; over it dropped and counted; 0: off"),
+    schema::integer<&T::rate_limit_burst>("rate_limit_burst", 0, 1000000, kApplies,
+                                          "requests at once; 0: the same as the rate"),
+    schema::integer<&T::rate_limit_clients_max>(
+        "rate_limit_clients_max", 1, 1 << 24, kRestart,
+        "addresses tracked per thread; when all are over their rate a new one passes unchecked"),
+    schema::path<&T::upload_dir>("upload_dir", kRestart,
+                                 "opt-in uploads (WRQ): new files only, beneath this directory; empty: refused"),
+    schema::integer<&T::upload_bytes_max>("upload_bytes_max", 1, std::int64_t{1} << 40, kApplies,
+                                          "per upload; a larger tsize or file gets ERROR 3"),
 };
 
-std::vector<ConfigError> load_config_from(const toml::table& document, const std::string& path, Settings* settings);
+// --- [http] ---------------------------------------------------------------------
+using H = HttpSettings;
+constexpr std::array<Key<H>, 10> kHttpKeys{
+    schema::listen<&H::listen>("listen", kRestart, "HTTP listening address"),
+    schema::listen<&H::metrics_listen>("metrics_listen", kRestart,
+                                       "/metrics only there, off the boot network; \"off\": on the HTTP listener"),
+    schema::integer<&H::connections_max>("connections_max", 1, 1 << 20, kRestart,
+                                         "connections across all threads; each holds a socket and a pipe"),
+    schema::integer<&H::header_bytes_max>("header_bytes_max", 256, 1 << 20, kApplies, "request head size; 431 beyond"),
+    schema::integer<&H::headers_max>("headers_max", 1, 1024, kApplies, "header lines; 431 beyond"),
+    schema::millis<&H::header_timeout>("header_timeout_ms", 1, kHour, kApplies,
+                                       "whole request head from its first byte (slowloris)"),
+    schema::millis<&H::idle_timeout>("idle_timeout_ms", 1, kHour, kApplies, "keep-alive wait for the next request"),
+    schema::millis<&H::send_timeout>("send_timeout_ms", 1, kHour, kApplies, "no send progress: the connection is closed"),
+    schema::millis<&H::lingering_timeout>(
+        "lingering_timeout_ms", 1, 600000, kApplies,
+        "after an error response, what the client still sends is drained this long so it reads its 4xx"),
+    schema::integer<&H::chunk_bytes>("chunk_bytes", 4096, 1 << 30, kApplies, "splice chunk: what one slow client pins"),
+};
 
-void read_tftp(TableReader& r, TftpSettings* t) {
-  r.listen("listen", &t->listen);
-  r.integer("blksize_max", &t->blksize_max, 8, 65464);
-  r.boolean("mtu_clamp", &t->mtu_clamp);
-  r.integer("windowsize_max", &t->windowsize_max, 1, 65535);
-  r.integer("window_bytes_max", &t->window_bytes_max, 0, std::int64_t{1} << 30);
-  r.integer("sessions_max", &t->sessions_max, 1, 1 << 20);
-  r.integer("sessions_per_client_max", &t->sessions_per_client_max, 1, 1 << 20);
-  r.integer("retries_max", &t->retries_max, 1, 100);
-  r.millis("rto_min_ms", &t->rto_min, 1, 60000);
-  r.millis("rto_max_ms", &t->rto_max, 1, 255000);
-  r.millis("rto_initial_ms", &t->rto_initial, 1, 255000);
-  r.integer("netascii_bytes_max", &t->netascii_bytes_max, 0, std::int64_t{1} << 32);
-  r.integer("receive_buffer_bytes", &t->receive_buffer_bytes, 0, 1 << 30);
-  r.integer("send_slots", &t->send_slots, 16, 1 << 20);
-  r.integer("requests_per_second_per_client", &t->requests_per_second_per_client, 0, 1000000);
-  r.integer("rate_limit_burst", &t->rate_limit_burst, 0, 1000000);
-  r.integer("rate_limit_clients_max", &t->rate_limit_clients_max, 1, 1 << 24);
-  r.string("upload_dir", &t->upload_dir);
-  r.integer("upload_bytes_max", &t->upload_bytes_max, 1, std::int64_t{1} << 40);
-  r.reject_unknown();
+// --- [dhcp] and its arrays of tables ---------------------------------------------
+using M = dhcp::BootMatch;
+constexpr std::array<Key<M>, 5> kMatchKeys{
+    schema::integer_list<&M::arch>("arch", 0, 0xffff, kRestart, "option 93 values, any of"),
+    schema::boolean<&M::ipxe>("ipxe", kRestart, "iPXE (option 77 \"iPXE\" or option 175) or not"),
+    schema::string<&M::vendor_class>("vendor_class", 0, 255, kRestart, "prefix of option 60"),
+    schema::parsed<&M::mac, parse_mac_pattern, format_mac_pattern>("mac", "a MAC or a prefix like \"52:54:00\"",
+                                                                   kRestart, "client MAC, full or prefix"),
+    schema::parsed<&M::subnet, parse_cidr, format_cidr>("subnet", "a CIDR like \"10.0.0.0/24\" with zero host bits",
+                                                        kRestart, "the client's address or its relay's"),
+};
+
+using B = dhcp::BootRule;
+constexpr std::array<Key<B>, 4> kBootKeys{
+    schema::string<&B::name>("name", 1, 64, kRestart, "the rule's name in logs; default boot[N]"),
+    schema::table<&B::match, kMatchKeys>("match", "every field given must match; empty: all", true),
+    schema::string<&B::file>("file", 1, 1024, kRestart, "boot file path, or a URL for UEFI HTTP boot", true),
+    schema::parsed<&B::next_server, parse_ipv4, format_ipv4>("next_server", "an IPv4 address", kRestart,
+                                                             "siaddr / option 66; default: the server address"),
+};
+
+// "range" = [first, last], inside the subnet (checked in check_subnet).
+Key<dhcp::SubnetConfig> range_key() {
+  using S = dhcp::SubnetConfig;
+  Key<S> k{"range", "[\"FIRST\", \"LAST\"] IPv4 addresses", 0, 0, kRestart, true, "the dynamic pool, inclusive"};
+  k.read = [](const Key<S>&, const toml::node& node, S& out, schema::Context& ctx, const std::string& path) {
+    const toml::array* a = node.as_array();
+    if (a == nullptr || a->size() != 2) return ctx.error(node, path, "must be [first, last]");
+    Ipv4 ends[2];
+    for (std::size_t i = 0; i < 2; ++i) {
+      const auto text = a->get(i)->value<std::string>();
+      const auto ip = text ? Ipv4::parse(*text) : std::nullopt;
+      if (!ip) return ctx.error(node, path, "entries must be IPv4 address strings");
+      ends[i] = *ip;
+    }
+    if (ends[0].value > ends[1].value) return ctx.error(node, path, "the first address is after the last");
+    if (ends[1].value - ends[0].value >= (1U << 24)) return ctx.error(node, path, "holds more than 2^24 addresses");
+    out.range_first = ends[0];
+    out.range_last = ends[1];
+  };
+  k.write = [](const Key<S>&, const S& in) -> std::optional<std::string> {
+    return fmt::format("[{}, {}]", schema::quote(in.range_first.to_string()), schema::quote(in.range_last.to_string()));
+  };
+  return k;
 }
 
-void read_http(TableReader& r, HttpSettings* h) {
-  r.listen("listen", &h->listen);
-  r.listen("metrics_listen", &h->metrics_listen);
-  r.integer("connections_max", &h->connections_max, 1, 1 << 20);
-  r.integer("header_bytes_max", &h->header_bytes_max, 256, 1 << 20);
-  r.integer("headers_max", &h->headers_max, 1, 1024);
-  r.millis("header_timeout_ms", &h->header_timeout, 1, 3600000);
-  r.millis("idle_timeout_ms", &h->idle_timeout, 1, 3600000);
-  r.millis("send_timeout_ms", &h->send_timeout, 1, 3600000);
-  r.millis("lingering_timeout_ms", &h->lingering_timeout, 1, 600000);
-  r.integer("chunk_bytes", &h->chunk_bytes, 4096, 1 << 30);
-  r.reject_unknown();
+using N = dhcp::SubnetConfig;
+const std::array<Key<N>, 7> kSubnetKeys{
+    schema::parsed<&N::cidr, parse_cidr, format_cidr>("cidr", "a CIDR like \"10.0.0.0/24\" with zero host bits",
+                                                      kRestart, "the subnet", true),
+    range_key(),
+    schema::parsed<&N::router, parse_ipv4, format_ipv4>("router", "an IPv4 address", kRestart, "option 3"),
+    schema::parsed_list<&N::dns, parse_ipv4, format_ipv4>("dns", "IPv4 address strings", 0, 8, kRestart, "option 6"),
+    schema::string<&N::domain>("domain", 1, 255, kRestart, "option 15"),
+    schema::integer<&N::lease_seconds>("lease_seconds", 60, std::numeric_limits<std::int32_t>::max(), kRestart,
+                                       "option 51"),
+    schema::parsed<&N::next_server, parse_ipv4, format_ipv4>("next_server", "an IPv4 address", kRestart,
+                                                             "siaddr / option 66 default for this subnet"),
+};
+
+using O = dhcp::HostConfig;
+constexpr std::array<Key<O>, 3> kHostKeys{
+    schema::parsed<&O::mac, parse_mac, format_mac>("mac", "a MAC like \"aa:bb:cc:dd:ee:ff\"", kRestart,
+                                                   "the client", true),
+    schema::parsed<&O::address, parse_ipv4, format_ipv4>("address", "an IPv4 address", kRestart,
+                                                         "its reserved address, inside a [[dhcp.subnet]]", true),
+    schema::string<&O::hostname>("hostname", 1, 255, kRestart, "option 12"),
+};
+
+using D = dhcp::DhcpConfig;
+
+bool check_boot(B& rule, const toml::table&, D& out, schema::Context&, const std::string&, bool) {
+  rule.index = out.boot.size();
+  if (rule.name.empty()) rule.name = "boot[" + std::to_string(rule.index) + "]";
+  return true;
+}
+
+bool check_subnet(N& s, const toml::table& t, D& out, schema::Context& ctx, const std::string& path, bool valid) {
+  if (!ctx.read_ok(t, "cidr", path + ".cidr")) return false;
+  if (ctx.read_ok(t, "range", path + ".range")) {
+    const toml::node& range = *t.get("range");
+    if (!s.cidr.contains(s.range_first) || !s.cidr.contains(s.range_last)) {
+      ctx.error(range, path + ".range", "is not inside " + s.cidr.to_string());
+    } else if (s.cidr.prefix < 31 && (s.range_first == s.cidr.network || s.range_last == s.cidr.broadcast())) {
+      ctx.error(range, path + ".range", "must not include the network or broadcast address");
+    }
+  }
+  if (s.router && !s.cidr.contains(*s.router)) ctx.error(*t.get("router"), path + ".router", "is not inside the subnet");
+  for (const N& other : out.subnets)
+    if (other.cidr.contains(s.cidr.network) || s.cidr.contains(other.cidr.network))
+      ctx.error(t, path + ".cidr", fmt::format("subnet {} overlaps {}", s.cidr.to_string(), other.cidr.to_string()));
+  return valid;
+}
+
+bool check_host(O& h, const toml::table& t, D& out, schema::Context& ctx, const std::string& path, bool valid) {
+  if (!ctx.read_ok(t, "address", path + ".address")) return false;
+  const bool inside = std::any_of(out.subnets.begin(), out.subnets.end(),
+                                  [&](const N& s) { return s.cidr.contains(h.address); });
+  if (!inside) {
+    ctx.error(*t.get("address"), path + ".address",
+              fmt::format("{} is not inside any [[dhcp.subnet]]", h.address.to_string()));
+    return false;
+  }
+  if (!valid) return false;
+  for (const O& other : out.hosts) {
+    if (other.mac == h.mac) ctx.error(t, path + ".mac", fmt::format("MAC {} is reserved twice", h.mac.to_string()));
+    if (other.address == h.address)
+      ctx.error(t, path + ".address", fmt::format("address {} is reserved twice", h.address.to_string()));
+  }
+  return true;
+}
+
+const std::array<Key<D>, 17> kDhcpKeys{
+    schema::parsed<&D::mode, dhcp::parse_mode, format_mode>("mode", "\"proxy\", \"server\" or \"off\"", kRestart,
+                                                           "proxyDHCP beside your DHCP server, a full server, or off"),
+    schema::string<&D::interface>("interface", 0, 15, kRestart, "the boot network's interface; required when on"),
+    schema::parsed<&D::server_address, parse_ipv4, format_ipv4>("server_address", "an IPv4 address", kRestart,
+                                                                "option 54 and default next server; default: the interface's"),
+    schema::boolean<&D::shared_port>("shared_port", kRestart,
+                                     "proxy mode on the address server's host: bind 67 on 255.255.255.255 only"),
+    schema::path<&D::lease_file>("lease_file", kRestart, "write-ahead lease journal, fdatasync before each ACK leaves"),
+    schema::integer<&D::leases_max>("leases_max", 1, 1 << 24, kRestart, "leases held"),
+    schema::integer<&D::offer_hold_seconds>("offer_hold_seconds", 1, 3600, kRestart,
+                                            "how long an OFFER reserves its address"),
+    schema::integer<&D::decline_hold_seconds>("decline_hold_seconds", 1, 86400 * 7, kRestart,
+                                              "quarantine of an address after DECLINE"),
+    schema::parsed<&D::conflict_check, dhcp::parse_conflict_check, format_conflict_check>(
+        "conflict_check", "\"icmp\" or \"none\"", kRestart,
+        "ping a fresh address before offering it (icmp needs CAP_NET_RAW)"),
+    schema::integer<&D::conflict_check_ms>("conflict_check_ms", 1, 10000, kRestart, "how long an OFFER waits for an echo"),
+    schema::integer<&D::probes_max>("probes_max", 0, 65536, kRestart, "OFFERs held for a probe at once; more go unprobed"),
+    schema::integer<&D::requests_per_second_per_client>("requests_per_second_per_client", 0, 1000000, kRestart,
+                                                        "per client MAC; 0: off"),
+    schema::integer<&D::rate_limit_burst>("rate_limit_burst", 0, 1000000, kRestart, "0: the same as the rate"),
+    schema::integer<&D::rate_limit_clients_max>("rate_limit_clients_max", 1, 1 << 24, kRestart, "MACs tracked"),
+    schema::tables<&D::boot, kBootKeys, check_boot>("boot", "boot rules, first match wins; none: the defaults"),
+    schema::tables<&D::subnets, kSubnetKeys, check_subnet>("subnet", "server mode's address pools"),
+    schema::tables<&D::hosts, kHostKeys, check_host>("host", "server mode's reservations"),
+};
+
+// --- the top level ----------------------------------------------------------------
+using R = Settings;
+const std::array<Key<R>, 8> kTopKeys{
+    schema::path<&R::root>("root", kRestart, "the boot root served over TFTP and HTTP"),
+    schema::integer<&R::threads>("threads", 0, 256, kRestart, "worker threads; 0: one per core"),
+    schema::parsed<&R::log_level, parse_log_level, format_log_level>("log_level", "debug, info, warn or error",
+                                                                     kApplies, "least level logged"),
+    schema::string<&R::user>("user", 0, 64, kRestart, "drop privileges to this user after binding"),
+    schema::millis<&R::shutdown_grace>("shutdown_grace_ms", 0, kHour, kApplies,
+                                       "SIGTERM: how long transfers in flight may finish"),
+    schema::table<&R::tftp, kTftpKeys>("tftp", "TFTP"),
+    schema::table<&R::http, kHttpKeys>("http", "HTTP and /metrics"),
+    schema::table<&R::dhcp, kDhcpKeys>("dhcp", "the DHCP tagger"),
+};
+
+// Checks across the keys of [dhcp], once it is read.
+void check_dhcp(const toml::table& document, const D& c, schema::Context& ctx) {
+  const toml::node* section = document.get("dhcp");
+  if (section == nullptr || !section->is_table()) return;
+  const toml::table& t = *section->as_table();
+  if (c.mode == dhcp::Mode::server && c.subnets.empty())
+    ctx.error(t, "dhcp.mode", "\"server\" needs at least one [[dhcp.subnet]]");
+  if (c.mode != dhcp::Mode::off && c.interface.empty()) ctx.error(t, "dhcp.interface", "is required when DHCP is on");
+  if (c.shared_port && c.mode != dhcp::Mode::proxy)
+    ctx.error(*t.get("shared_port"), "dhcp.shared_port",
+              "is for mode \"proxy\" only (a server answers unicast on port 67)");
+}
+
+std::string directory_of(const std::string& path) {
+  const auto slash = path.rfind('/');
+  return slash == std::string::npos ? std::string() : path.substr(0, slash + 1);
+}
+
+std::vector<ConfigError> load_config_from(const toml::table& document, const std::string& path, Settings* settings) {
+  std::vector<schema::Error> found;
+  schema::Context ctx(directory_of(path), &found);
+  schema::read_table(schema::keys_of(kTopKeys), document, *settings, ctx, "");
+  check_dhcp(document, settings->dhcp, ctx);
+  std::stable_sort(found.begin(), found.end(), [](const auto& a, const auto& b) { return a.line < b.line; });
+  std::vector<ConfigError> errors;
+  for (auto& e : found) errors.push_back(ConfigError{path, e.line, e.key + ": " + e.reason});
+  return errors;
+}
+
+ConfigError parse_error(const std::string& name, const toml::parse_error& e) {
+  return ConfigError{name, static_cast<std::uint32_t>(e.source().begin.line), std::string(e.description())};
 }
 
 }  // namespace
 
 std::vector<ConfigError> load_config_file(const std::string& path, Settings* settings) {
-  try {
-    return load_config_from(toml::parse_file(path), path, settings);
-  } catch (const toml::parse_error& e) {
-    return {ConfigError{path, static_cast<std::uint32_t>(e.source().begin.line), std::string(e.description())}};
+  std::string text;
+  {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) return {ConfigError{path, 0, "cannot read the file"}};
+    text.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
   }
+  return load_config_text(text, path, settings);
 }
 
 std::vector<ConfigError> load_config_text(std::string_view text, std::string name, Settings* settings) {
@@ -159,60 +315,66 @@ std::vector<ConfigError> load_config_text(std::string_view text, std::string nam
   try {
     return load_config_from(toml::parse(text, name), name, settings);
   } catch (const toml::parse_error& e) {
-    return {ConfigError{name, static_cast<std::uint32_t>(e.source().begin.line), std::string(e.description())}};
+    return {parse_error(name, e)};
   }
 }
 
-namespace {
-
-std::vector<ConfigError> load_config_from(const toml::table& document, const std::string& path, Settings* settings) {
-  std::vector<ConfigError> errors;
-  TableReader top(document, path, "", &errors);
-  top.string("root", &settings->root);
-  // A relative root is relative to the config file, so a config works from any directory.
-  if (!settings->root.empty() && settings->root[0] != '/') {
-    const auto slash = path.rfind('/');
-    if (slash != std::string::npos) settings->root = path.substr(0, slash + 1) + settings->root;
-  }
-  top.integer("threads", &settings->threads, 0, 256);
-  std::string level;
-  top.string("log_level", &level);
-  if (!level.empty()) {
-    if (auto parsed = parse_log_level(level))
-      settings->log_level = *parsed;
-    else
-      top.error(*document.get("log_level"), fmt::format("log_level = \"{}\" is not debug, info, warn or error", level));
-  }
-  top.string("user", &settings->user);
-  top.millis("shutdown_grace_ms", &settings->shutdown_grace, 0, 3600000);
-  if (const toml::table* t = top.table("tftp")) {
-    TableReader r(*t, path, "tftp", &errors);
-    read_tftp(r, &settings->tftp);
-    // A relative upload dir is relative to the config file, like root.
-    std::string& upload_dir = settings->tftp.upload_dir;
-    if (!upload_dir.empty() && upload_dir[0] != '/') {
-      const auto slash = path.rfind('/');
-      if (slash != std::string::npos) upload_dir = path.substr(0, slash + 1) + upload_dir;
+std::vector<ConfigError> apply_setting(std::string_view assignment, Settings* settings) {
+  const std::string name = fmt::format("--set {}", assignment);
+  const auto equals = assignment.find('=');
+  if (equals == std::string_view::npos) return {ConfigError{name, 0, "want KEY=VALUE, e.g. tftp.windowsize_max=16"}};
+  std::string key(assignment.substr(0, equals));
+  std::string value(assignment.substr(equals + 1));
+  while (!key.empty() && key.back() == ' ') key.pop_back();
+  const auto dot = key.rfind('.');
+  // The same reader as the file: "[tftp]\nwindowsize_max = 16". A value
+  // that is not TOML (a bare word) is taken as a string.
+  std::string section = dot == std::string::npos ? "" : key.substr(0, dot);
+  std::string leaf = dot == std::string::npos ? key : key.substr(dot + 1);
+  for (const std::string& candidate : {value, schema::quote(value)}) {
+    const std::string text = (section.empty() ? "" : "[" + section + "]\n") + leaf + " = " + candidate + "\n";
+    try {
+      toml::table document = toml::parse(text, name);
+      Settings next = *settings;
+      std::vector<schema::Error> found;
+      schema::Context ctx("", &found);
+      schema::read_table(schema::keys_of(kTopKeys), document, next, ctx, "");
+      if (!found.empty()) return {ConfigError{name, 0, found[0].key + ": " + found[0].reason}};
+      *settings = std::move(next);
+      return {};
+    } catch (const toml::parse_error&) {
     }
   }
-  if (const toml::table* h = top.table("http")) {
-    TableReader r(*h, path, "http", &errors);
-    read_http(r, &settings->http);
-  }
-  top.skip("dhcp");  // the DHCP tagger's own schema, parsed by src/dhcp
-  top.reject_unknown();
-  dhcp::DhcpConfigResult dhcp = dhcp::parse_dhcp_config(document, path);
-  for (auto& reason : dhcp.errors) errors.push_back(ConfigError{"", 0, std::move(reason)});  // already "file:line: ..."
-  settings->dhcp = std::move(dhcp.config);
-  // A relative lease file is relative to the config file too.
-  std::string& lease_file = settings->dhcp.lease_file;
-  if (!lease_file.empty() && lease_file[0] != '/') {
-    const auto slash = path.rfind('/');
-    if (slash != std::string::npos) lease_file = path.substr(0, slash + 1) + lease_file;
-  }
-  return errors;
+  return {ConfigError{name, 0, "the value is not TOML"}};
 }
 
-}  // namespace
+std::string dump_config(const Settings& settings) {
+  std::string out = fmt::format(
+      "# ringboot's effective config: defaults, then the config file, then flags.\n"
+      "# Every key with its help; --check-config accepts this file as it is.\n");
+  schema::write_table(schema::keys_of(kTopKeys), settings, "", "", out);
+  return out;
+}
+
+std::vector<std::string> restart_keys_changed(const Settings& before, const Settings& after) {
+  std::vector<std::string> changed;
+  auto compare = [&](auto keys, const auto& a, const auto& b, std::string_view prefix) {
+    for (const auto& k : keys)
+      if (k.reload == Reload::restart && k.write != nullptr && k.write(k, a) != k.write(k, b))
+        changed.push_back(schema::join_path(prefix, k.name));
+  };
+  compare(schema::keys_of(kTopKeys), before, after, "");
+  compare(schema::keys_of(kTftpKeys), before.tftp, after.tftp, "tftp");
+  compare(schema::keys_of(kHttpKeys), before.http, after.http, "http");
+  compare(schema::keys_of(kDhcpKeys), before.dhcp, after.dhcp, "dhcp");
+  std::string a, b;
+  for (const auto& k : kDhcpKeys)
+    if (k.write_tables != nullptr) {
+      k.write_tables(k, before.dhcp, "dhcp", a);
+      k.write_tables(k, after.dhcp, "dhcp", b);
+    }
+  if (a != b) changed.push_back("dhcp.boot/subnet/host");
+  return changed;
+}
 
 }  // namespace ringboot

@@ -77,5 +77,12 @@ std::vector<ConfigError> load_config_file(const std::string& path, Settings* set
 // The same for a config held in memory; `name` stands for the file in errors
 // and relative paths.
 std::vector<ConfigError> load_config_text(std::string_view text, std::string name, Settings* settings);
+// --set KEY=VALUE: one key of the schema, e.g. "tftp.windowsize_max=16" (a
+// value that is not TOML is taken as a string). Errors name the flag.
+std::vector<ConfigError> apply_setting(std::string_view assignment, Settings* settings);
+// The whole effective config as commented TOML that load_config_text accepts.
+std::string dump_config(const Settings& settings);
+// The keys SIGHUP cannot apply that differ between the two.
+std::vector<std::string> restart_keys_changed(const Settings& before, const Settings& after);
 
 }  // namespace ringboot

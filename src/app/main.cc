@@ -1,6 +1,7 @@
 // ringboot: a network boot server (TFTP, HTTP, DHCP tagger) on io_uring.
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #ifndef RINGBOOT_NO_MIMALLOC  // sanitizer builds: the system allocator
 #include <mimalloc.h>
 #endif
@@ -27,6 +28,8 @@ using namespace ringboot;
 struct Flags {
   std::string config_file;
   bool check_config = false;
+  bool dump_config = false;
+  std::vector<std::string> sets;  // --set KEY=VALUE, in order
   std::optional<std::string> root, tftp_listen, http_listen, metrics_listen, log_level, user;
   std::optional<unsigned> threads;
 };
@@ -44,6 +47,8 @@ std::vector<ConfigError> apply_flags(const Flags& f, Settings* s) {
       errors.push_back(ConfigError{flag, 0, fmt::format("\"{}\" is not ADDR:PORT or off", *text)});
     }
   };
+  for (const std::string& assignment : f.sets)
+    for (auto& e : apply_setting(assignment, s)) errors.push_back(std::move(e));
   if (f.root) s->root = *f.root;
   listen(f.tftp_listen, "--tftp-listen", &s->tftp.listen);
   listen(f.http_listen, "--http-listen", &s->http.listen);
@@ -79,8 +84,10 @@ void reload(const Flags& f, SettingsBox& box) {
     return;
   }
   const auto current = box.get();
-  if (next.root != current->root || next.threads != current->threads || next.user != current->user)
-    log(LogLevel::warn, "ringboot.reload", "reason=\"root, threads and user take effect on restart\"");
+  const std::vector<std::string> restart = restart_keys_changed(*current, next);
+  if (!restart.empty())
+    log(LogLevel::warn, "ringboot.reload", "keys=\"{}\" reason=\"these take effect on restart\"",
+        fmt::join(restart, ","));
   set_log_level(next.log_level);
   box.publish(std::move(next));
   log(LogLevel::info, "ringboot.reloaded", "config=\"{}\"", f.config_file);
@@ -181,6 +188,9 @@ int main(int argc, char** argv) {
   Flags f;
   app.add_option("--config", f.config_file, "TOML config file (flags override it)");
   app.add_flag("--check-config", f.check_config, "validate the config, print errors with file and line, and exit");
+  app.add_flag("--dump-config", f.dump_config,
+               "print the effective config (defaults, file, flags) as commented TOML and exit");
+  app.add_option("--set", f.sets, "KEY=VALUE: any config key, e.g. --set tftp.windowsize_max=16 (repeatable)");
   app.add_option("--root", f.root, "boot root directory served over TFTP and HTTP");
   app.add_option("--tftp-listen", f.tftp_listen, "TFTP address ADDR:PORT or off (default 0.0.0.0:69)");
   app.add_option("--http-listen", f.http_listen, "HTTP address ADDR:PORT or off (default 0.0.0.0:80)");
@@ -194,6 +204,11 @@ int main(int argc, char** argv) {
   Settings settings;
   const std::vector<ConfigError> errors = load_settings(f, &settings);
   for (const auto& e : errors) std::fprintf(stderr, "%s\n", e.to_string().c_str());
+  if (f.dump_config) {
+    if (!errors.empty()) return 1;
+    std::fputs(dump_config(settings).c_str(), stdout);
+    return 0;
+  }
   if (f.check_config) {
     if (errors.empty()) std::printf("%s: ok\n", f.config_file.empty() ? "flags" : f.config_file.c_str());
     return errors.empty() ? 0 : 1;

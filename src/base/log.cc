@@ -16,6 +16,7 @@ std::optional<LogLevel> parse_log_level(std::string_view text) {
     if (text == kNames[i]) return static_cast<LogLevel>(i);
   return std::nullopt;
 }
+std::string_view to_string(LogLevel level) { return kNames[static_cast<int>(level)]; }
 void set_log_level(LogLevel level) { g_level.store(level, std::memory_order_relaxed); }
 LogLevel log_level() { return g_level.load(std::memory_order_relaxed); }
 

@@ -21,6 +21,7 @@ namespace ringboot {
 enum class LogLevel { debug = 0, info = 1, warn = 2, error = 3 };
 
 std::optional<LogLevel> parse_log_level(std::string_view text);
+std::string_view to_string(LogLevel level);
 void set_log_level(LogLevel level);
 LogLevel log_level();
 void log_line(LogLevel level, std::string_view event, std::string_view fields);

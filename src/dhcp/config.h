@@ -8,8 +8,6 @@
 #include <string_view>
 #include <vector>
 
-#include <toml++/toml.h>
-
 #include "base/endpoint.h"
 #include "dhcp/packet.h"
 #include "dhcp/rules.h"
@@ -18,11 +16,13 @@ namespace ringboot::dhcp {
 
 enum class Mode : std::uint8_t { off, proxy, server };
 std::string_view to_string(Mode mode);
+std::optional<Mode> parse_mode(std::string_view text);
 
 // Server mode: how an address this client never held is checked before it is
 // offered. icmp: an ICMP echo; a reply within conflict_check_ms quarantines it.
 enum class ConflictCheck : std::uint8_t { none, icmp };
 std::string_view to_string(ConflictCheck check);
+std::optional<ConflictCheck> parse_conflict_check(std::string_view text);
 
 struct SubnetConfig {
   Cidr cidr;
@@ -63,13 +63,6 @@ struct DhcpConfig {
   std::vector<HostConfig> hosts;
 };
 
-struct DhcpConfigResult {
-  DhcpConfig config;
-  std::vector<std::string> errors;  // "file:line: reason"
-  bool ok() const { return errors.empty(); }
-};
-
-// Reads root["dhcp"]; a missing section means mode off. Unknown keys are errors.
-DhcpConfigResult parse_dhcp_config(const toml::table& root, std::string_view file_name);
+// The TOML reading and its checks are the config schema's (src/app/config.cc).
 
 }  // namespace ringboot::dhcp

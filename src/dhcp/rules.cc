@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <charconv>
 
+#include <fmt/format.h>
+
 namespace ringboot::dhcp {
 
 std::string Cidr::to_string() const { return network.to_string() + '/' + std::to_string(prefix); }
@@ -21,6 +23,12 @@ std::optional<Cidr> Cidr::parse(std::string_view text) {
 }
 
 bool MacPattern::matches(const Mac& mac) const { return std::equal(bytes.begin(), bytes.begin() + length, mac.bytes.begin()); }
+
+std::string MacPattern::to_string() const {
+  std::string out;
+  for (std::uint8_t i = 0; i < length; ++i) out += fmt::format("{}{:02x}", i == 0 ? "" : ":", bytes[i]);
+  return out;
+}
 
 std::optional<MacPattern> MacPattern::parse(std::string_view text) {
   MacPattern m;

@@ -31,6 +31,7 @@ struct MacPattern {
   std::array<std::uint8_t, 6> bytes{};
   std::uint8_t length = 0;
   bool matches(const Mac& mac) const;
+  std::string to_string() const;  // "52:54:00"
   static std::optional<MacPattern> parse(std::string_view text);
 };
 

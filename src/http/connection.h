@@ -8,11 +8,12 @@
 
 namespace ringboot::http {
 
+// Values from the config ([http] *_timeout_ms): the defaults live there only.
 struct ConnectionTimeouts {
-  Duration header = seconds(10);      // whole request head, from its first byte (slowloris)
-  Duration idle = seconds(30);        // keep-alive wait for the next request's first byte
-  Duration send_stall = seconds(30);  // no send progress (slow reader, stuck file read)
-  Duration lingering = seconds(5);    // draining a client still sending after our last response
+  Duration header;      // whole request head, from its first byte (slowloris)
+  Duration idle;        // keep-alive wait for the next request's first byte
+  Duration send_stall;  // no send progress (slow reader, stuck file read)
+  Duration lingering;   // draining a client still sending after our last response
 };
 
 class Connection {
@@ -20,8 +21,8 @@ class Connection {
   enum class Phase : std::uint8_t { reading_head, sending, idle, lingering, closed };
 
   // A fresh connection waits for its first request under the header timeout,
-  // so a client that connects and sends nothing is dropped after 10 s.
-  explicit Connection(Instant now, ConnectionTimeouts timeouts = {});
+  // so a client that connects and sends nothing is dropped.
+  Connection(Instant now, ConnectionTimeouts timeouts);
 
   // Request bytes arrived (or are already buffered after a response).
   // idle -> reading_head and starts the header timeout; reading_head keeps its

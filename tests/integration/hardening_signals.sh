@@ -63,7 +63,7 @@ note "slow transfer: $(cat "$WORK/slow1.json")"
 note "SIGHUP: invalid config is rejected with file:line, old settings stay"
 write_conf 0 10000
 kill -HUP "$RINGBOOT_PID"
-await_log "ringboot.reload_rejected .*$CONF:3: tftp.windowsize_max = 0 is out of range" 1 "invalid reload"
+await_log "ringboot.reload_rejected .*$CONF:3: tftp.windowsize_max: 0 is out of range" 1 "invalid reload"
 sleep 0.5
 [[ $(atftp_win c.out) == windowsize=8 ]] || fail "after a rejected reload the old windowsize_max 8 must stay"
 printf 'shutdown_grace_ms = 10000\n[tftp\n' >"$CONF"   # a TOML syntax error, line 2

@@ -21,8 +21,8 @@ TEST(Config, ErrorsCarryFileAndLine) {
   Settings s;
   const auto errors = load("threads = 2\n[tftp]\nwindowsize_max = 0\nbogus = 1\n", &s);
   ASSERT_EQ(errors.size(), 2u);
-  EXPECT_EQ(errors[0].to_string(), "t.toml:3: tftp.windowsize_max = 0 is out of range 1..65535");
-  EXPECT_EQ(errors[1].to_string(), "t.toml:4: unknown key tftp.bogus");
+  EXPECT_EQ(errors[0].to_string(), "t.toml:3: tftp.windowsize_max: 0 is out of range 1..65535");
+  EXPECT_EQ(errors[1].to_string(), "t.toml:4: tftp.bogus: unknown key");
 }
 
 TEST(Config, SyntaxErrorHasItsLine) {
@@ -45,6 +45,103 @@ TEST(Config, BadListenIsAnError) {
   const auto errors = load("[http]\nlisten = \"localhost\"\n", &s);
   ASSERT_EQ(errors.size(), 1u);
   EXPECT_EQ(errors[0].line, 2u);
+}
+
+constexpr std::string_view kFull = R"(root = "/srv/boot"
+threads = 3
+log_level = "warn"
+[tftp]
+listen = "127.0.0.1:6969"
+windowsize_max = 16
+rto_min_ms = 250
+upload_dir = "/srv/up"
+[http]
+listen = "off"
+metrics_listen = "127.0.0.1:9100"
+[dhcp]
+mode = "server"
+interface = "eth0"
+server_address = "10.0.0.1"
+lease_file = "/tmp/leases"
+conflict_check = "none"
+[[dhcp.boot]]
+name = "ipxe"
+match = { ipxe = true }
+file = "http://10.0.0.1/boot.ipxe"
+[[dhcp.boot]]
+match = { arch = [7, 9], mac = "52:54:00", subnet = "10.0.0.0/24", vendor_class = "PXEClient" }
+file = "ipxe.efi"
+next_server = "10.0.0.2"
+[[dhcp.subnet]]
+cidr = "10.0.0.0/24"
+range = ["10.0.0.100", "10.0.0.200"]
+router = "10.0.0.1"
+dns = ["10.0.0.1", "1.1.1.1"]
+domain = "example"
+lease_seconds = 600
+[[dhcp.host]]
+mac = "52:54:00:12:34:56"
+address = "10.0.0.50"
+hostname = "node1"
+)";
+
+TEST(Config, DumpIsAcceptedAndReadsBackTheSame) {
+  Settings s;
+  const auto errors = load(kFull, &s);
+  ASSERT_TRUE(errors.empty()) << errors[0].to_string();
+  const std::string dump = dump_config(s);
+  Settings again;
+  const auto reread = load_config_text(dump, "dump.toml", &again);
+  ASSERT_TRUE(reread.empty()) << reread[0].to_string() << "\n" << dump;
+  EXPECT_EQ(dump_config(again), dump);
+  EXPECT_EQ(again.tftp.windowsize_max, 16);
+  EXPECT_EQ(again.tftp.rto_min, milliseconds(250));
+  ASSERT_EQ(again.dhcp.boot.size(), 2u);
+  EXPECT_EQ(again.dhcp.boot[0].name, "ipxe");
+  EXPECT_EQ(again.dhcp.boot[1].name, "boot[1]");
+  EXPECT_EQ(again.dhcp.boot[1].match.arch, (std::vector<std::uint16_t>{7, 9}));
+  EXPECT_EQ(again.dhcp.boot[1].match.mac->to_string(), "52:54:00");
+  EXPECT_EQ(again.dhcp.subnets[0].dns.size(), 2u);
+  EXPECT_EQ(again.dhcp.hosts[0].hostname, "node1");
+  EXPECT_FALSE(again.http.listen.has_value());
+}
+
+TEST(Config, DumpOfDefaultsHasEveryKeyWithHelp) {
+  const std::string dump = dump_config(Settings{});
+  for (const char* line : {"\nthreads = 0\n", "\n[tftp]\n", "\nrto_min_ms = 100\n", "\n[http]\n",
+                           "\nsend_timeout_ms = 60000\n", "\n[dhcp]\n", "\n# server_address =  (unset)\n"})
+    EXPECT_NE(dump.find(line), std::string::npos) << line;
+  EXPECT_NE(dump.find("# floor of the adaptive retransmit timer"), std::string::npos);
+  Settings again;
+  EXPECT_TRUE(load_config_text(dump, "dump.toml", &again).empty());
+}
+
+TEST(Config, SetFlagUsesTheSchema) {
+  Settings s;
+  EXPECT_TRUE(apply_setting("tftp.windowsize_max=16", &s).empty());
+  EXPECT_EQ(s.tftp.windowsize_max, 16);
+  EXPECT_TRUE(apply_setting("log_level=debug", &s).empty());  // a bare word is a string
+  EXPECT_EQ(s.log_level, LogLevel::debug);
+  EXPECT_TRUE(apply_setting("http.listen=\"off\"", &s).empty());
+  EXPECT_FALSE(s.http.listen.has_value());
+  const auto range = apply_setting("tftp.windowsize_max=0", &s);
+  ASSERT_EQ(range.size(), 1u);
+  EXPECT_EQ(range[0].to_string(), "--set tftp.windowsize_max=0: tftp.windowsize_max: 0 is out of range 1..65535");
+  EXPECT_EQ(s.tftp.windowsize_max, 16);  // a rejected value changes nothing
+  const auto unknown = apply_setting("tftp.bogus=1", &s);
+  ASSERT_EQ(unknown.size(), 1u);
+  EXPECT_NE(unknown[0].reason.find("tftp.bogus: unknown key"), std::string::npos);
+  EXPECT_EQ(apply_setting("windowsize", &s).size(), 1u);
+}
+
+TEST(Config, RestartKeysAreNamedOnReload) {
+  Settings a;
+  Settings b;
+  b.tftp.windowsize_max = 8;  // SIGHUP applies it
+  EXPECT_TRUE(restart_keys_changed(a, b).empty());
+  b.threads = 4;
+  b.http.listen.reset();
+  EXPECT_EQ(restart_keys_changed(a, b), (std::vector<std::string>{"threads", "http.listen"}));
 }
 
 }  // namespace

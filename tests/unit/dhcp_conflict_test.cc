@@ -3,7 +3,6 @@
 // and the ICMP echo bytes the glue sends and parses.
 #include <gtest/gtest.h>
 
-#include <toml++/toml.h>
 
 #include <array>
 #include <string>
@@ -26,47 +25,6 @@ struct Journal : JournalSink {
   std::vector<std::string> lines;
   void append(std::string_view line) override { lines.emplace_back(line); }
 };
-
-DhcpConfigResult load(std::string_view text) {
-  toml::table root = toml::parse(text, std::string_view("ringboot.toml"));
-  return parse_dhcp_config(root, "ringboot.toml");
-}
-
-constexpr std::string_view kHead = R"([dhcp]
-mode = "server"
-interface = "eth0"
-)";
-constexpr std::string_view kSubnet = R"(
-[[dhcp.subnet]]
-cidr = "10.0.0.0/24"
-range = ["10.0.0.100", "10.0.0.110"]
-)";
-
-TEST(DhcpConflictConfig, DefaultsAndValues) {
-  auto d = load(std::string(kHead) + std::string(kSubnet));
-  ASSERT_TRUE(d.ok());
-  EXPECT_EQ(d.config.conflict_check, ConflictCheck::icmp);
-  EXPECT_EQ(d.config.conflict_check_ms, 200u);
-  EXPECT_EQ(d.config.probes_max, 256u);
-  auto n = load(std::string(kHead) + "conflict_check = \"none\"\nconflict_check_ms = 50\nprobes_max = 8\n" +
-                std::string(kSubnet));
-  ASSERT_TRUE(n.ok()) << n.errors.front();
-  EXPECT_EQ(n.config.conflict_check, ConflictCheck::none);
-  EXPECT_EQ(n.config.conflict_check_ms, 50u);
-  EXPECT_EQ(n.config.probes_max, 8u);
-  EXPECT_EQ(to_string(ConflictCheck::icmp), "icmp");
-}
-
-TEST(DhcpConflictConfig, BadValuesAreErrors) {
-  auto arp = load(std::string(kHead) + "conflict_check = \"arp\"\n" + std::string(kSubnet));
-  ASSERT_EQ(arp.errors.size(), 1u);
-  EXPECT_NE(arp.errors[0].find("ringboot.toml:4: 'conflict_check' must be \"icmp\" or \"none\""), std::string::npos)
-      << arp.errors[0];
-  EXPECT_FALSE(load(std::string(kHead) + "conflict_check_ms = 0\n" + std::string(kSubnet)).ok());
-  EXPECT_FALSE(load(std::string(kHead) + "conflict_check_ms = 10001\n" + std::string(kSubnet)).ok());
-  EXPECT_FALSE(load(std::string(kHead) + "probes_max = -1\n" + std::string(kSubnet)).ok());
-  EXPECT_FALSE(load(std::string(kHead) + "conflict_check = 1\n" + std::string(kSubnet)).ok());
-}
 
 SubnetConfig subnet() {
   SubnetConfig s;

@@ -8,9 +8,11 @@ namespace {
 
 using Phase = Connection::Phase;
 
+const ConnectionTimeouts kTimeouts{seconds(10), seconds(30), seconds(30), seconds(5)};
+
 TEST(HttpConnection, SilentClientDroppedAtHeaderTimeout) {
   FakeClock clock;
-  Connection c(clock.now());
+  Connection c(clock.now(), kTimeouts);
   EXPECT_EQ(c.phase(), Phase::reading_head);
   clock.advance(seconds(9));
   EXPECT_FALSE(c.expired(clock.now()));
@@ -20,7 +22,7 @@ TEST(HttpConnection, SilentClientDroppedAtHeaderTimeout) {
 
 TEST(HttpConnection, TricklingBytesDoNotExtendHeaderDeadline) {
   FakeClock clock;
-  Connection c(clock.now());
+  Connection c(clock.now(), kTimeouts);
   c.on_response_done(clock.now(), true);  // pretend a first request finished
   clock.advance(seconds(1));
   c.on_bytes(clock.now());
@@ -37,7 +39,7 @@ TEST(HttpConnection, TricklingBytesDoNotExtendHeaderDeadline) {
 
 TEST(HttpConnection, SendStallResetByProgress) {
   FakeClock clock;
-  Connection c(clock.now());
+  Connection c(clock.now(), kTimeouts);
   c.on_bytes(clock.now());
   c.on_response_started(clock.now());
   EXPECT_EQ(c.phase(), Phase::sending);
@@ -54,7 +56,7 @@ TEST(HttpConnection, SendStallResetByProgress) {
 
 TEST(HttpConnection, KeepAliveIdleThenNextRequest) {
   FakeClock clock;
-  Connection c(clock.now());
+  Connection c(clock.now(), kTimeouts);
   c.on_response_started(clock.now());
   c.on_response_done(clock.now(), true);
   EXPECT_EQ(c.phase(), Phase::idle);
@@ -67,7 +69,7 @@ TEST(HttpConnection, KeepAliveIdleThenNextRequest) {
 
 TEST(HttpConnection, IdleExpires) {
   FakeClock clock;
-  Connection c(clock.now(), ConnectionTimeouts{seconds(1), seconds(5), seconds(2)});
+  Connection c(clock.now(), ConnectionTimeouts{seconds(1), seconds(5), seconds(2), seconds(1)});
   c.on_response_done(clock.now(), true);
   clock.advance(seconds(5));
   EXPECT_TRUE(c.expired(clock.now()));
@@ -75,7 +77,7 @@ TEST(HttpConnection, IdleExpires) {
 
 TEST(HttpConnection, CloseWhenNotKeepAlive) {
   FakeClock clock;
-  Connection c(clock.now());
+  Connection c(clock.now(), kTimeouts);
   c.on_response_started(clock.now());
   c.on_response_done(clock.now(), false);
   EXPECT_EQ(c.phase(), Phase::closed);

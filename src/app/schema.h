@@ -1,0 +1,428 @@
+// The config schema's machinery: a section is a table of keys, each with its
+// name, type, range, whether SIGHUP applies it, one line of help and the
+// field it fills. One reader walks every section with it (errors are
+// `file:line: key: reason`), and one writer prints the effective values as
+// TOML that the reader accepts again (--dump-config). Defaults are the
+// settings structs' own initialisers: nothing here repeats them.
+#pragma once
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <vector>
+
+#include <toml++/toml.h>
+
+#include "base/endpoint.h"
+
+namespace ringboot::schema {
+
+struct Error {
+  std::uint32_t line = 0;
+  std::string key;  // "tftp.windowsize_max", "dhcp.subnet[1].range"
+  std::string reason;
+};
+
+// What a key's reader sees: where errors go, and the directory relative
+// paths are resolved against (the config file's).
+class Context {
+ public:
+  Context(std::string base_dir, std::vector<Error>* errors) : base_dir_(std::move(base_dir)), errors_(errors) {}
+  void error(const toml::node& node, std::string key, std::string reason) {
+    errors_->push_back(Error{static_cast<std::uint32_t>(node.source().begin.line), std::move(key), std::move(reason)});
+  }
+  std::string resolve(std::string path) const {
+    if (path.empty() || path[0] == '/' || base_dir_.empty()) return path;
+    return base_dir_ + path;
+  }
+  std::size_t error_count() const { return errors_->size(); }
+  // The key was given and read without an error.
+  bool read_ok(const toml::table& table, std::string_view name, const std::string& path) const {
+    if (!table.contains(name)) return false;
+    for (const Error& e : *errors_)
+      if (e.key == path) return false;
+    return true;
+  }
+
+ private:
+  std::string base_dir_;
+  std::vector<Error>* errors_;
+};
+
+enum class Reload : std::uint8_t { applies, restart };
+
+template <typename S>
+struct Key {
+  std::string_view name;
+  std::string_view type;  // what the help says it takes: "integer", "milliseconds", "\"ADDR:PORT\" or \"off\""...
+  std::int64_t min = 0;
+  std::int64_t max = 0;
+  Reload reload = Reload::applies;
+  bool required = false;
+  std::string_view help;
+  // Reads `node` into the struct; on a bad value reports it and leaves the field.
+  void (*read)(const Key& key, const toml::node& node, S& out, Context& ctx, const std::string& path) = nullptr;
+  // The field as a TOML value; nullopt: unset (written as a comment).
+  std::optional<std::string> (*write)(const Key& key, const S& in) = nullptr;
+  // Arrays of tables and inline tables: written by the section writer.
+  void (*write_tables)(const Key& key, const S& in, std::string_view prefix, std::string& out) = nullptr;
+};
+
+// --- value text -------------------------------------------------------------
+
+inline std::string quote(std::string_view text) {
+  std::string out = "\"";
+  for (const char c : text) {
+    if (c == '"' || c == '\\') out += '\\';
+    out += c;
+  }
+  return out + "\"";
+}
+
+// --- binders: a key and the field it fills, by the field's type -------------
+
+template <typename M>
+struct MemberOf;
+template <typename S, typename T>
+struct MemberOf<T S::*> {
+  using Struct = S;
+  using Type = T;
+};
+template <auto M>
+using StructOf = typename MemberOf<decltype(M)>::Struct;
+template <auto M>
+using TypeOf = typename MemberOf<decltype(M)>::Type;
+
+template <typename T>
+struct IsOptional : std::false_type {};
+template <typename T>
+struct IsOptional<std::optional<T>> : std::true_type {};
+
+template <auto M>
+constexpr Key<StructOf<M>> integer(std::string_view name, std::int64_t min, std::int64_t max, Reload reload,
+                                   std::string_view help) {
+  using S = StructOf<M>;
+  using T = TypeOf<M>;
+  static_assert(std::is_integral_v<T> && !std::is_same_v<T, bool>);
+  Key<S> k{name, "integer", min, max, reload, false, help};
+  k.read = [](const Key<S>& key, const toml::node& node, S& out, Context& ctx, const std::string& path) {
+    const auto value = node.value_exact<std::int64_t>();
+    if (!node.is_integer() || !value) return ctx.error(node, path, "must be an integer");
+    if (*value < key.min || *value > key.max)
+      return ctx.error(node, path, fmt::format("{} is out of range {}..{}", *value, key.min, key.max));
+    out.*M = static_cast<T>(*value);
+  };
+  k.write = [](const Key<S>&, const S& in) -> std::optional<std::string> { return fmt::format("{}", in.*M); };
+  return k;
+}
+
+// A std::chrono duration field, written in milliseconds (the key ends in _ms).
+template <auto M>
+constexpr Key<StructOf<M>> millis(std::string_view name, std::int64_t min, std::int64_t max, Reload reload,
+                                  std::string_view help) {
+  using S = StructOf<M>;
+  using T = TypeOf<M>;
+  Key<S> k{name, "milliseconds", min, max, reload, false, help};
+  k.read = [](const Key<S>& key, const toml::node& node, S& out, Context& ctx, const std::string& path) {
+    const auto value = node.value_exact<std::int64_t>();
+    if (!node.is_integer() || !value) return ctx.error(node, path, "must be an integer (milliseconds)");
+    if (*value < key.min || *value > key.max)
+      return ctx.error(node, path, fmt::format("{} is out of range {}..{}", *value, key.min, key.max));
+    out.*M = std::chrono::duration_cast<T>(std::chrono::milliseconds(*value));
+  };
+  k.write = [](const Key<S>&, const S& in) -> std::optional<std::string> {
+    return fmt::format("{}", std::chrono::duration_cast<std::chrono::milliseconds>(in.*M).count());
+  };
+  return k;
+}
+
+// true or false (into a bool or a std::optional<bool>).
+template <auto M>
+constexpr Key<StructOf<M>> boolean(std::string_view name, Reload reload, std::string_view help) {
+  using S = StructOf<M>;
+  Key<S> k{name, "true or false", 0, 0, reload, false, help};
+  k.read = [](const Key<S>&, const toml::node& node, S& out, Context& ctx, const std::string& path) {
+    if (!node.is_boolean()) return ctx.error(node, path, "must be true or false");
+    out.*M = *node.value<bool>();
+  };
+  k.write = [](const Key<S>&, const S& in) -> std::optional<std::string> {
+    if constexpr (IsOptional<TypeOf<M>>::value) {
+      if (!(in.*M)) return std::nullopt;
+      return std::string(*(in.*M) ? "true" : "false");
+    } else {
+      return std::string(in.*M ? "true" : "false");
+    }
+  };
+  return k;
+}
+
+// A string of min..max characters (into a std::string or std::optional<std::string>).
+template <auto M>
+constexpr Key<StructOf<M>> string(std::string_view name, std::int64_t min, std::int64_t max, Reload reload,
+                                  std::string_view help, bool required = false) {
+  using S = StructOf<M>;
+  Key<S> k{name, "string", min, max, reload, required, help};
+  k.read = [](const Key<S>& key, const toml::node& node, S& out, Context& ctx, const std::string& path) {
+    if (!node.is_string()) return ctx.error(node, path, "must be a string");
+    std::string text = *node.value<std::string>();
+    const auto size = static_cast<std::int64_t>(text.size());
+    if (size < key.min || size > key.max)
+      return ctx.error(node, path, fmt::format("must be {}..{} characters", key.min, key.max));
+    out.*M = std::move(text);
+  };
+  k.write = [](const Key<S>& key, const S& in) -> std::optional<std::string> {
+    if constexpr (IsOptional<TypeOf<M>>::value) {
+      if (!(in.*M)) return std::nullopt;
+      return quote(*(in.*M));
+    } else {
+      if ((in.*M).empty() && key.min > 0) return std::nullopt;  // empty: not given
+      return quote(in.*M);
+    }
+  };
+  return k;
+}
+
+// A file or directory: relative to the config file's directory.
+template <auto M>
+constexpr Key<StructOf<M>> path(std::string_view name, Reload reload, std::string_view help) {
+  using S = StructOf<M>;
+  Key<S> k = string<M>(name, 0, 4096, reload, help);
+  k.type = "path (relative: to the config file)";
+  k.read = [](const Key<S>&, const toml::node& node, S& out, Context& ctx, const std::string& key_path) {
+    if (!node.is_string()) return ctx.error(node, key_path, "must be a string (a path)");
+    out.*M = ctx.resolve(*node.value<std::string>());
+  };
+  return k;
+}
+
+// A string parsed into a value: an address, a CIDR, a MAC, one of a set of
+// names. The field is T or std::optional<T>; Parse(text) -> std::optional<T>,
+// Format(T) -> text. `type` names what is accepted, for errors and help.
+template <auto M, auto Parse, auto Format>
+constexpr Key<StructOf<M>> parsed(std::string_view name, std::string_view type, Reload reload, std::string_view help,
+                                  bool required = false) {
+  using S = StructOf<M>;
+  Key<S> k{name, type, 0, 0, reload, required, help};
+  k.read = [](const Key<S>& key, const toml::node& node, S& out, Context& ctx, const std::string& path) {
+    const auto text = node.value<std::string>();
+    if (!node.is_string() || !text) return ctx.error(node, path, fmt::format("must be a string: {}", key.type));
+    auto value = Parse(std::string_view(*text));
+    if (!value) return ctx.error(node, path, fmt::format("\"{}\" is not {}", *text, key.type));
+    out.*M = std::move(*value);
+  };
+  k.write = [](const Key<S>&, const S& in) -> std::optional<std::string> {
+    if constexpr (IsOptional<TypeOf<M>>::value) {
+      if (!(in.*M)) return std::nullopt;
+      return quote(Format(*(in.*M)));
+    } else {
+      return quote(Format(in.*M));
+    }
+  };
+  return k;
+}
+
+// An array of strings each parsed into T (std::vector<T>), at most `max`.
+template <auto M, auto Parse, auto Format>
+constexpr Key<StructOf<M>> parsed_list(std::string_view name, std::string_view type, std::int64_t min,
+                                       std::int64_t max, Reload reload, std::string_view help) {
+  using S = StructOf<M>;
+  Key<S> k{name, type, min, max, reload, false, help};
+  k.read = [](const Key<S>& key, const toml::node& node, S& out, Context& ctx, const std::string& path) {
+    const toml::array* array = node.as_array();
+    if (array == nullptr) return ctx.error(node, path, fmt::format("must be an array of {}", key.type));
+    const auto size = static_cast<std::int64_t>(array->size());
+    if (size < key.min || size > key.max)
+      return ctx.error(node, path, fmt::format("must have {}..{} entries", key.min, key.max));
+    TypeOf<M> values;
+    for (const toml::node& element : *array) {
+      const auto text = element.value<std::string>();
+      auto value = text ? Parse(std::string_view(*text)) : std::nullopt;
+      if (!value) return ctx.error(element, path, fmt::format("entries must be {}", key.type));
+      values.push_back(std::move(*value));
+    }
+    out.*M = std::move(values);
+  };
+  k.write = [](const Key<S>&, const S& in) -> std::optional<std::string> {
+    std::string text = "[";
+    for (const auto& value : in.*M) text += (text.size() > 1 ? ", " : "") + quote(Format(value));
+    return text + "]";
+  };
+  return k;
+}
+
+// An array of integers in min..max (std::vector of an integral type), not empty.
+template <auto M>
+constexpr Key<StructOf<M>> integer_list(std::string_view name, std::int64_t min, std::int64_t max, Reload reload,
+                                        std::string_view help) {
+  using S = StructOf<M>;
+  using T = typename TypeOf<M>::value_type;
+  Key<S> k{name, "array of integers", min, max, reload, false, help};
+  k.read = [](const Key<S>& key, const toml::node& node, S& out, Context& ctx, const std::string& path) {
+    const toml::array* array = node.as_array();
+    if (array == nullptr) return ctx.error(node, path, "must be an array of integers");
+    if (array->empty()) return ctx.error(node, path, "must not be empty");
+    TypeOf<M> values;
+    for (const toml::node& element : *array) {
+      const auto value = element.value_exact<std::int64_t>();
+      if (!value || *value < key.min || *value > key.max)
+        return ctx.error(element, path, fmt::format("entries must be integers {}..{}", key.min, key.max));
+      values.push_back(static_cast<T>(*value));
+    }
+    out.*M = std::move(values);
+  };
+  k.write = [](const Key<S>&, const S& in) -> std::optional<std::string> {
+    if ((in.*M).empty()) return std::nullopt;
+    return fmt::format("[{}]", fmt::join(in.*M, ", "));
+  };
+  return k;
+}
+
+// "ADDR:PORT" or "off" into a std::optional<Endpoint> (nullopt: off).
+template <auto M>
+constexpr Key<StructOf<M>> listen(std::string_view name, Reload reload, std::string_view help) {
+  using S = StructOf<M>;
+  Key<S> k{name, "\"ADDR:PORT\" or \"off\"", 0, 0, reload, false, help};
+  k.read = [](const Key<S>&, const toml::node& node, S& out, Context& ctx, const std::string& path) {
+    const auto text = node.value<std::string>();
+    if (!node.is_string() || !text) return ctx.error(node, path, "must be a string \"ADDR:PORT\" or \"off\"");
+    if (*text == "off") return (out.*M).reset();
+    const auto endpoint = Endpoint::parse(*text);
+    if (!endpoint) return ctx.error(node, path, fmt::format("\"{}\" is not ADDR:PORT or off", *text));
+    out.*M = *endpoint;
+  };
+  k.write = [](const Key<S>&, const S& in) -> std::optional<std::string> {
+    return quote(in.*M ? (in.*M)->to_string() : std::string("off"));
+  };
+  return k;
+}
+
+// A key array as the dynamic span the readers and writers take.
+template <typename A>
+auto keys_of(const A& keys) {
+  return std::span<const typename A::value_type>(keys);
+}
+
+inline std::string join_path(std::string_view prefix, std::string_view name) {
+  return prefix.empty() ? std::string(name) : fmt::format("{}.{}", prefix, name);
+}
+
+// --- tables -------------------------------------------------------------------
+
+// In schema order (a [[dhcp.host]] is checked against the subnets read
+// before it), then every key the schema does not know is reported.
+template <typename S>
+void read_table(std::span<const Key<S>> keys, const toml::table& table, S& out, Context& ctx,
+                const std::string& prefix) {
+  for (const Key<S>& k : keys) {
+    if (const toml::node* node = table.get(k.name))
+      k.read(k, *node, out, ctx, join_path(prefix, k.name));
+    else if (k.required)
+      ctx.error(table, join_path(prefix, k.name), "is required");
+  }
+  for (const auto& [name, node] : table) {
+    const bool known = std::any_of(keys.begin(), keys.end(), [&](const Key<S>& k) { return k.name == name.str(); });
+    if (!known) ctx.error(node, join_path(prefix, name.str()), "unknown key");
+  }
+}
+
+template <typename S>
+std::string key_help(const Key<S>& key) {
+  std::string range;
+  if (key.max > key.min) range = fmt::format(", {}..{}", key.min, key.max);
+  return fmt::format("# {} ({}{}{}{})\n", key.help, key.type, range, key.required ? ", required" : "",
+                     key.reload == Reload::restart ? "; takes effect on restart" : "");
+}
+
+// `[prefix]` (when not empty), then each key with its help; sub-tables last,
+// as TOML wants them after the keys.
+template <typename S>
+void write_table(std::span<const Key<S>> keys, const S& in, std::string_view header, std::string_view prefix,
+                 std::string& out) {
+  if (!header.empty()) out += fmt::format("\n{}\n", header);
+  for (const Key<S>& k : keys) {
+    if (k.write_tables != nullptr) continue;
+    out += key_help(k);
+    if (auto value = k.write(k, in))
+      out += fmt::format("{} = {}\n", k.name, *value);
+    else
+      out += fmt::format("# {} =  (unset)\n", k.name);
+  }
+  for (const Key<S>& k : keys)
+    if (k.write_tables != nullptr) k.write_tables(k, in, prefix, out);
+}
+
+template <typename S>
+std::string inline_table(std::span<const Key<S>> keys, const S& in) {
+  std::string text;
+  for (const Key<S>& k : keys)
+    if (auto value = k.write(k, in)) text += fmt::format("{}{} = {}", text.empty() ? "" : ", ", k.name, *value);
+  return "{ " + text + " }";
+}
+
+
+// A sub-table: a section ([tftp]) or, when `inline_value`, an inline table
+// (match = { arch = [7] }). Keys: a static array of Key<E>, E the field's type.
+template <auto M, const auto& Keys>
+constexpr Key<StructOf<M>> table(std::string_view name, std::string_view help, bool inline_value = false) {
+  using S = StructOf<M>;
+  Key<S> k{name, "table", 0, 0, Reload::applies, false, help};
+  k.read = [](const Key<S>&, const toml::node& node, S& out, Context& ctx, const std::string& path) {
+    const toml::table* t = node.as_table();
+    if (t == nullptr) return ctx.error(node, path, "must be a table");
+    read_table(keys_of(Keys), *t, out.*M, ctx, path);
+  };
+  if (inline_value) {
+    k.type = "inline table";
+    k.write = [](const Key<S>&, const S& in) -> std::optional<std::string> { return inline_table(keys_of(Keys), in.*M); };
+  } else {
+    k.write_tables = [](const Key<S>& key, const S& in, std::string_view prefix, std::string& out) {
+      const std::string full = join_path(prefix, key.name);
+      out += fmt::format("\n# {}", key.help);
+      write_table(keys_of(Keys), in.*M, "[" + full + "]", full, out);
+    };
+  }
+  return k;
+}
+
+// An array of tables ([[dhcp.subnet]]) into a std::vector<E>. Each entry is
+// read with Keys, then Check(entry, table, out, ctx, path) validates it
+// against the whole (overlaps, duplicates) and returns whether to keep it.
+template <auto M, const auto& Keys, auto Check>
+constexpr Key<StructOf<M>> tables(std::string_view name, std::string_view help) {
+  using S = StructOf<M>;
+  using E = typename TypeOf<M>::value_type;
+  Key<S> k{name, "array of tables", 0, 0, Reload::applies, false, help};
+  k.read = [](const Key<S>&, const toml::node& node, S& out, Context& ctx, const std::string& path) {
+    const toml::array* array = node.as_array();
+    if (array == nullptr) return ctx.error(node, path, "must be an array of tables");
+    for (const toml::node& element : *array) {
+      const std::string entry_path = fmt::format("{}[{}]", path, (out.*M).size());
+      const toml::table* t = element.as_table();
+      if (t == nullptr) {
+        ctx.error(element, entry_path, "must be a table");
+        continue;
+      }
+      E entry{};
+      const std::size_t errors_before = ctx.error_count();
+      read_table(keys_of(Keys), *t, entry, ctx, entry_path);
+      if (Check(entry, *t, out, ctx, entry_path, ctx.error_count() == errors_before))
+        (out.*M).push_back(std::move(entry));
+    }
+  };
+  k.write_tables = [](const Key<S>& key, const S& in, std::string_view prefix, std::string& out) {
+    const std::string full = join_path(prefix, key.name);
+    if ((in.*M).empty()) out += fmt::format("\n# [[{}]]: none ({})\n", full, key.help);
+    for (const E& entry : in.*M) write_table(keys_of(Keys), entry, "[[" + full + "]]", full, out);
+  };
+  return k;
+}
+
+}  // namespace ringboot::schema

@@ -1,4 +1,5 @@
-// DHCP metrics. One set per worker; the engine is their only writer.
+// DHCP metrics. One set per worker; the engine is their only writer; the
+// scrape reads them through metric_table().
 #pragma once
 
 #include <array>
@@ -31,9 +32,9 @@ struct DhcpCounters {
   Counter conflicts;  // addresses found in use and quarantined
   Counter probes_clear, probes_conflict, probes_skipped, probes_failed;
   Gauge leases_in_use;
-
-  // Prometheus text: ringboot_dhcp_* families.
-  void write(MetricsWriter& out) const;
 };
+
+// The ringboot_dhcp_* families.
+const MetricTable<DhcpCounters>& metric_table();
 
 }  // namespace ringboot::dhcp

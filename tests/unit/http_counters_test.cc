@@ -26,7 +26,7 @@ TEST(HttpCounters, RecordAndSumWorkers) {
   EXPECT_EQ(b.status_5xx.get(), 1u);
   MetricsWriter w;
   const std::array<const HttpCounters*, 2> workers = {&a, &b};
-  write_metrics(w, workers);
+  metric_table().write(w, workers);
   const std::string& t = w.text();
   EXPECT_NE(t.find("ringboot_http_responses_total{class=\"2xx\"} 2\n"), std::string::npos) << t;
   EXPECT_NE(t.find("ringboot_http_requests_total{method=\"head\"} 1\n"), std::string::npos) << t;

@@ -20,10 +20,6 @@ void MetricsWriter::family(std::string_view name, MetricType type, std::string_v
   fmt::format_to(std::back_inserter(out_), "# HELP {} {}\n# TYPE {} {}\n", name, help, name, to_string(type));
 }
 
-void MetricsWriter::sample(std::string_view name, std::string_view labels, double value) {
-  put_sample(out_, name, labels, value);
-}
-
 void MetricsWriter::sample(std::string_view name, std::string_view labels, std::uint64_t value) {
   put_sample(out_, name, labels, value);
 }

@@ -78,7 +78,6 @@ class MetricsWriter {
   // Starts a metric family: "# HELP" and "# TYPE" lines.
   void family(std::string_view name, MetricType type, std::string_view help);
   // One sample. labels is preformatted `a="x",b="y"` or empty.
-  void sample(std::string_view name, std::string_view labels, double value);
   void sample(std::string_view name, std::string_view labels, std::uint64_t value);
   void sample(std::string_view name, std::string_view labels, std::int64_t value);
   // A whole histogram family's samples: cumulative buckets, _sum and _count.
@@ -115,14 +114,20 @@ class MetricTable {
     return add(std::move(name), MetricType::counter, std::move(help), std::move(series));
   }
   // One sample per element of an array indexed by the enum E, from index
-  // `first` on; the label value is to_string(E(i)).
+  // `first` on; the label value is to_string(E(i)). Elements before `first`
+  // (an enum's "none") are never counted: they are not exported and
+  // first_unread_byte() does not report them.
   template <typename E, std::size_t N>
   MetricTable& counter(std::string name, std::string help, std::string_view label, std::array<Counter, N> S::*field,
                        std::size_t first = 0) {
     std::vector<Series> series;
-    for (std::size_t i = first; i < N; ++i)
-      series.push_back(Series{label_pair(label, to_string(static_cast<E>(i))),
-                              CounterOf([field, i](const S& s) -> const Counter& { return (s.*field)[i]; })});
+    for (std::size_t i = 0; i < N; ++i) {
+      CounterOf element = [field, i](const S& s) -> const Counter& { return (s.*field)[i]; };
+      if (i < first)
+        never_counted_.push_back(std::move(element));
+      else
+        series.push_back(Series{label_pair(label, to_string(static_cast<E>(i))), std::move(element)});
+    }
     return add(std::move(name), MetricType::counter, std::move(help), std::move(series));
   }
 
@@ -148,6 +153,7 @@ class MetricTable {
     for (const Family& f : families_)
       for (const Series& s : f.series)
         std::visit([&](const auto& of) { read.push_back(span_of(&of(probe), probe)); }, s.field);
+    for (const CounterOf& of : never_counted_) read.push_back(span_of(&of(probe), probe));
     std::sort(read.begin(), read.end());
     std::size_t covered = 0;
     for (const auto& [begin, end] : read) {
@@ -201,6 +207,7 @@ class MetricTable {
   }
 
   std::vector<Family> families_;
+  std::vector<CounterOf> never_counted_;
 };
 
 }  // namespace ringboot

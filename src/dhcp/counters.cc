@@ -20,6 +20,8 @@ const MetricTable<DhcpCounters>& metric_table() {
           .counter<ParseError>("ringboot_dhcp_malformed_total", "DHCP datagrams dropped as malformed, by reason",
                                "reason", &C::malformed_by_reason, 1)
           .counter("ringboot_dhcp_dropped_total", "Valid DHCP messages not answered", &C::dropped)
+          .counter("ringboot_dhcp_from_self_total",
+                   "DHCP datagrams from our own address, dropped (also in ringboot_dhcp_dropped_total)", &C::from_self)
           .counter("ringboot_dhcp_rate_limited_total", "DHCP datagrams dropped by the per-client rate limit",
                    &C::rate_limited)
           .counter("ringboot_dhcp_pool_exhausted_total", "DISCOVERs with no free address", &C::pool_exhausted)
@@ -33,7 +35,8 @@ const MetricTable<DhcpCounters>& metric_table() {
                     {"conflict", &C::probes_conflict},
                     {"skipped", &C::probes_skipped},
                     {"failed", &C::probes_failed}})
-          .gauge("ringboot_dhcp_leases_in_use", "Offered and bound leases at the last sweep", &C::leases_in_use);
+          .gauge("ringboot_dhcp_leases_in_use", "Offered and bound leases at the last sweep", &C::leases_in_use)
+          .counter("ringboot_dhcp_journal_lines_total", "Lease journal lines appended", &C::journal_lines);
   return table;
 }
 

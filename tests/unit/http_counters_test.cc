@@ -34,5 +34,9 @@ TEST(HttpCounters, RecordAndSumWorkers) {
   EXPECT_NE(t.find("ringboot_http_response_seconds_count 0\n"), std::string::npos) << t;
 }
 
+TEST(HttpCounters, EveryCounterIsExported) {
+  EXPECT_EQ(metric_table().first_unread_byte(), sizeof(HttpCounters)) << "an HttpCounters field has no family";
+}
+
 }  // namespace
 }  // namespace ringboot::http

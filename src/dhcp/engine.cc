@@ -102,7 +102,6 @@ std::optional<Reply> Engine::handle(Bytes datagram, const Received& rx, std::int
   }
   const ParseResult parsed = parse_packet(datagram, packet_);
   if (!parsed.ok()) {
-    counters_.malformed.inc();
     counters_.malformed_by_reason[static_cast<std::size_t>(parsed.error)].inc();
     decision_.drop_reason = to_string(parsed.error);
     return std::nullopt;

@@ -1,7 +1,5 @@
-// Per-worker HTTP metrics; the scrape sums workers with write_metrics().
+// Per-worker HTTP metrics; the scrape sums workers through metric_table().
 #pragma once
-
-#include <span>
 
 #include "base/metrics.h"
 #include "http/request.h"
@@ -31,7 +29,7 @@ struct HttpCounters {
   }
 };
 
-// Families ringboot_http_*; one sum over all workers' counters.
-void write_metrics(MetricsWriter& out, std::span<const HttpCounters* const> workers);
+// The ringboot_http_* families: every field above, exported once.
+const MetricTable<HttpCounters>& metric_table();
 
 }  // namespace ringboot::http

@@ -191,4 +191,18 @@ void BufferRing::recycle(std::uint16_t id) {
   io_uring_buf_ring_advance(br_, 1);
 }
 
+const MetricTable<IoCounters>& metric_table() {
+  using C = IoCounters;
+  static const MetricTable<C> table =
+      MetricTable<C>()
+          .counter("ringboot_io_submissions_total", "io_uring submissions.", &C::submissions)
+          .counter("ringboot_io_completions_total", "io_uring completions reaped.", &C::completions)
+          .counter("ringboot_io_sq_full_total", "Times the submission queue was full and flushed early.", &C::sq_full)
+          .counter("ringboot_io_buffer_exhausted_total", "Receives that found the provided-buffer ring empty (-ENOBUFS).",
+                   &C::buffers_exhausted)
+          .counter("ringboot_io_multishot_rearms_total", "Multishot operations re-armed after the kernel ended them.",
+                   &C::rearms);
+  return table;
+}
+
 }  // namespace ringboot::io

@@ -48,6 +48,9 @@ struct IoCounters {
   Counter rearms;           // multishot operations re-armed after F_MORE cleared
 };
 
+// The ringboot_io_* families: every field above, exported once.
+const MetricTable<IoCounters>& metric_table();
+
 class Ring {
  public:
   // Returns nullptr and sets *error to a sentence saying why io_uring is

@@ -1,5 +1,6 @@
 // TFTP metrics, one instance per worker thread; the glue increments them
-// (the engine only reports what happened) and the scrape sums workers.
+// (the engine only reports what happened) and the scrape sums workers
+// through metric_table(), the one place each field gets its name.
 #pragma once
 
 #include "base/metrics.h"
@@ -28,5 +29,8 @@ struct TftpCounters {
   Gauge sessions_active;
   Histogram transfer_seconds;  // start to final ACK, Result::ok only
 };
+
+// The ringboot_tftp_* families: every field above, exported once.
+const MetricTable<TftpCounters>& metric_table();
 
 }  // namespace ringboot::tftp

@@ -9,7 +9,7 @@
 # each on a veth into it.
 RINGBOOT=${1:-}
 source "$(dirname "$0")/dhcp_lib.sh"
-need busybox curl
+need busybox curl promtool
 
 make_ns srv
 make_ns cli
@@ -82,6 +82,20 @@ clear=$(metric 'ringboot_dhcp_conflict_checks_total{result="clear"}')
 note "conflict checks: clear=$clear conflict=$(metric 'ringboot_dhcp_conflict_checks_total{result="conflict"}')"
 [[ ${clear:-0} -ge 2 ]] || fail "expected >= 2 clear conflict checks (one per client), got '${clear:-}'"
 grep -q 'dhcp.conflict_check_clear address='"$second" "$WORK/ringboot.log" || fail "no clear check logged for $second"
+
+note "the DHCP families pass promtool; every journal line is counted"
+inns srv curl -fsS -o "$WORK/metrics.txt" "http://$METRICS/metrics" || fail "scrape failed"
+report=$(promtool check metrics <"$WORK/metrics.txt" 2>&1) || fail "promtool check metrics rejected the DHCP page: $report"
+[[ -z $report ]] || fail "promtool check metrics complained about the DHCP page: $report"
+from_self=$(awk '$1 == "ringboot_dhcp_from_self_total" { print $2 }' "$WORK/metrics.txt")
+[[ $from_self =~ ^[0-9]+$ ]] || fail "ringboot_dhcp_from_self_total is '$from_self', expected a count"
+# The lease file was compacted (emptied) at start, and only then: since, it
+# holds exactly the lines the engine appended.
+compactions=$(grep -c 'dhcp.compacted' "$WORK/ringboot.log")
+[[ $compactions -eq 1 ]] || fail "$compactions lease-file compactions logged, expected the one at start"
+journal=$(awk '$1 == "ringboot_dhcp_journal_lines_total" { print $2 }' "$WORK/metrics.txt")
+lines=$(wc -l <"$WORK/leases")
+[[ ${journal:-missing} == "$lines" ]] || fail "ringboot_dhcp_journal_lines_total is '${journal:-missing}', expected $lines (lines in the lease file)"
 
 stop_ringboot TERM
 grep -q "^decline .* 10.76.0.100 " "$WORK/leases" || fail "the quarantine of 10.76.0.100 is not in the lease file"

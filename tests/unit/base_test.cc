@@ -93,12 +93,13 @@ TEST(TimerHeap, NotExpiredStays) {
 }
 
 TEST(MetricsWriter, HistogramIsCumulative) {
-  std::array<std::uint64_t, Histogram::kBuckets + 1> buckets{};
-  buckets[0] = 2;
-  buckets[3] = 1;
-  buckets[Histogram::kBuckets] = 1;
+  HistogramTotal total;
+  total.buckets[0] = 2;
+  total.buckets[3] = 1;
+  total.buckets[Histogram::kBuckets] = 1;
+  total.sum_seconds = 1.5;
   MetricsWriter w;
-  w.histogram("x_seconds", "", buckets, 1.5);
+  w.histogram("x_seconds", "", total);
   EXPECT_NE(w.text().find("x_seconds_bucket{le=\"0.001\"} 2\n"), std::string::npos);
   EXPECT_NE(w.text().find("x_seconds_bucket{le=\"0.01\"} 3\n"), std::string::npos);
   EXPECT_NE(w.text().find("x_seconds_bucket{le=\"+Inf\"} 4\n"), std::string::npos);

@@ -231,7 +231,9 @@ TEST(DhcpProxy, MalformedAndSelfAndRepliesAreCountedAndDropped) {
   EXPECT_FALSE(e.handle(Bytes(reply), on67(), kNow, j));
   std::vector<std::uint8_t> tiny(10, 0);
   EXPECT_FALSE(e.handle(Bytes(tiny), on67(), kNow, j));
-  EXPECT_EQ(e.counters().malformed.get(), 3u);
+  std::uint64_t malformed = 0;
+  for (const Counter& c : e.counters().malformed_by_reason) malformed += c.get();
+  EXPECT_EQ(malformed, 3u);
   EXPECT_EQ(e.counters().malformed_by_reason[static_cast<std::size_t>(ParseError::hlen)].get(), 1u);
   EXPECT_EQ(e.counters().malformed_by_reason[static_cast<std::size_t>(ParseError::not_request)].get(), 1u);
   EXPECT_EQ(e.counters().malformed_by_reason[static_cast<std::size_t>(ParseError::truncated)].get(), 1u);
@@ -471,6 +473,46 @@ TEST(DhcpEngine, DefaultRulesFromInterfaceAddress) {
   auto p = parse_reply(*r);
   EXPECT_EQ(p->server_id(), ip("10.0.0.9"));
   EXPECT_EQ(p->file(), "http://10.0.0.9/boot.ipxe");
+}
+
+// ---- metrics ----
+
+// The sample `name` in the ringboot_dhcp_* families rendered from c, or -1.
+long long exported(const DhcpCounters& c, const std::string& name) {
+  MetricsWriter out;
+  const DhcpCounters* workers[] = {&c};
+  metric_table().write(out, workers);
+  const std::string& t = out.text();
+  const std::size_t at = t.find("\n" + name + " ");
+  if (at == std::string::npos) return -1;
+  return std::stoll(t.substr(at + name.size() + 2));
+}
+
+TEST(DhcpMetrics, EveryCounterIsExported) {
+  EXPECT_EQ(metric_table().first_unread_byte(), sizeof(DhcpCounters)) << "a DhcpCounters field has no family";
+}
+
+TEST(DhcpMetrics, JournalSelfAndMalformedReachThePage) {
+  Dora s;
+  ASSERT_TRUE(s.send(ClientPacket(MessageType::discover, kMac).bytes()));
+  ASSERT_TRUE(s.send(ClientPacket(MessageType::request, kMac)
+                         .option_ip(option::kServerId, ip("10.0.0.1"))
+                         .option_ip(option::kRequestedIp, ip("10.0.0.100"))
+                         .bytes()));
+  EXPECT_FALSE(s.send(ClientPacket(MessageType::release, kMac)
+                          .ciaddr(ip("10.0.0.100"))
+                          .option_ip(option::kServerId, ip("10.0.0.1"))
+                          .bytes(),
+                      Received{Endpoint{ip("10.0.0.100"), 68}, 67, ip("10.0.0.1")}));
+  EXPECT_FALSE(s.send(ClientPacket(MessageType::discover, kMac).bytes(), Received{Endpoint{ip("10.0.0.1"), 68}, 67, ip("10.0.0.1")}));
+  EXPECT_FALSE(s.send(std::vector<std::uint8_t>(10, 0)));
+  const DhcpCounters& c = s.engine.counters();
+  ASSERT_GE(s.journal.lines.size(), 2u);  // the bind and the release
+  EXPECT_EQ(exported(c, "ringboot_dhcp_journal_lines_total"), static_cast<long long>(s.journal.lines.size()));
+  EXPECT_EQ(exported(c, "ringboot_dhcp_from_self_total"), 1);
+  EXPECT_EQ(exported(c, "ringboot_dhcp_dropped_total"), 1);  // the one from ourselves
+  EXPECT_EQ(exported(c, "ringboot_dhcp_malformed_total{reason=\"truncated\"}"), 1);
+  EXPECT_EQ(exported(c, "ringboot_dhcp_messages_received_total{type=\"release\"}"), 1);
 }
 
 }  // namespace

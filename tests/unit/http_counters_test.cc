@@ -26,12 +26,16 @@ TEST(HttpCounters, RecordAndSumWorkers) {
   EXPECT_EQ(b.status_5xx.get(), 1u);
   MetricsWriter w;
   const std::array<const HttpCounters*, 2> workers = {&a, &b};
-  write_metrics(w, workers);
+  metric_table().write(w, workers);
   const std::string& t = w.text();
   EXPECT_NE(t.find("ringboot_http_responses_total{class=\"2xx\"} 2\n"), std::string::npos) << t;
   EXPECT_NE(t.find("ringboot_http_requests_total{method=\"head\"} 1\n"), std::string::npos) << t;
   EXPECT_NE(t.find("ringboot_http_connections_active 3\n"), std::string::npos) << t;
   EXPECT_NE(t.find("ringboot_http_response_seconds_count 0\n"), std::string::npos) << t;
+}
+
+TEST(HttpCounters, EveryCounterIsExported) {
+  EXPECT_EQ(metric_table().first_unread_byte(), sizeof(HttpCounters)) << "an HttpCounters field has no family";
 }
 
 }  // namespace

@@ -388,6 +388,7 @@ void HttpService::linger(Slot& slot, std::uint32_t index, Instant now) {
   slot.pending.clear();
   slot.timing->on_lingering(now);
   io::shutdown_write(slot.fd);
+  counters_.lingering_closes.inc();
   if (!slot.receiving) {
     io::tcp_receive(ring_, *buffers_, slot.fd, tag(kHttpReceive, index));
     slot.receiving = true;

@@ -16,6 +16,9 @@ const MetricTable<HttpCounters>& metric_table() {
           .counter("ringboot_http_malformed_requests_total", "Request heads refused by the parser.", &C::malformed)
           .counter("ringboot_http_timeouts_total", "Connections closed by a header, idle or send-stall deadline.",
                    &C::timeouts)
+          .counter("ringboot_http_lingering_closes_total",
+                   "Closes that first drained a client still sending, so it reads the error response.",
+                   &C::lingering_closes)
           .gauge("ringboot_http_connections_active", "Open HTTP connections.", &C::connections_active)
           .histogram("ringboot_http_response_seconds", "Time from request head to last byte sent.", &C::response_seconds);
   return table;

@@ -13,6 +13,7 @@ struct HttpCounters {
   Counter rejected_connections;  // over connections_max
   Counter malformed;  // parser errors (400/414/431/501/505)
   Counter timeouts;   // connections closed by a deadline
+  Counter lingering_closes;  // closes that drained a client still sending (after an error response)
   Gauge connections_active;
   Histogram response_seconds;  // head parsed -> last byte sent
 

@@ -119,6 +119,9 @@ def main():
         expect(f"malformed {bad[:40]!r} status", status_of(raw, f"malformed {bad[:40]!r}"), 400)
 
     m1 = metrics(srv)
+    lingered = sample(m1, "ringboot_http_lingering_closes_total") - sample(m0, "ringboot_http_lingering_closes_total")
+    if lingered < 3:
+        fail(f"ringboot_http_lingering_closes_total rose by {lingered}, expected at least the 3 huge heads")
     # 2 oversized + 3 huge (lingering close) + 1 too many + 9 malformed heads, each refused by the parser
     expect("ringboot_http_malformed_requests_total delta",
            sample(m1, "ringboot_http_malformed_requests_total") - sample(m0, "ringboot_http_malformed_requests_total"), 15)

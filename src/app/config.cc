@@ -104,6 +104,7 @@ void read_tftp(TableReader& r, TftpSettings* t) {
   r.boolean("mtu_clamp", &t->mtu_clamp);
   r.integer("windowsize_max", &t->windowsize_max, 1, 65535);
   r.integer("window_bytes_max", &t->window_bytes_max, 0, std::int64_t{1} << 30);
+  r.integer("client_receive_buffer_bytes", &t->client_receive_buffer_bytes, 0, std::int64_t{1} << 30);
   r.integer("sessions_max", &t->sessions_max, 1, 1 << 20);
   r.integer("sessions_per_client_max", &t->sessions_per_client_max, 1, 1 << 20);
   r.integer("retries_max", &t->retries_max, 1, 100);

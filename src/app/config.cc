@@ -44,14 +44,17 @@ constexpr std::int64_t kHour = 3600000;
 
 // --- [tftp] ---------------------------------------------------------------------
 using T = TftpSettings;
-constexpr std::array<Key<T>, 19> kTftpKeys{
+constexpr std::array<Key<T>, 20> kTftpKeys{
     schema::listen<&T::listen>("listen", kRestart, "TFTP listening address"),
     schema::integer<&T::blksize_max>("blksize_max", 8, 65464, kApplies,
                                      "largest blksize answered; further clamped to the interface MTU when mtu_clamp"),
     schema::boolean<&T::mtu_clamp>("mtu_clamp", kApplies, "clamp blksize so a DATA fits the interface MTU (1468 on 1500)"),
     schema::integer<&T::windowsize_max>("windowsize_max", 1, 65535, kApplies, "largest windowsize answered (RFC 7440)"),
     schema::integer<&T::window_bytes_max>("window_bytes_max", 0, std::int64_t{1} << 30, kApplies,
-                                          "windowsize * blksize answered, so one window fits a client's socket buffer"),
+                                          "payload of one window (windowsize * blksize answered); 0: no cap"),
+    schema::integer<&T::client_receive_buffer_bytes>(
+        "client_receive_buffer_bytes", 0, 1 << 30, kApplies,
+        "the client receive buffer a window must fit, each datagram at its kernel cost (skb truesize); 0: off"),
     schema::integer<&T::sessions_max>("sessions_max", 1, 1 << 20, kRestart,
                                       "transfers at once across all threads; over it a request gets ERROR 0 busy"),
     schema::integer<&T::sessions_per_client_max>("sessions_per_client_max", 1, 1 << 20, kRestart,

@@ -19,7 +19,8 @@ struct TftpSettings {
   std::uint16_t blksize_max = 65464;     // further clamped to the interface MTU when mtu_clamp
   bool mtu_clamp = true;                 // 1468 on a 1500-byte link
   std::uint16_t windowsize_max = 64;
-  std::uint32_t window_bytes_max = 128 * 1024;  // one window must fit a client's socket buffer
+  std::uint32_t window_bytes_max = 128 * 1024;  // payload of one window
+  std::uint32_t client_receive_buffer_bytes = 212992;  // assumed client sk_rcvbuf a window must fit; 0: off
   std::uint32_t sessions_max = 8192;     // across all threads
   std::uint32_t sessions_per_client_max = 64;
   std::uint32_t retries_max = 6;

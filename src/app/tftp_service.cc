@@ -136,6 +136,7 @@ tftp::SessionConfig TftpService::session_config(int ifindex) {
   config.limits.blksize_max = settings_.blksize_max;
   config.limits.windowsize_max = settings_.windowsize_max;
   config.limits.window_bytes_max = settings_.window_bytes_max;
+  config.limits.client_receive_buffer_bytes = settings_.client_receive_buffer_bytes;
   if (settings_.mtu_clamp) {
     auto [it, inserted] = mtu_by_interface_.try_emplace(ifindex, 0);
     if (inserted) it->second = io::interface_mtu(ifindex);

@@ -29,6 +29,10 @@ struct Limits {
   std::uint16_t blksize_max = 1468;
   std::uint16_t windowsize_max = 64;
   std::uint32_t window_bytes_max = 128 * 1024;  // 0: no cap on windowsize * blksize
+  // An estimate of the client's socket receive buffer (sk_rcvbuf), charged
+  // per datagram with receive_cost(): a window is answered so it fits in
+  // three quarters of it. 212992 is Linux's net.core.rmem_default. 0: no cap.
+  std::uint32_t client_receive_buffer_bytes = 212992;
   std::uint8_t timeout_min_s = 1;  // RFC 2349 range is 1..255
   std::uint8_t timeout_max_s = 255;
 };
@@ -48,6 +52,17 @@ struct Negotiated {
   bool has_oack() const { return oack_count != 0; }
   bool accepted(OptionKind kind) const;
 };
+
+// What one DATA datagram of `blksize` costs in a Linux receiver's socket
+// buffer: the kernel charges each queued datagram its skb truesize (buffer
+// allocation + struct sk_buff), not its payload, and drops a datagram that
+// would take the total past sk_rcvbuf (counted in Udp RcvbufErrors).
+std::uint32_t receive_cost(std::uint16_t blksize);
+
+// The windowsize to answer for `asked` (already within windowsize_max):
+// at most `asked`, at least 1, so that one window's payload fits in
+// window_bytes_max and its receive_cost() in 3/4 of client_receive_buffer_bytes.
+std::uint16_t fit_window(std::uint16_t asked, std::uint16_t blksize, const Limits& limits);
 
 // file_size answers `tsize` (RRQ: the client asks with any value, usually 0).
 Negotiated negotiate_read(std::span<const Option> requested, std::uint64_t file_size, const Limits& limits);

@@ -7,7 +7,10 @@
 #   bytes on the wire);
 #   files: empty, 1 byte, 512 bytes, 1468*4 bytes, ~1 MiB, > 32 MiB at
 #   blksize 512 (block numbers wrap), nested, leading-slash and backslash paths;
-#   each transfer's log line names the file, its bytes and result=ok.
+#   each transfer's log line names the file, its bytes and result=ok;
+#   atftp asking windowsize 64 at blksize 4096 and 8192 (16 MiB): the window
+#   answered fits a default client receive buffer, so retransmits stay under
+#   1 % of the blocks (a window that overflowed it lost its tail every time).
 RINGBOOT=${1:-}
 source "$(dirname "$0")/lib.sh"
 need tftp atftp curl busybox head
@@ -22,6 +25,7 @@ head -c 512 /dev/urandom >"$ROOT/b512"
 head -c $((1468 * 4)) /dev/urandom >"$ROOT/b5872"
 head -c 1000003 /dev/urandom >"$ROOT/m1"
 head -c $((35 * 1024 * 1024 + 1234)) /dev/urandom >"$ROOT/big"  # 71,683 blocks of 512: wraps past 65535
+head -c $((16 * 1024 * 1024 + 77)) /dev/urandom >"$ROOT/m16"
 head -c 3000 /dev/urandom >"$ROOT/dir/sub/file"
 head -c 700 /dev/urandom >"$ROOT/dir/file"
 # Text for netascii: LF lines, a CRLF, bare CRs, spanning several 512-byte blocks.
@@ -62,6 +66,8 @@ fetch() {
     atftp-tsize)  cmd=(atftp --option "tsize" -g -r "$remote" -l "$out" 127.0.0.1 "$PORT") ;;
     atftp-all)    cmd=(atftp --option "tsize" --option "blksize 1468" --option "windowsize 16"
                        -g -r "$remote" -l "$out" 127.0.0.1 "$PORT") ;;
+    atftp-4k64)   cmd=(atftp --option "blksize 4096" --option "windowsize 64" -g -r "$remote" -l "$out" 127.0.0.1 "$PORT") ;;
+    atftp-8k64)   cmd=(atftp --option "blksize 8192" --option "windowsize 64" -g -r "$remote" -l "$out" 127.0.0.1 "$PORT") ;;
     # curl sends tsize/blksize/timeout by default and (7.88) rejects an OACK
     # with tsize 0 (exit 71, "invalid tsize"): a zero-length file is fetched
     # with --tftp-no-options instead (see the empty-file case below).
@@ -137,6 +143,22 @@ fetch atftp big "$ROOT/big"
 fetch atftp-all big "$ROOT/big"
 grep -E 'file="big" .*blksize=512 windowsize=1 .*result=ok' "$RINGBOOT_LOG" >/dev/null ||
   fail "no blksize=512 transfer of 'big' in the log"
+
+note "windowsize 64 at blksize 4096 and 8192: each window fits the client's receive buffer"
+# atftp keeps the default socket buffer (net.core.rmem_default, 212,992 bytes),
+# charged per datagram with its truesize: 8448 bytes at blksize 4096, 16640 at
+# 8192. A window of 32 or 16 (what a 128 KiB payload cap answered) overflows
+# it, loses its tail and waits for a retransmit timeout, every window.
+for c in atftp-4k64 atftp-8k64; do
+  fetch "$c" m16 "$ROOT/m16"
+  line=$(grep -E 'tftp\.transfer .*file="m16" .*result=ok' "$RINGBOOT_LOG" | tail -n 1)
+  [[ $line =~ bytes=([0-9]+)\ .*blksize=([0-9]+)\ windowsize=([0-9]+)\ .*retransmits=([0-9]+) ]] ||
+    fail "$c: no bytes/blksize/windowsize/retransmits in '$line'"
+  bytes=${BASH_REMATCH[1]} blksize=${BASH_REMATCH[2]} window=${BASH_REMATCH[3]} resent=${BASH_REMATCH[4]}
+  blocks=$((bytes / blksize + 1))
+  note "$c: blksize=$blksize windowsize=$window, $resent retransmits for $blocks blocks"
+  (( resent * 100 < blocks )) || fail "$c: $resent retransmits for $blocks blocks (windowsize $window): 1 % or more"
+done
 
 ringboot_alive || fail "ringboot is not running at the end"
 note "PASS: $(log_count 'result=ok') transfers byte-exact"

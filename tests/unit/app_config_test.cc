@@ -25,6 +25,16 @@ TEST(Config, ErrorsCarryFileAndLine) {
   EXPECT_EQ(errors[1].to_string(), "t.toml:4: tftp.bogus: unknown key");
 }
 
+TEST(Config, ClientReceiveBuffer) {
+  Settings s;
+  EXPECT_EQ(s.tftp.client_receive_buffer_bytes, 212992u);  // Linux's net.core.rmem_default
+  ASSERT_TRUE(load("[tftp]\nclient_receive_buffer_bytes = 0\n", &s).empty());
+  EXPECT_EQ(s.tftp.client_receive_buffer_bytes, 0u);
+  const auto errors = load("[tftp]\nclient_receive_buffer_bytes = -1\n", &s);
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_EQ(errors[0].to_string(), "t.toml:2: tftp.client_receive_buffer_bytes = -1 is out of range 0..1073741824");
+}
+
 TEST(Config, SyntaxErrorHasItsLine) {
   Settings s;
   const auto errors = load("threads = 2\n[tftp\n", &s);

@@ -2,6 +2,7 @@
 
 #include <array>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "tftp/options.h"
@@ -153,6 +154,90 @@ TEST(WindowBytes, SmallBlocksKeepTheirWindow) {
   limits.window_bytes_max = 0;
   const std::vector<Option> big = {{"blksize", "1468"}, {"windowsize", "64"}};
   EXPECT_EQ(negotiate_read(big, 1 << 20, limits).windowsize, 64);
+}
+}  // namespace
+}  // namespace ringboot::tftp
+
+namespace ringboot::tftp {
+namespace {
+// truesize of one DATA datagram per blksize, measured on Linux 6.18 x86-64
+// loopback (rx_queue in /proc/net/udp of a socket holding it): the model may
+// overestimate, never undercut, or a window it answers can still overflow.
+TEST(ReceiveCost, NeverBelowMeasuredTruesize) {
+  const std::pair<std::uint16_t, std::uint32_t> measured[] = {
+      {8, 832},        {195, 832},      {196, 1280},     {512, 1280},     {643, 1280},
+      {644, 2304},     {1024, 2304},    {1468, 2304},    {1667, 2304},    {1668, 4352},
+      {3715, 4352},    {3716, 8448},    {4096, 8448},    {7811, 8448},    {7812, 16640},
+      {8192, 16640},   {16003, 16640},  {16004, 16840},  {16384, 17220},  {32768, 33604},
+      {65464, 66300},
+  };
+  for (const auto& [blksize, truesize] : measured) {
+    EXPECT_GE(receive_cost(blksize), truesize) << "blksize " << blksize;
+    EXPECT_LE(receive_cost(blksize), truesize * 2) << "blksize " << blksize;  // not absurdly cautious
+  }
+}
+TEST(ReceiveCost, PowerOfTwoBuffersUpTo16KiBThenByTheByte) {
+  EXPECT_EQ(receive_cost(512), 1024u + 256);
+  EXPECT_EQ(receive_cost(1468), 2048u + 256);
+  EXPECT_EQ(receive_cost(4096), 8192u + 256);
+  EXPECT_EQ(receive_cost(8192), 16384u + 256);
+  EXPECT_EQ(receive_cost(16000), 16384u + 256);  // 32 + 32 + 16000 + 320 = 16384: still linear
+  EXPECT_EQ(receive_cost(16001), 16001u + 4 + 1024 + 256);
+  EXPECT_EQ(receive_cost(65464), 65464u + 4 + 1024 + 256);
+}
+TEST(ReceiveCost, NeverDecreasesWithBlksize) {
+  std::uint32_t previous = 0;
+  for (std::uint32_t b = kBlksizeMin; b <= kBlksizeMax; ++b) {
+    const std::uint32_t c = receive_cost(static_cast<std::uint16_t>(b));
+    ASSERT_GE(c, previous) << "blksize " << b;
+    previous = c;
+  }
+}
+
+std::uint16_t answered(std::uint16_t blksize, std::uint16_t windowsize, const Limits& limits) {
+  const std::vector<Option> asked = {{"blksize", std::to_string(blksize)}, {"windowsize", std::to_string(windowsize)}};
+  const Negotiated n = negotiate_read(asked, 40 << 20, limits);
+  EXPECT_EQ(n.blksize, blksize);
+  EXPECT_TRUE(n.accepted(OptionKind::windowsize));
+  return n.windowsize;
+}
+
+// The defaults answer atftp's windowsize 64 so that a window fits in a
+// default 212,992-byte receive buffer (the old 128 KiB payload cap answered
+// 32 at blksize 4096 and 16 at 8192: 270 KB and 266 KB of truesize).
+TEST(ReceiveCost, AnsweredWindowPerBlksize) {
+  Limits limits;
+  limits.blksize_max = kBlksizeMax;
+  EXPECT_EQ(limits.client_receive_buffer_bytes, 212992u);
+  const std::pair<std::uint16_t, std::uint16_t> expected[] = {
+      {512, 64}, {1468, 64}, {4096, 18}, {8192, 9}, {16384, 8}, {32768, 4}, {65464, 2},
+  };
+  for (const auto& [blksize, window] : expected) {
+    const std::uint16_t w = answered(blksize, 64, limits);
+    EXPECT_EQ(w, window) << "blksize " << blksize;
+    EXPECT_LE(std::uint64_t{w} * receive_cost(blksize), limits.client_receive_buffer_bytes * 3 / 4);
+    EXPECT_LE(std::uint64_t{w} * blksize, limits.window_bytes_max);
+  }
+  // Never above what was asked, never 0.
+  EXPECT_EQ(answered(4096, 4, limits), 4);
+  EXPECT_EQ(answered(4096, 1, limits), 1);
+  limits.client_receive_buffer_bytes = 10000;  // smaller than one datagram
+  EXPECT_EQ(answered(8192, 64, limits), 1);
+}
+TEST(ReceiveCost, BudgetFollowsTheConfiguredBuffer) {
+  Limits limits;
+  limits.blksize_max = kBlksizeMax;
+  limits.window_bytes_max = 0;  // only the receive buffer bounds the window
+  EXPECT_EQ(answered(16384, 64, limits), 9);   // 159744 / 17668
+  EXPECT_EQ(answered(65464, 64, limits), 2);
+  limits.client_receive_buffer_bytes = 4 << 20;  // a client that set SO_RCVBUF 2 MiB (doubled)
+  EXPECT_EQ(answered(4096, 64, limits), 64);
+  EXPECT_EQ(answered(65464, 64, limits), 47);  // 3145728 / 66748
+  limits.client_receive_buffer_bytes = 0;      // off
+  EXPECT_EQ(answered(65464, 64, limits), 64);
+  limits.window_bytes_max = 128 * 1024;        // the payload cap still applies alone
+  EXPECT_EQ(answered(65464, 64, limits), 2);
+  EXPECT_EQ(answered(4096, 64, limits), 32);
 }
 }  // namespace
 }  // namespace ringboot::tftp

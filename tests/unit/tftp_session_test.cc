@@ -144,7 +144,8 @@ TEST(TftpSession, BlksizeAndWindowsizeNeverAboveAsked) {
 
   Harness clamped(c);
   clamped.start({{"blksize", "65464"}, {"windowsize", "64"}}, 100000);
-  EXPECT_EQ(clamped.sink.sent[0].bytes, "\0\6blksize\0008192\0windowsize\00016\0"sv);
+  // 16 blocks of 8192 would overflow a default receive buffer: 9 fit (tftp_options_test).
+  EXPECT_EQ(clamped.sink.sent[0].bytes, "\0\6blksize\0008192\0windowsize\0009\0"sv);
 }
 
 TEST(TftpSession, TimeoutEchoedExactlyAndCapsRto) {
@@ -424,6 +425,7 @@ TEST(TftpSession, FileBeyond4GiBEmitsOffsetsAbove32Bits) {
   c.limits.blksize_max = 65464;
   c.limits.windowsize_max = 64;
   c.limits.window_bytes_max = 0;  // no byte cap: the test wants 64 large blocks per window
+  c.limits.client_receive_buffer_bytes = 0;
   Harness h(c);
   const std::uint64_t size = (5ull << 32) + 12345;
   h.start({{"blksize", "65464"}, {"windowsize", "64"}, {"tsize", "0"}}, size);

@@ -32,7 +32,7 @@ TEST(Config, ClientReceiveBuffer) {
   EXPECT_EQ(s.tftp.client_receive_buffer_bytes, 0u);
   const auto errors = load("[tftp]\nclient_receive_buffer_bytes = -1\n", &s);
   ASSERT_EQ(errors.size(), 1u);
-  EXPECT_EQ(errors[0].to_string(), "t.toml:2: tftp.client_receive_buffer_bytes = -1 is out of range 0..1073741824");
+  EXPECT_EQ(errors[0].to_string(), "t.toml:2: tftp.client_receive_buffer_bytes: -1 is out of range 0..1073741824");
 }
 
 TEST(Config, SyntaxErrorHasItsLine) {

@@ -42,6 +42,7 @@
 
 #include <CLI/CLI.hpp>
 #include <fmt/core.h>
+#include <nlohmann/json.hpp>
 
 namespace {
 
@@ -49,6 +50,14 @@ using Clock = std::chrono::steady_clock;
 using TimePoint = Clock::time_point;
 
 double seconds_since(TimePoint a, TimePoint b) { return std::chrono::duration<double>(b - a).count(); }
+
+using Json = nlohmann::ordered_json;  // keeps the fields in the order they are set
+
+// x rounded to `decimals` places, as the JSON has always shown it ({:.Nf}); stays a JSON float.
+double rounded(double x, int decimals) { return std::strtod(fmt::format("{:.{}f}", x, decimals).c_str(), nullptr); }
+
+// One JSON object a line. A server's ERROR text (a failures key) need not be UTF-8: replace what is not.
+void print_json(const Json& j) { fmt::print("{}\n", j.dump(-1, ' ', false, Json::error_handler_t::replace)); }
 
 [[noreturn]] void die(const std::string& msg) {
   fmt::print(stderr, "ringboot-bench: {}\n", msg);
@@ -335,9 +344,12 @@ int udp_ceiling(const Options& o, bool json) {
   receiver.join();
   double mbps = static_cast<double>(rx_bytes.load()) / wall / 1e6;
   if (json)
-    fmt::print("{{\"udp_ceiling\": true, \"datagram_bytes\": {}, \"sent\": {}, \"received\": {}, \"wall_s\": {:.3f}, "
-               "\"mb_per_s\": {:.1f}}}\n",
-               kSize, sent, rx_dgrams.load(), wall, mbps);
+    print_json({{"udp_ceiling", true},
+                {"datagram_bytes", kSize},
+                {"sent", sent},
+                {"received", rx_dgrams.load()},
+                {"wall_s", rounded(wall, 3)},
+                {"mb_per_s", rounded(mbps, 1)}});
   else
     fmt::print("udp ceiling: {} B datagrams, sent {} received {} in {:.2f} s: {:.1f} MB/s received\n", kSize, sent,
                rx_dgrams.load(), wall, mbps);
@@ -822,18 +834,21 @@ int Bench::run() {
   double mb = static_cast<double>(st_.bytes) / 1e6;
   double p50 = percentile(st_.latency_ms, 0.50), p99 = percentile(st_.latency_ms, 0.99);
   double mx = st_.latency_ms.empty() ? 0 : *std::max_element(st_.latency_ms.begin(), st_.latency_ms.end());
-  std::string failures;
-  for (auto& [k, v] : st_.failures) failures += fmt::format("{}\"{}\": {}", failures.empty() ? "" : ", ", k, v);
   const char* prof = o_.profile == Profile::edk2 ? "edk2" : o_.profile == Profile::ipxe ? "ipxe"
                      : o_.profile == Profile::plain ? "plain" : "custom";
   if (o_.hold) {
     double per = established_ ? static_cast<double>(hold_rss_kb - s0.rss_kb) * 1024.0 / static_cast<double>(established_) : 0;
     if (o_.json)
-      fmt::print("{{\"hold\": true, \"clients\": {}, \"established\": {}, \"held_s\": {:.1f}, \"complete\": {}, "
-                 "\"server_rss_kb_before\": {}, \"server_rss_kb_held\": {}, \"server_hwm_kb\": {}, "
-                 "\"server_bytes_per_session\": {:.0f}, \"wall_s\": {:.2f}}}\n",
-                 o_.clients, established_, o_.hold_seconds, hold_reported ? "true" : "false", s0.rss_kb, hold_rss_kb,
-                 hold_hwm_kb, per, wall);
+      print_json({{"hold", true},
+                  {"clients", o_.clients},
+                  {"established", established_},
+                  {"held_s", rounded(o_.hold_seconds, 1)},
+                  {"complete", hold_reported},
+                  {"server_rss_kb_before", s0.rss_kb},
+                  {"server_rss_kb_held", hold_rss_kb},
+                  {"server_hwm_kb", hold_hwm_kb},
+                  {"server_bytes_per_session", std::llround(per)},  // whole bytes: a JSON integer, as before
+                  {"wall_s", rounded(wall, 2)}});
     else
       fmt::print("hold: {} of {} sessions established, held {:.1f} s; server RSS {} kB -> {} kB: {:.0f} B/session{}\n",
                  established_, o_.clients, o_.hold_seconds, s0.rss_kb, hold_rss_kb, per,
@@ -841,17 +856,32 @@ int Bench::run() {
     return hold_reported && established_ == o_.clients ? 0 : 1;
   }
   if (o_.json) {
-    fmt::print(
-        "{{\"profile\": \"{}\", \"blksize\": {}, \"windowsize\": {}, \"clients\": {}, \"total\": {}, \"loss\": {}, "
-        "\"ok\": {}, \"failed\": {}, \"unfinished\": {}, \"timed_out\": {}, \"bytes\": {}, \"wall_s\": {:.3f}, "
-        "\"mb_per_s\": {:.2f}, \"transfers_per_s\": {:.2f}, "
-        "\"latency_ms\": {{\"p50\": {:.2f}, \"p99\": {:.2f}, \"max\": {:.2f}}}, \"retransmits\": {}, "
-        "\"dropped_by_loss\": {}, \"client_resends\": {}, \"probes\": {}, \"server_cpu_s\": {:.2f}, "
-        "\"server_rss_kb\": {}, \"server_procs_max\": {}, \"failures\": {{{}}}}}\n",
-        prof, req_.blksize, req_.windowsize, o_.clients, total, o_.loss, st_.ok, st_.failed, unfinished,
-        timed_out ? "true" : "false", st_.bytes, wall, mb / wall, static_cast<double>(st_.ok) / wall, p50, p99, mx,
-        st_.retransmits, st_.dropped, st_.client_resends, st_.probes, cpu, server_rss, peak_procs, failures);
+    print_json({{"profile", prof},
+                {"blksize", req_.blksize},
+                {"windowsize", req_.windowsize},
+                {"clients", o_.clients},
+                {"total", total},
+                {"loss", o_.loss},
+                {"ok", st_.ok},
+                {"failed", st_.failed},
+                {"unfinished", unfinished},
+                {"timed_out", timed_out},
+                {"bytes", st_.bytes},
+                {"wall_s", rounded(wall, 3)},
+                {"mb_per_s", rounded(mb / wall, 2)},
+                {"transfers_per_s", rounded(static_cast<double>(st_.ok) / wall, 2)},
+                {"latency_ms", {{"p50", rounded(p50, 2)}, {"p99", rounded(p99, 2)}, {"max", rounded(mx, 2)}}},
+                {"retransmits", st_.retransmits},
+                {"dropped_by_loss", st_.dropped},
+                {"client_resends", st_.client_resends},
+                {"probes", st_.probes},
+                {"server_cpu_s", rounded(cpu, 2)},
+                {"server_rss_kb", server_rss},
+                {"server_procs_max", peak_procs},
+                {"failures", Json(st_.failures)}});
   } else {
+    std::string failures;
+    for (auto& [k, v] : st_.failures) failures += fmt::format("{}\"{}\": {}", failures.empty() ? "" : ", ", k, v);
     fmt::print("{} ok, {} failed ({}), {:.1f} MB in {:.2f} s: {:.1f} MB/s, {:.1f} transfers/s, latency p50 {:.1f} ms "
                "p99 {:.1f} ms max {:.1f} ms, {} duplicate DATA, {} dropped by --loss, {} client resends",
                st_.ok, st_.failed, failures, mb, wall, mb / wall, static_cast<double>(st_.ok) / wall, p50, p99, mx,

@@ -2,4 +2,4 @@
 find_package(Threads REQUIRED)
 add_executable(ringboot-bench ${CMAKE_CURRENT_LIST_DIR}/ringboot_bench.cc)
 target_compile_options(ringboot-bench PRIVATE ${RINGBOOT_WARNINGS})
-target_link_libraries(ringboot-bench PRIVATE fmt::fmt Threads::Threads)
+target_link_libraries(ringboot-bench PRIVATE CLI11::CLI11 fmt::fmt nlohmann_json::nlohmann_json Threads::Threads)

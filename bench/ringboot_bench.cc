@@ -40,7 +40,9 @@
 #include <thread>
 #include <vector>
 
+#include <CLI/CLI.hpp>
 #include <fmt/core.h>
+#include <nlohmann/json.hpp>
 
 namespace {
 
@@ -48,6 +50,14 @@ using Clock = std::chrono::steady_clock;
 using TimePoint = Clock::time_point;
 
 double seconds_since(TimePoint a, TimePoint b) { return std::chrono::duration<double>(b - a).count(); }
+
+using Json = nlohmann::ordered_json;  // keeps the fields in the order they are set
+
+// x rounded to `decimals` places, as the JSON has always shown it ({:.Nf}); stays a JSON float.
+double rounded(double x, int decimals) { return std::strtod(fmt::format("{:.{}f}", x, decimals).c_str(), nullptr); }
+
+// One JSON object a line. A server's ERROR text (a failures key) need not be UTF-8: replace what is not.
+void print_json(const Json& j) { fmt::print("{}\n", j.dump(-1, ' ', false, Json::error_handler_t::replace)); }
 
 [[noreturn]] void die(const std::string& msg) {
   fmt::print(stderr, "ringboot-bench: {}\n", msg);
@@ -63,7 +73,6 @@ struct Options {
   std::string file;
   std::string remote;
   Profile profile = Profile::plain;
-  bool profile_set = false;
   int blksize = 0;     // 0: from the profile
   int windowsize = 0;  // 0: from the profile
   int clients = 1;
@@ -84,83 +93,76 @@ struct Options {
   int rcvbuf = 0;  // 0: kernel default, like firmware
 };
 
-void usage() {
-  fmt::print(stderr,
-             "usage: ringboot-bench [flags] HOST:PORT FILE\n"
-             "       ringboot-bench --udp-ceiling [--seconds S]\n"
-             "  --clients N          concurrent clients (default 1)\n"
-             "  --total M            transfers in all (default = clients)\n"
-             "  --profile P          edk2 | ipxe | plain (default plain)\n"
-             "  --blksize B          request blksize B (overrides the profile)\n"
-             "  --windowsize W       request windowsize W (overrides the profile)\n"
-             "  --remote NAME        RRQ filename (default: basename of FILE)\n"
-             "  --loss P             drop share P (0..1) of received DATA before processing\n"
-             "  --seed S             loss RNG seed (default 1)\n"
-             "  --timeout-ms T       client retransmit timeout (default 1000)\n"
-             "  --tries K            client tries before giving up (default 5)\n"
-             "  --time-limit S       stop the run after S seconds; unfinished transfers fail (default 600)\n"
-             "  --rcvbuf BYTES       client SO_RCVBUF (default: kernel default)\n"
-             "  --server-pid PID     report the server's CPU seconds and peak RSS (process tree)\n"
-             "  --server-cgroup DIR  take the server's CPU seconds from this cgroup (cpuacct.usage or cpu.stat),\n"
-             "                       which also counts children that exited unreaped (tftpd-hpa)\n"
-             "  --hold               hold --clients sessions open, ACK one block per --hold-interval-ms\n"
-             "  --hold-interval-ms T (default 1000)  --hold-seconds S (default 10)\n"
-             "  --json               one JSON object instead of a human line\n"
-             "  --udp-ceiling        measure loopback UDP throughput (65464-byte datagrams)\n"
-             "  --seconds S          duration of --udp-ceiling (default 3)\n");
-  std::exit(2);
-}
-
+// Fills Options from argv. --help prints the help and exits 0; a usage error
+// prints what is wrong and exits 2 (1 is left to a run with failed transfers).
 Options parse_options(int argc, char** argv) {
   Options o;
-  std::vector<std::string> pos;
-  auto need = [&](int& i) -> std::string {
-    if (i + 1 >= argc) usage();
-    return argv[++i];
-  };
-  for (int i = 1; i < argc; ++i) {
-    std::string a = argv[i];
-    if (a == "--clients") o.clients = std::stoi(need(i));
-    else if (a == "--total") o.total = std::stol(need(i));
-    else if (a == "--profile") {
-      std::string p = need(i);
-      o.profile_set = true;
-      if (p == "edk2") o.profile = Profile::edk2;
-      else if (p == "ipxe") o.profile = Profile::ipxe;
-      else if (p == "plain") o.profile = Profile::plain;
-      else die("unknown profile " + p);
-    } else if (a == "--blksize") o.blksize = std::stoi(need(i));
-    else if (a == "--windowsize") o.windowsize = std::stoi(need(i));
-    else if (a == "--remote") o.remote = need(i);
-    else if (a == "--loss") o.loss = std::stod(need(i));
-    else if (a == "--seed") o.seed = static_cast<unsigned>(std::stoul(need(i)));
-    else if (a == "--timeout-ms") o.timeout_ms = std::stoi(need(i));
-    else if (a == "--tries") o.tries = std::stoi(need(i));
-    else if (a == "--time-limit") o.time_limit = std::stod(need(i));
-    else if (a == "--rcvbuf") o.rcvbuf = std::stoi(need(i));
-    else if (a == "--server-pid") o.server_pid = std::stoi(need(i));
-    else if (a == "--server-cgroup") o.server_cgroup = need(i);
-    else if (a == "--hold") o.hold = true;
-    else if (a == "--hold-interval-ms") o.hold_interval_ms = std::stoi(need(i));
-    else if (a == "--hold-seconds") o.hold_seconds = std::stod(need(i));
-    else if (a == "--json") o.json = true;
-    else if (a == "--udp-ceiling") o.udp_ceiling = true;
-    else if (a == "--seconds") o.udp_seconds = std::stod(need(i));
-    else if (a == "-h" || a == "--help") usage();
-    else if (a.starts_with("--")) die("unknown flag " + a);
-    else pos.push_back(a);
+  CLI::App app{"ringboot-bench: a TFTP load generator that plays N boot clients at once.\n"
+               "  ringboot-bench [flags] HOST:PORT FILE\n"
+               "  ringboot-bench --udp-ceiling [--seconds S]",
+               "ringboot-bench"};
+  auto dflt = [](auto v) { return fmt::format("{}", v); };
+  auto* target = app.add_option("target", o.target, "the TFTP server, IPv4 HOST:PORT")->type_name("HOST:PORT");
+  auto* file = app.add_option("file", o.file, "local copy of the served file; every received byte is checked against it")
+                   ->type_name("FILE");
+  // As with the hand parser before, a repeated flag's last value wins.
+  app.option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
+  app.add_option("--clients", o.clients, "concurrent clients")
+      ->type_name("N")->default_str(dflt(o.clients));
+  app.add_option("--total", o.total, "transfers in all (default = --clients)")->type_name("M");
+  std::string profile;
+  auto* profile_opt =
+      app.add_option("--profile", profile,
+                     "the RRQ options a client sends: edk2 (a tsize probe, aborted, then blksize 1468 windowsize 4), "
+                     "ipxe (tsize, blksize 1432), plain (none); default plain, or custom when only --blksize or "
+                     "--windowsize is given")
+          ->type_name("P")->check(CLI::IsMember({"edk2", "ipxe", "plain"}));
+  app.add_option("--blksize", o.blksize, "request blksize B (overrides the profile)")->type_name("B");
+  app.add_option("--windowsize", o.windowsize, "request windowsize W (overrides the profile)")->type_name("W");
+  app.add_option("--remote", o.remote, "RRQ filename (default: basename of FILE)")->type_name("NAME");
+  app.add_option("--loss", o.loss, "drop share P (0..1) of received DATA before processing")->type_name("P");
+  app.add_option("--seed", o.seed, "loss RNG seed")->type_name("S")->default_str(dflt(o.seed));
+  app.add_option("--timeout-ms", o.timeout_ms, "client retransmit timeout in ms")
+      ->type_name("T")->default_str(dflt(o.timeout_ms));
+  app.add_option("--tries", o.tries, "client tries before giving up")->type_name("K")->default_str(dflt(o.tries));
+  app.add_option("--time-limit", o.time_limit, "stop the run after S seconds; unfinished transfers fail")
+      ->type_name("S")->default_str(dflt(o.time_limit));
+  app.add_option("--rcvbuf", o.rcvbuf, "client SO_RCVBUF (default: the kernel's)")->type_name("BYTES");
+  app.add_option("--server-pid", o.server_pid, "report the server's CPU seconds and peak RSS (process tree)")
+      ->type_name("PID");
+  app.add_option("--server-cgroup", o.server_cgroup,
+                 "take the server's CPU seconds from this cgroup (cpuacct.usage or cpu.stat), which also counts "
+                 "children that exited unreaped (tftpd-hpa)")
+      ->type_name("DIR");
+  app.add_flag("--hold", o.hold,
+               "hold --clients sessions open, ACK one block per --hold-interval-ms, report the server's RSS per "
+               "session after --hold-seconds");
+  app.add_option("--hold-interval-ms", o.hold_interval_ms, "with --hold: ms between a session's ACKs")
+      ->type_name("T")->default_str(dflt(o.hold_interval_ms));
+  app.add_option("--hold-seconds", o.hold_seconds, "with --hold: how long all sessions are held")
+      ->type_name("S")->default_str(dflt(o.hold_seconds));
+  app.add_flag("--json", o.json, "one JSON object instead of a human line");
+  app.add_flag("--udp-ceiling", o.udp_ceiling, "measure loopback UDP throughput (65464-byte datagrams)");
+  app.add_option("--seconds", o.udp_seconds, "duration of --udp-ceiling")
+      ->type_name("S")->default_str(dflt(o.udp_seconds));
+  try {
+    app.parse(argc, argv);
+    if (!o.udp_ceiling) {
+      if (target->count() == 0 || file->count() == 0) throw CLI::RequiredError("HOST:PORT FILE");
+      if (o.clients < 1) throw CLI::ValidationError("--clients", "must be >= 1");
+    }
+  } catch (const CLI::ParseError& e) {
+    std::exit(app.exit(e) == 0 ? 0 : 2);
   }
   if (o.udp_ceiling) return o;
-  if (pos.size() != 2) usage();
-  o.target = pos[0];
-  o.file = pos[1];
   if (o.remote.empty()) {
     auto slash = o.file.rfind('/');
     o.remote = slash == std::string::npos ? o.file : o.file.substr(slash + 1);
   }
   if (o.total <= 0) o.total = o.clients;
-  if (o.clients < 1) die("--clients must be >= 1");
-  if (!o.profile_set && (o.blksize || o.windowsize)) o.profile = Profile::custom;
+  if (profile == "edk2") o.profile = Profile::edk2;
+  else if (profile == "ipxe") o.profile = Profile::ipxe;
+  else if (profile_opt->count() == 0 && (o.blksize || o.windowsize)) o.profile = Profile::custom;
   return o;
 }
 
@@ -342,9 +344,12 @@ int udp_ceiling(const Options& o, bool json) {
   receiver.join();
   double mbps = static_cast<double>(rx_bytes.load()) / wall / 1e6;
   if (json)
-    fmt::print("{{\"udp_ceiling\": true, \"datagram_bytes\": {}, \"sent\": {}, \"received\": {}, \"wall_s\": {:.3f}, "
-               "\"mb_per_s\": {:.1f}}}\n",
-               kSize, sent, rx_dgrams.load(), wall, mbps);
+    print_json({{"udp_ceiling", true},
+                {"datagram_bytes", kSize},
+                {"sent", sent},
+                {"received", rx_dgrams.load()},
+                {"wall_s", rounded(wall, 3)},
+                {"mb_per_s", rounded(mbps, 1)}});
   else
     fmt::print("udp ceiling: {} B datagrams, sent {} received {} in {:.2f} s: {:.1f} MB/s received\n", kSize, sent,
                rx_dgrams.load(), wall, mbps);
@@ -829,18 +834,21 @@ int Bench::run() {
   double mb = static_cast<double>(st_.bytes) / 1e6;
   double p50 = percentile(st_.latency_ms, 0.50), p99 = percentile(st_.latency_ms, 0.99);
   double mx = st_.latency_ms.empty() ? 0 : *std::max_element(st_.latency_ms.begin(), st_.latency_ms.end());
-  std::string failures;
-  for (auto& [k, v] : st_.failures) failures += fmt::format("{}\"{}\": {}", failures.empty() ? "" : ", ", k, v);
   const char* prof = o_.profile == Profile::edk2 ? "edk2" : o_.profile == Profile::ipxe ? "ipxe"
                      : o_.profile == Profile::plain ? "plain" : "custom";
   if (o_.hold) {
     double per = established_ ? static_cast<double>(hold_rss_kb - s0.rss_kb) * 1024.0 / static_cast<double>(established_) : 0;
     if (o_.json)
-      fmt::print("{{\"hold\": true, \"clients\": {}, \"established\": {}, \"held_s\": {:.1f}, \"complete\": {}, "
-                 "\"server_rss_kb_before\": {}, \"server_rss_kb_held\": {}, \"server_hwm_kb\": {}, "
-                 "\"server_bytes_per_session\": {:.0f}, \"wall_s\": {:.2f}}}\n",
-                 o_.clients, established_, o_.hold_seconds, hold_reported ? "true" : "false", s0.rss_kb, hold_rss_kb,
-                 hold_hwm_kb, per, wall);
+      print_json({{"hold", true},
+                  {"clients", o_.clients},
+                  {"established", established_},
+                  {"held_s", rounded(o_.hold_seconds, 1)},
+                  {"complete", hold_reported},
+                  {"server_rss_kb_before", s0.rss_kb},
+                  {"server_rss_kb_held", hold_rss_kb},
+                  {"server_hwm_kb", hold_hwm_kb},
+                  {"server_bytes_per_session", std::llround(per)},  // whole bytes: a JSON integer, as before
+                  {"wall_s", rounded(wall, 2)}});
     else
       fmt::print("hold: {} of {} sessions established, held {:.1f} s; server RSS {} kB -> {} kB: {:.0f} B/session{}\n",
                  established_, o_.clients, o_.hold_seconds, s0.rss_kb, hold_rss_kb, per,
@@ -848,17 +856,32 @@ int Bench::run() {
     return hold_reported && established_ == o_.clients ? 0 : 1;
   }
   if (o_.json) {
-    fmt::print(
-        "{{\"profile\": \"{}\", \"blksize\": {}, \"windowsize\": {}, \"clients\": {}, \"total\": {}, \"loss\": {}, "
-        "\"ok\": {}, \"failed\": {}, \"unfinished\": {}, \"timed_out\": {}, \"bytes\": {}, \"wall_s\": {:.3f}, "
-        "\"mb_per_s\": {:.2f}, \"transfers_per_s\": {:.2f}, "
-        "\"latency_ms\": {{\"p50\": {:.2f}, \"p99\": {:.2f}, \"max\": {:.2f}}}, \"retransmits\": {}, "
-        "\"dropped_by_loss\": {}, \"client_resends\": {}, \"probes\": {}, \"server_cpu_s\": {:.2f}, "
-        "\"server_rss_kb\": {}, \"server_procs_max\": {}, \"failures\": {{{}}}}}\n",
-        prof, req_.blksize, req_.windowsize, o_.clients, total, o_.loss, st_.ok, st_.failed, unfinished,
-        timed_out ? "true" : "false", st_.bytes, wall, mb / wall, static_cast<double>(st_.ok) / wall, p50, p99, mx,
-        st_.retransmits, st_.dropped, st_.client_resends, st_.probes, cpu, server_rss, peak_procs, failures);
+    print_json({{"profile", prof},
+                {"blksize", req_.blksize},
+                {"windowsize", req_.windowsize},
+                {"clients", o_.clients},
+                {"total", total},
+                {"loss", o_.loss},
+                {"ok", st_.ok},
+                {"failed", st_.failed},
+                {"unfinished", unfinished},
+                {"timed_out", timed_out},
+                {"bytes", st_.bytes},
+                {"wall_s", rounded(wall, 3)},
+                {"mb_per_s", rounded(mb / wall, 2)},
+                {"transfers_per_s", rounded(static_cast<double>(st_.ok) / wall, 2)},
+                {"latency_ms", {{"p50", rounded(p50, 2)}, {"p99", rounded(p99, 2)}, {"max", rounded(mx, 2)}}},
+                {"retransmits", st_.retransmits},
+                {"dropped_by_loss", st_.dropped},
+                {"client_resends", st_.client_resends},
+                {"probes", st_.probes},
+                {"server_cpu_s", rounded(cpu, 2)},
+                {"server_rss_kb", server_rss},
+                {"server_procs_max", peak_procs},
+                {"failures", Json(st_.failures)}});
   } else {
+    std::string failures;
+    for (auto& [k, v] : st_.failures) failures += fmt::format("{}\"{}\": {}", failures.empty() ? "" : ", ", k, v);
     fmt::print("{} ok, {} failed ({}), {:.1f} MB in {:.2f} s: {:.1f} MB/s, {:.1f} transfers/s, latency p50 {:.1f} ms "
                "p99 {:.1f} ms max {:.1f} ms, {} duplicate DATA, {} dropped by --loss, {} client resends",
                st_.ok, st_.failed, failures, mb, wall, mb / wall, static_cast<double>(st_.ok) / wall, p50, p99, mx,

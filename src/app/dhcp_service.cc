@@ -23,9 +23,6 @@ constexpr std::uint32_t kProbeRounds = 3;  // conflicts per DISCOVER before it i
 constexpr std::uint16_t kEchoId = 0x5242;  // "RB"; replies are matched by source address
 constexpr std::size_t kRequestBytesReserved = 1500;
 
-std::int64_t unix_now() {
-  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
-}
 }  // namespace
 
 void DhcpService::Journal::append(std::string_view line) {
@@ -34,8 +31,9 @@ void DhcpService::Journal::append(std::string_view line) {
   ++lines;
 }
 
-DhcpService::DhcpService(io::Ring& ring, io::BufferRing& buffers, const dhcp::DhcpConfig& config)
+DhcpService::DhcpService(io::Ring& ring, const Tick& tick, io::BufferRing& buffers, const dhcp::DhcpConfig& config)
     : ring_(ring),
+      tick_(tick),
       buffers_(buffers),
       config_(config),
       engine_(config),
@@ -89,7 +87,7 @@ bool DhcpService::start(std::string* error) {
     return false;
   }
   interface_address_ = address.value_or(*config_.server_address);
-  const std::int64_t now = unix_now();
+  const std::int64_t now = tick_.unix_seconds;
   if (config_.mode == dhcp::Mode::server) {
     std::string text;
     if (!io::read_file(config_.lease_file, &text, error)) return false;
@@ -110,7 +108,7 @@ bool DhcpService::start(std::string* error) {
     io::udp_receive(ring_, buffers_, fds_[kIcmpSocket], io::Tag{kDhcpReceive, kIcmpSocket, 0});
   }
   engine_.tick(now);
-  next_tick_ = Clock::now() + kTick;
+  next_tick_ = tick_.now + kTick;
   log(LogLevel::info, "dhcp.started",
       "mode={} interface={} interface_address={} server_address={} leases={} conflict_check={} conflict_check_ms={} "
       "probes_max={}",
@@ -159,10 +157,10 @@ void DhcpService::handle(const io::Datagram& d, std::uint32_t socket) {
   if (rate_limiter_.enabled() && d.payload.size() >= kChaddrOffset + 6) {
     std::uint64_t mac = 0;
     for (std::size_t i = 0; i < 6; ++i) mac = (mac << 8) | d.payload[kChaddrOffset + i];
-    if (rate_limiter_.check(mac, Clock::now()) == RateVerdict::limited) return engine_.count_rate_limited();
+    if (rate_limiter_.check(mac, tick_.now) == RateVerdict::limited) return engine_.count_rate_limited();
   }
   const dhcp::Received rx{d.from, socket == kPxeSocket ? dhcp::kPxePort : dhcp::kServerPort, interface_address_};
-  const std::optional<dhcp::Reply> reply = engine_.handle(d.payload, rx, unix_now(), journal_);
+  const std::optional<dhcp::Reply> reply = engine_.handle(d.payload, rx, tick_.unix_seconds, journal_);
   log_decision(d.from);
   if (reply) dispatch(socket, rx, d.payload, *reply, 0);
 }
@@ -197,7 +195,7 @@ void DhcpService::dispatch(std::uint32_t socket, const dhcp::Received& rx, Bytes
   ++p.generation;
   p.socket = socket;
   p.round = round;
-  p.deadline = Clock::now() + milliseconds(config_.conflict_check_ms);
+  p.deadline = tick_.now + milliseconds(config_.conflict_check_ms);
   p.address = reply.probe;
   p.mac = engine_.last_decision().mac;
   p.rx = rx;
@@ -220,7 +218,7 @@ void DhcpService::on_echo_reply(const io::Datagram& d) {
   for (std::uint32_t i = 0; i < probes_.size(); ++i) {
     Probe& p = probes_[i];
     if (!p.active || p.address != echo->from) continue;
-    const std::int64_t now = unix_now();
+    const std::int64_t now = tick_.unix_seconds;
     const bool quarantined = engine_.conflict(p.address, now, journal_);
     const bool retry = p.round + 1 < kProbeRounds;
     log(LogLevel::warn, "dhcp.conflict", "address={} mac={} quarantined={} action={}", p.address.to_string(),
@@ -328,7 +326,7 @@ void DhcpService::on_timers(Instant now) {
   }
   if (now < next_tick_) return;
   next_tick_ = now + kTick;
-  const std::int64_t now_unix = unix_now();
+  const std::int64_t now_unix = tick_.unix_seconds;
   engine_.tick(now_unix);
   if (config_.mode != dhcp::Mode::server || lines_since_compaction_ == 0) return;
   if (lines_since_compaction_ >= std::max(kCompactLinesMin, engine_.leases().size()) ||
@@ -347,7 +345,7 @@ void DhcpService::shutdown() {
   flush_journal();
   if (config_.mode == dhcp::Mode::server) {
     std::string error;
-    if (!compact(unix_now(), &error)) log(LogLevel::error, "dhcp.compaction_failed", "error=\"{}\"", error);
+    if (!compact(tick_.unix_seconds, &error)) log(LogLevel::error, "dhcp.compaction_failed", "error=\"{}\"", error);
   }
   for (int& fd : fds_) {
     io::close_fd(fd);

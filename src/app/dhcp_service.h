@@ -50,7 +50,8 @@ namespace ringboot {
 
 class DhcpService {
  public:
-  DhcpService(io::Ring& ring, io::BufferRing& buffers, const dhcp::DhcpConfig& config);
+  // `tick`: the worker's clocks for this loop turn (see Tick).
+  DhcpService(io::Ring& ring, const Tick& tick, io::BufferRing& buffers, const dhcp::DhcpConfig& config);
   ~DhcpService();
   DhcpService(const DhcpService&) = delete;
   DhcpService& operator=(const DhcpService&) = delete;
@@ -114,6 +115,7 @@ class DhcpService {
   bool open_socket(std::uint32_t socket, std::uint16_t port, std::string* error);
 
   io::Ring& ring_;
+  const Tick& tick_;
   io::BufferRing& buffers_;
   dhcp::DhcpConfig config_;
   dhcp::Engine engine_;

@@ -22,10 +22,6 @@ constexpr int kListenBacklog = 4096;
 // flood of boot clients does not blind the operator's scrapes.
 constexpr std::size_t kMetricsReservedSlots = 4;
 
-std::int64_t unix_now() {
-  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
-}
-
 http::Lookup lookup_of(io::OpenError e) {
   switch (e) {
     case io::OpenError::none: return http::Lookup::ok;
@@ -37,9 +33,10 @@ http::Lookup lookup_of(io::OpenError e) {
 }
 }  // namespace
 
-HttpService::HttpService(io::Ring& ring, io::FileCache& files, const HttpSettings& settings,
+HttpService::HttpService(io::Ring& ring, const Tick& tick, io::FileCache& files, const HttpSettings& settings,
                          std::uint32_t connections_max, http::HttpCounters& counters, MetricsRenderer metrics)
     : ring_(ring),
+      tick_(tick),
       files_(files),
       settings_(settings),
       counters_(counters),
@@ -205,7 +202,7 @@ void HttpService::process_input(Slot& slot, std::uint32_t index, Instant now) {
       slot.method.assign(1, '-');
       slot.path.assign(1, '-');
       slot.timing->on_response_started(now);
-      return start_response(slot, index, http::plan_error(feed.error_status, false, false, unix_now()), now);
+      return start_response(slot, index, http::plan_error(feed.error_status, false, false, tick_.unix_seconds), now);
     case http::ParseStatus::ready:
       slot.pending.erase(0, feed.consumed);
       slot.timing->on_response_started(now);
@@ -217,7 +214,7 @@ void HttpService::respond(Slot& slot, std::uint32_t index, const http::Request& 
   counters_.record_method(request.method);
   slot.method = request.method_name;
   slot.path = request.target.substr(0, 512);
-  const std::int64_t now_unix = unix_now();
+  const std::int64_t now_unix = tick_.unix_seconds;
   const bool head_only = request.method == http::Method::head;
   const bool metrics_here = slot.listener == kMetricsOnly || !settings_.metrics_listen;
   const std::string_view path = request.path;
@@ -299,7 +296,7 @@ void HttpService::next_chunk(Slot& slot, std::uint32_t index) {
     ++slot.ops;
     return;
   }
-  if (slot.body_left == 0) return response_done(slot, index, Clock::now());
+  if (slot.body_left == 0) return response_done(slot, index, tick_.now);
   if (slot.pipe[0] < 0 && !io::pipe_open(slot.pipe, settings_.chunk_bytes, &slot.pipe_bytes)) {
     log(LogLevel::warn, "http.pipe_error", "reason=\"cannot create a pipe\"");
     return close(slot, index);

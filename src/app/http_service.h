@@ -26,7 +26,8 @@ using MetricsRenderer = std::function<std::string()>;
 
 class HttpService {
  public:
-  HttpService(io::Ring& ring, io::FileCache& files, const HttpSettings& settings, std::uint32_t connections_max,
+  // `tick`: the worker's clocks for this loop turn (see Tick).
+  HttpService(io::Ring& ring, const Tick& tick, io::FileCache& files, const HttpSettings& settings, std::uint32_t connections_max,
               http::HttpCounters& counters, MetricsRenderer metrics);
   ~HttpService();
   bool start(std::string* error);
@@ -89,6 +90,7 @@ class HttpService {
   io::Tag tag(std::uint8_t kind, std::uint32_t index) const;
 
   io::Ring& ring_;
+  const Tick& tick_;
   io::FileCache& files_;
   HttpSettings settings_;
   http::HttpCounters& counters_;

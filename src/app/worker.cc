@@ -19,10 +19,18 @@ constexpr std::uint16_t kUdpBufferGroup = 1;
 // Wake at least this often to notice a stop request.
 constexpr Duration kStopPoll = milliseconds(200);
 
+// The worker's only clock reads: once per loop turn, handed to the services.
+void read_clocks(Tick& tick) {
+  tick.now = Clock::now();
+  tick.unix_seconds =
+      std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
 std::uint32_t share(std::uint32_t total, unsigned threads) { return std::max<std::uint32_t>(1, (total + threads - 1) / threads); }
 }  // namespace
 
 struct Worker::State {
+  Tick tick;
   std::unique_ptr<io::Ring> ring;
   std::unique_ptr<io::BufferRing> buffers;
   std::unique_ptr<io::FileCache> files;
@@ -41,6 +49,7 @@ Worker::~Worker() = default;
 bool Worker::init(std::string* error) {
   state_ = std::make_unique<State>();
   State& s = *state_;
+  read_clocks(s.tick);
   s.ring = io::Ring::create(kRingEntries, stats_.io, error);
   if (!s.ring) return false;
   s.buffers = io::BufferRing::create(*s.ring, kUdpBufferGroup, kReceiveBuffers, kReceiveBufferBytes, error);
@@ -55,12 +64,12 @@ bool Worker::init(std::string* error) {
     if (!s.tftp->start(error)) return false;
   }
   if (settings_->http.listen || settings_->http.metrics_listen) {
-    s.http = std::make_unique<HttpService>(*s.ring, *s.files, settings_->http, share(settings_->http.connections_max, threads_),
+    s.http = std::make_unique<HttpService>(*s.ring, s.tick, *s.files, settings_->http, share(settings_->http.connections_max, threads_),
                                            stats_.http, metrics_);
     if (!s.http->start(error)) return false;
   }
   if (id_ == 0 && settings_->dhcp.mode != dhcp::Mode::off) {
-    s.dhcp = std::make_unique<DhcpService>(*s.ring, *s.buffers, settings_->dhcp);
+    s.dhcp = std::make_unique<DhcpService>(*s.ring, s.tick, *s.buffers, settings_->dhcp);
     if (!s.dhcp->start(error)) return false;
     stats_.dhcp.store(&s.dhcp->counters());
   }
@@ -72,7 +81,8 @@ void Worker::run(const std::atomic<RunPhase>& phase) {
   bool draining = false;
   Instant drain_deadline = kNever;
   for (;;) {
-    Instant now = Clock::now();
+    read_clocks(s.tick);
+    Instant now = s.tick.now;
     const RunPhase p = phase.load(std::memory_order_relaxed);
     if (p == RunPhase::stopped) break;
     if (box_.version() != settings_version_) {
@@ -102,7 +112,8 @@ void Worker::run(const std::atomic<RunPhase>& phase) {
     for (;;) {
       const std::size_t n = s.ring->reap(s.completions);
       if (n == 0) break;
-      now = Clock::now();
+      read_clocks(s.tick);
+      now = s.tick.now;
       for (std::size_t i = 0; i < n; ++i) {
         const io::Completion& c = s.completions[i];
         switch (c.tag.kind) {
@@ -128,7 +139,8 @@ void Worker::run(const std::atomic<RunPhase>& phase) {
       }
       if (n < s.completions.size()) break;
     }
-    now = Clock::now();
+    read_clocks(s.tick);
+    now = s.tick.now;
     if (s.tftp) s.tftp->on_timers(now);
     if (s.http) s.http->on_timers(now);
     if (s.dhcp) s.dhcp->on_timers(now);

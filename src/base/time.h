@@ -2,6 +2,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 
 namespace ringboot {
 
@@ -13,6 +14,13 @@ using std::chrono::seconds;
 using std::chrono::microseconds;
 
 inline constexpr Instant kNever = Instant::max();
+
+// A worker's clocks, read once per loop turn (after each wait, after each
+// batch of completions) and handed to its services, which never read one.
+struct Tick {
+  Instant now{};
+  std::int64_t unix_seconds = 0;  // DHCP lease times, HTTP Date and Last-Modified
+};
 
 // A clock the tests move by hand.
 class FakeClock {

@@ -11,6 +11,7 @@
 #include "tftp/packet.h"
 #include "tftp/path.h"
 #include "tftp/session.h"
+#include "../tests/unit/tftp_test_defaults.h"
 
 namespace {
 
@@ -41,7 +42,7 @@ void BM_NegotiateAndBuildOack(benchmark::State& state) {
   auto request = std::get<Request>(parse_request(as_bytes(kEdkRrq)));
   std::array<std::uint8_t, 160> buf{};
   for (auto _ : state) {
-    Negotiated n = negotiate_read(request.options, 123456789, Limits{});
+    Negotiated n = negotiate_read(request.options, 123456789, test_limits());
     benchmark::DoNotOptimize(build_oack(n, buf));
   }
 }
@@ -72,7 +73,7 @@ void BM_SessionAckStep(benchmark::State& state) {
   NullSink sink;
   FakeClock clock;
   Request request{Opcode::rrq, "f", Mode::octet, {{"windowsize", windowsize}}};
-  auto session = std::make_unique<Session>(SessionConfig{}, peer);
+  auto session = std::make_unique<Session>(test_session_config(), peer);
   session->start_read(request, ~std::uint64_t{0} >> 8, clock.now(), sink);
   std::array<std::uint8_t, 4> ack{};
   std::uint64_t acked = 0;

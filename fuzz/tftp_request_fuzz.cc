@@ -8,6 +8,7 @@
 #include "tftp/path.h"
 
 #include "path_invariants.h"
+#include "../tests/unit/tftp_test_defaults.h"
 
 using namespace ringboot;
 
@@ -19,7 +20,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (const auto* p = std::get_if<std::string>(&path); p != nullptr && !path_is_confined(*p)) __builtin_trap();
   std::array<std::uint8_t, 2048> out{};
   for (std::uint64_t file_size : {std::uint64_t{0}, std::uint64_t{1} << 33}) {
-    const tftp::Negotiated n = tftp::negotiate_read(request->options, file_size, tftp::Limits{});
+    const tftp::Negotiated n = tftp::negotiate_read(request->options, file_size, tftp::test_limits());
     if (n.has_oack() && tftp::build_oack(n, MutableBytes(out)).empty()) __builtin_trap();  // an OACK always fits
   }
   (void)tftp::build_oack(request->options, MutableBytes(out));  // may not fit: then empty

@@ -24,15 +24,16 @@ inline constexpr std::uint16_t kBlksizeMax = 65464;   // RFC 2348
 inline constexpr std::uint16_t kWindowsizeMin = 1;    // RFC 7440
 inline constexpr std::uint16_t kWindowsizeMax = 65535;
 
+// The bounds come from [tftp] (blksize_max clamped to the MTU, windowsize_max,
+// window_bytes_max, client_receive_buffer_bytes): their defaults live there.
 struct Limits {
-  // 1468 = 1500-byte Ethernet MTU - IP/UDP/TFTP headers: many ROMs mishandle fragments.
-  std::uint16_t blksize_max = 1468;
-  std::uint16_t windowsize_max = 64;
-  std::uint32_t window_bytes_max = 128 * 1024;  // 0: no cap on windowsize * blksize
+  std::uint16_t blksize_max = 0;
+  std::uint16_t windowsize_max = 0;
+  std::uint32_t window_bytes_max = 0;  // 0: no cap on windowsize * blksize
   // An estimate of the client's socket receive buffer (sk_rcvbuf), charged
   // per datagram with receive_cost(): a window is answered so it fits in
-  // three quarters of it. 212992 is Linux's net.core.rmem_default. 0: no cap.
-  std::uint32_t client_receive_buffer_bytes = 212992;
+  // three quarters of it. 0: no cap.
+  std::uint32_t client_receive_buffer_bytes = 0;
   std::uint8_t timeout_min_s = 1;  // RFC 2349 range is 1..255
   std::uint8_t timeout_max_s = 255;
 };

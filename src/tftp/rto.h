@@ -9,10 +9,11 @@
 
 namespace ringboot::tftp {
 
+// From [tftp] rto_*_ms (the defaults live there).
 struct RtoConfig {
-  Duration rto_min = milliseconds(100);
-  Duration rto_max = seconds(2);
-  Duration rto_initial = seconds(1);
+  Duration rto_min{};
+  Duration rto_max{};
+  Duration rto_initial{};
 };
 
 class Rto {

@@ -38,12 +38,14 @@
 
 namespace ringboot::tftp {
 
+// Values from [tftp] (the defaults live in the config, src/app/config.h),
+// except patience_min, the engine's own floor.
 struct SessionConfig {
   Limits limits;
-  Duration rto_min = milliseconds(100);
-  Duration rto_max = seconds(2);
-  Duration rto_initial = seconds(1);
-  int retries_max = 6;
+  Duration rto_min{};
+  Duration rto_max{};
+  Duration rto_initial{};
+  int retries_max = 0;
   Duration patience_min = seconds(5);
 };
 

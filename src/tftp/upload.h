@@ -35,7 +35,7 @@ namespace ringboot::tftp {
 
 // The retransmit and bound settings of a read session, plus the upload's own.
 struct UploadConfig : SessionConfig {
-  std::uint64_t bytes_max = std::uint64_t{64} << 20;
+  std::uint64_t bytes_max = 0;  // [tftp] upload_bytes_max
   Duration dally = seconds(1);
   Duration linger = milliseconds(20);  // after an ERROR: a few event-loop turns to send it
 };

@@ -24,6 +24,7 @@
 #include "tftp/options.h"
 #include "tftp/packet.h"
 #include "tftp/session.h"
+#include "../unit/tftp_test_defaults.h"
 
 namespace ringboot::sim {
 namespace {
@@ -197,6 +198,7 @@ class Sim {
 
   void configure() {
     // Server.
+    config_ = tftp::test_session_config();
     config_.rto_min = milliseconds(20);
     config_.rto_max = world_.between(milliseconds(300), seconds(3));
     config_.rto_initial = world_.between(milliseconds(100), seconds(1));

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "tftp/options.h"
+#include "tftp_test_defaults.h"
 
 namespace ringboot::tftp {
 namespace {
@@ -21,7 +22,7 @@ std::string oack(const Negotiated& n) {
 }
 
 TEST(TftpOptions, NoOptionsMeansNoOack) {
-  Negotiated n = negotiate_read({}, 1000, Limits{});
+  Negotiated n = negotiate_read({}, 1000, test_limits());
   EXPECT_FALSE(n.has_oack());
   EXPECT_EQ(n.blksize, 512);
   EXPECT_EQ(n.windowsize, 1);
@@ -29,14 +30,14 @@ TEST(TftpOptions, NoOptionsMeansNoOack) {
 
 TEST(TftpOptions, UnknownOptionsIgnoredAndNeverInOack) {
   const std::vector<Option> asked = {{"multicast", ""}, {"rollover", "0"}, {"utimeout", "1000"}};
-  Negotiated n = negotiate_read(asked, 1000, Limits{});
+  Negotiated n = negotiate_read(asked, 1000, test_limits());
   EXPECT_FALSE(n.has_oack());
 }
 
 TEST(TftpOptions, OackHasOnlyRequestedOptionsInClientOrder) {
   // iPXE: blksize + tsize, no windowsize, no timeout.
   const std::vector<Option> asked = {{"blksize", "1432"}, {"tsize", "0"}};
-  Negotiated n = negotiate_read(asked, 123456, Limits{});
+  Negotiated n = negotiate_read(asked, 123456, test_limits());
   EXPECT_EQ(oack(n), "\0\6blksize\0001432\0tsize\000123456\0"sv);
   EXPECT_FALSE(n.accepted(OptionKind::windowsize));
   EXPECT_FALSE(n.accepted(OptionKind::timeout));
@@ -44,13 +45,13 @@ TEST(TftpOptions, OackHasOnlyRequestedOptionsInClientOrder) {
 
 TEST(TftpOptions, RaspberryPiTsizeOnly) {
   const std::vector<Option> asked = {{"tsize", "0"}};
-  Negotiated n = negotiate_read(asked, 7, Limits{});
+  Negotiated n = negotiate_read(asked, 7, test_limits());
   EXPECT_EQ(oack(n), "\0\6tsize\0007\0"sv);
   EXPECT_EQ(n.blksize, 512);
 }
 
 TEST(TftpOptions, BlksizeNeverAboveAskedAndClampedToLimit) {
-  Limits limits;
+  Limits limits = test_limits();
   limits.blksize_max = 1468;
   EXPECT_EQ(negotiate_read(std::vector<Option>{{"blksize", "512"}}, 0, limits).blksize, 512);
   EXPECT_EQ(negotiate_read(std::vector<Option>{{"blksize", "8"}}, 0, limits).blksize, 8);
@@ -61,7 +62,7 @@ TEST(TftpOptions, BlksizeNeverAboveAskedAndClampedToLimit) {
 }
 
 TEST(TftpOptions, WindowsizeNeverAboveAskedAndClampedToLimit) {
-  Limits limits;
+  Limits limits = test_limits();
   limits.windowsize_max = 64;
   EXPECT_EQ(negotiate_read(std::vector<Option>{{"windowsize", "4"}}, 0, limits).windowsize, 4);
   EXPECT_EQ(negotiate_read(std::vector<Option>{{"windowsize", "1"}}, 0, limits).windowsize, 1);
@@ -70,10 +71,10 @@ TEST(TftpOptions, WindowsizeNeverAboveAskedAndClampedToLimit) {
 
 TEST(TftpOptions, TimeoutEchoedExactly) {
   for (const char* v : {"1", "4", "255"}) {
-    Negotiated n = negotiate_read(std::vector<Option>{{"timeout", v}}, 0, Limits{});
+    Negotiated n = negotiate_read(std::vector<Option>{{"timeout", v}}, 0, test_limits());
     EXPECT_EQ(oack(n), "\0\6timeout\0"s + v + '\0');
   }
-  Negotiated leading_zero = negotiate_read(std::vector<Option>{{"timeout", "007"}}, 0, Limits{});
+  Negotiated leading_zero = negotiate_read(std::vector<Option>{{"timeout", "007"}}, 0, test_limits());
   EXPECT_EQ(leading_zero.timeout_s, 7);
 }
 
@@ -81,7 +82,7 @@ TEST(TftpOptions, InvalidValuesOmittedNotRefused) {
   const std::vector<Option> asked = {
       {"blksize", "7"},  {"windowsize", "0"}, {"timeout", "0"}, {"tsize", "0"},
   };
-  Negotiated n = negotiate_read(asked, 99, Limits{});
+  Negotiated n = negotiate_read(asked, 99, test_limits());
   EXPECT_EQ(oack(n), "\0\6tsize\00099\0"sv);
   EXPECT_EQ(n.blksize, 512);
   EXPECT_EQ(n.windowsize, 1);
@@ -91,29 +92,29 @@ TEST(TftpOptions, InvalidValuesOmittedNotRefused) {
 TEST(TftpOptions, AbsurdValuesOmitted) {
   for (const char* v : {"", "-1", "+512", " 512", "512 ", "0x200", "1e3", "99999999999999999999999999",
                         "18446744073709551616", "512abc"}) {
-    Negotiated n = negotiate_read(std::vector<Option>{{"blksize", v}, {"windowsize", v}, {"timeout", v}}, 0, Limits{});
+    Negotiated n = negotiate_read(std::vector<Option>{{"blksize", v}, {"windowsize", v}, {"timeout", v}}, 0, test_limits());
     EXPECT_FALSE(n.has_oack()) << "value '" << v << "'";
   }
-  EXPECT_FALSE(negotiate_read(std::vector<Option>{{"blksize", "65465"}}, 0, Limits{}).has_oack());
-  EXPECT_FALSE(negotiate_read(std::vector<Option>{{"timeout", "256"}}, 0, Limits{}).has_oack());
-  EXPECT_FALSE(negotiate_read(std::vector<Option>{{"windowsize", "65536"}}, 0, Limits{}).has_oack());
+  EXPECT_FALSE(negotiate_read(std::vector<Option>{{"blksize", "65465"}}, 0, test_limits()).has_oack());
+  EXPECT_FALSE(negotiate_read(std::vector<Option>{{"timeout", "256"}}, 0, test_limits()).has_oack());
+  EXPECT_FALSE(negotiate_read(std::vector<Option>{{"windowsize", "65536"}}, 0, test_limits()).has_oack());
 }
 
 TEST(TftpOptions, TsizeAnswersFileSizeWhateverWasAsked) {
-  Negotiated n = negotiate_read(std::vector<Option>{{"tsize", "12345"}}, 5ull << 32, Limits{});
+  Negotiated n = negotiate_read(std::vector<Option>{{"tsize", "12345"}}, 5ull << 32, test_limits());
   EXPECT_EQ(oack(n), "\0\6tsize\00021474836480\0"sv);
 }
 
 TEST(TftpOptions, RepeatedOptionAnsweredOnceFirstValidWins) {
   const std::vector<Option> asked = {{"blksize", "bad"}, {"blksize", "1024"}, {"blksize", "512"}};
-  Negotiated n = negotiate_read(asked, 0, Limits{});
+  Negotiated n = negotiate_read(asked, 0, test_limits());
   EXPECT_EQ(n.blksize, 1024);
   EXPECT_EQ(oack(n), "\0\6blksize\0001024\0"sv);
 }
 
 TEST(TftpOptions, EdkProbeAnsweredFully) {
   const std::vector<Option> asked = {{"tsize", "0"}, {"blksize", "1468"}, {"windowsize", "4"}};
-  Negotiated n = negotiate_read(asked, 4096, Limits{});
+  Negotiated n = negotiate_read(asked, 4096, test_limits());
   EXPECT_EQ(oack(n), "\0\6tsize\0004096\0blksize\0001468\0windowsize\0004\0"sv);
 }
 
@@ -127,7 +128,7 @@ TEST(TftpOptions, ParseDecimalIsStrict) {
 
 TEST(TftpOptions, OackFitsSmallBufferOrReportsOverflow) {
   const std::vector<Option> asked = {{"tsize", "0"}, {"blksize", "1468"}, {"windowsize", "4"}, {"timeout", "5"}};
-  Negotiated n = negotiate_read(asked, ~std::uint64_t{0}, Limits{});
+  Negotiated n = negotiate_read(asked, ~std::uint64_t{0}, test_limits());
   std::array<std::uint8_t, 16> small{};
   EXPECT_TRUE(build_oack(n, small).empty());
 }
@@ -138,7 +139,7 @@ TEST(TftpOptions, OackFitsSmallBufferOrReportsOverflow) {
 namespace ringboot::tftp {
 namespace {
 TEST(WindowBytes, LargeBlocksGetASmallerWindow) {
-  Limits limits;
+  Limits limits = test_limits();
   limits.blksize_max = 65464;
   limits.window_bytes_max = 128 * 1024;
   const std::vector<Option> asked = {{"windowsize", "64"}, {"blksize", "65464"}};
@@ -148,7 +149,7 @@ TEST(WindowBytes, LargeBlocksGetASmallerWindow) {
   EXPECT_TRUE(n.accepted(OptionKind::windowsize));
 }
 TEST(WindowBytes, SmallBlocksKeepTheirWindow) {
-  Limits limits;
+  Limits limits = test_limits();
   const std::vector<Option> asked = {{"blksize", "1468"}, {"windowsize", "16"}};
   EXPECT_EQ(negotiate_read(asked, 1 << 20, limits).windowsize, 16);
   limits.window_bytes_max = 0;
@@ -206,7 +207,7 @@ std::uint16_t answered(std::uint16_t blksize, std::uint16_t windowsize, const Li
 // default 212,992-byte receive buffer (the old 128 KiB payload cap answered
 // 32 at blksize 4096 and 16 at 8192: 270 KB and 266 KB of truesize).
 TEST(ReceiveCost, AnsweredWindowPerBlksize) {
-  Limits limits;
+  Limits limits = test_limits();
   limits.blksize_max = kBlksizeMax;
   EXPECT_EQ(limits.client_receive_buffer_bytes, 212992u);
   const std::pair<std::uint16_t, std::uint16_t> expected[] = {
@@ -225,7 +226,7 @@ TEST(ReceiveCost, AnsweredWindowPerBlksize) {
   EXPECT_EQ(answered(8192, 64, limits), 1);
 }
 TEST(ReceiveCost, BudgetFollowsTheConfiguredBuffer) {
-  Limits limits;
+  Limits limits = test_limits();
   limits.blksize_max = kBlksizeMax;
   limits.window_bytes_max = 0;  // only the receive buffer bounds the window
   EXPECT_EQ(answered(16384, 64, limits), 9);   // 159744 / 17668

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "tftp/session.h"
+#include "tftp_test_defaults.h"
 
 namespace ringboot::tftp {
 namespace {
@@ -46,7 +47,7 @@ std::string error_bytes(std::uint16_t code) { return std::string("\0\5\0"sv) + s
 // The RTO tests below were written against a 20 ms floor; the engine's
 // default floor is higher (see SessionConfig), so the harness pins it.
 SessionConfig test_config() {
-  SessionConfig c;
+  SessionConfig c = test_session_config();
   c.rto_min = milliseconds(20);
   return c;
 }

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "tftp/upload.h"
+#include "tftp_test_defaults.h"
 
 namespace ringboot::tftp {
 namespace {
@@ -52,7 +53,7 @@ std::uint16_t error_code(const std::string& packet) {
 }
 
 UploadConfig test_config() {
-  UploadConfig c;
+  UploadConfig c = test_upload_config();
   c.rto_min = milliseconds(20);
   c.bytes_max = 4096;
   return c;

@@ -106,6 +106,23 @@ struct IsOptional : std::false_type {};
 template <typename T>
 struct IsOptional<std::optional<T>> : std::true_type {};
 
+// An integer in key.min..key.max, or nullopt with the error reported.
+template <typename S>
+std::optional<std::int64_t> integer_in_range(const Key<S>& key, const toml::node& node, Context& ctx,
+                                             const std::string& path) {
+  const auto value = node.value_exact<std::int64_t>();
+  if (!node.is_integer() || !value) {
+    ctx.error(node, path, key.type == "integer" ? std::string("must be an integer")
+                                                : fmt::format("must be an integer ({})", key.type));
+    return std::nullopt;
+  }
+  if (*value < key.min || *value > key.max) {
+    ctx.error(node, path, fmt::format("{} is out of range {}..{}", *value, key.min, key.max));
+    return std::nullopt;
+  }
+  return value;
+}
+
 template <auto M>
 constexpr Key<StructOf<M>> integer(std::string_view name, std::int64_t min, std::int64_t max, Reload reload,
                                    std::string_view help) {
@@ -114,11 +131,7 @@ constexpr Key<StructOf<M>> integer(std::string_view name, std::int64_t min, std:
   static_assert(std::is_integral_v<T> && !std::is_same_v<T, bool>);
   Key<S> k{name, "integer", min, max, reload, false, help};
   k.read = [](const Key<S>& key, const toml::node& node, S& out, Context& ctx, const std::string& path) {
-    const auto value = node.value_exact<std::int64_t>();
-    if (!node.is_integer() || !value) return ctx.error(node, path, "must be an integer");
-    if (*value < key.min || *value > key.max)
-      return ctx.error(node, path, fmt::format("{} is out of range {}..{}", *value, key.min, key.max));
-    out.*M = static_cast<T>(*value);
+    if (const auto value = integer_in_range(key, node, ctx, path)) out.*M = static_cast<T>(*value);
   };
   k.write = [](const Key<S>&, const S& in) -> std::optional<std::string> { return fmt::format("{}", in.*M); };
   return k;
@@ -132,11 +145,8 @@ constexpr Key<StructOf<M>> millis(std::string_view name, std::int64_t min, std::
   using T = TypeOf<M>;
   Key<S> k{name, "milliseconds", min, max, reload, false, help};
   k.read = [](const Key<S>& key, const toml::node& node, S& out, Context& ctx, const std::string& path) {
-    const auto value = node.value_exact<std::int64_t>();
-    if (!node.is_integer() || !value) return ctx.error(node, path, "must be an integer (milliseconds)");
-    if (*value < key.min || *value > key.max)
-      return ctx.error(node, path, fmt::format("{} is out of range {}..{}", *value, key.min, key.max));
-    out.*M = std::chrono::duration_cast<T>(std::chrono::milliseconds(*value));
+    if (const auto value = integer_in_range(key, node, ctx, path))
+      out.*M = std::chrono::duration_cast<T>(std::chrono::milliseconds(*value));
   };
   k.write = [](const Key<S>&, const S& in) -> std::optional<std::string> {
     return fmt::format("{}", std::chrono::duration_cast<std::chrono::milliseconds>(in.*M).count());

@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
+#include <filesystem>
 #include <optional>
 #include <span>
 #include <string>
@@ -209,6 +210,15 @@ constexpr Key<StructOf<M>> path(std::string_view name, Reload reload, std::strin
   k.read = [](const Key<S>&, const toml::node& node, S& out, Context& ctx, const std::string& key_path) {
     if (!node.is_string()) return ctx.error(node, key_path, "must be a string (a path)");
     out.*M = ctx.resolve(*node.value<std::string>());
+  };
+  // Written absolute: a relative path (from a flag, or the default ".") is
+  // relative to the working directory, and would not be in the dumped file.
+  k.write = [](const Key<S>&, const S& in) -> std::optional<std::string> {
+    const std::string& value = in.*M;
+    if (value.empty() || value[0] == '/') return quote(value);
+    std::error_code error;
+    const auto absolute = std::filesystem::absolute(value, error);
+    return quote(error ? value : absolute.lexically_normal().string());
   };
   return k;
 }

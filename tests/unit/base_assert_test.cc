@@ -5,6 +5,7 @@
 #define NDEBUG
 #endif
 #include "base/assert.h"
+#include "base/timer_heap.h"
 
 namespace ringboot {
 namespace {
@@ -18,6 +19,17 @@ TEST(Assert, HoldingConditionIsEvaluatedOnceAndGoesOn) {
   int evaluated = 0;
   RINGBOOT_ASSERT(++evaluated == 1);
   EXPECT_EQ(evaluated, 1);
+}
+
+TEST(TimerHeapDeathTest, OutOfRangeIdAborts) {
+  TimerHeap heap(4);
+  heap.set(3, Instant{} + std::chrono::seconds(1));
+  EXPECT_DEATH(heap.set(4, Instant{} + std::chrono::seconds(1)), R"(assertion failed: id < position_\.size\(\))");
+  EXPECT_DEATH(heap.cancel(4), R"(assertion failed: id < position_\.size\(\))");
+  // The valid paths are unchanged by the checks.
+  heap.cancel(2);  // never set: ignored
+  EXPECT_EQ(heap.size(), 1u);
+  EXPECT_EQ(heap.pop_expired(Instant{} + std::chrono::seconds(2)), 3);
 }
 
 }  // namespace

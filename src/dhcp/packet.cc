@@ -35,7 +35,9 @@ std::string_view to_string(MessageType type) {
   return "unknown";
 }
 
-std::string_view to_string(ParseError error) {
+namespace {
+// Without a default: a new enumerator fails the build (-Wswitch) until it is named here.
+constexpr std::string_view name_of(ParseError error) {
   switch (error) {
     case ParseError::none: return "none";
     case ParseError::truncated: return "truncated";
@@ -46,7 +48,16 @@ std::string_view to_string(ParseError error) {
     case ParseError::hlen: return "hlen";
     case ParseError::not_request: return "not_request";
   }
-  return "unknown";
+  return {};
+}
+// kParseErrorCount sizes the per-reason counters: exactly the named enumerators.
+static_assert(!name_of(static_cast<ParseError>(kParseErrorCount - 1)).empty(), "kParseErrorCount too large");
+static_assert(name_of(static_cast<ParseError>(kParseErrorCount)).empty(), "kParseErrorCount too small");
+}  // namespace
+
+std::string_view to_string(ParseError error) {
+  const std::string_view name = name_of(error);
+  return name.empty() ? "unknown" : name;
 }
 
 std::uint64_t Mac::key() const {

@@ -113,7 +113,9 @@ ArchClass classify(const ClientFacts& facts) {
   }
 }
 
-std::string_view to_string(ArchClass arch) {
+namespace {
+// Without a default: a new enumerator fails the build (-Wswitch) until it is named here.
+constexpr std::string_view name_of(ArchClass arch) {
   switch (arch) {
     case ArchClass::bios: return "bios";
     case ArchClass::uefi_x64: return "uefi_x64";
@@ -122,7 +124,16 @@ std::string_view to_string(ArchClass arch) {
     case ArchClass::ipxe: return "ipxe";
     case ArchClass::other: return "other";
   }
-  return "other";
+  return {};
+}
+// kArchClassCount sizes the per-architecture counters: exactly the named enumerators.
+static_assert(!name_of(static_cast<ArchClass>(kArchClassCount - 1)).empty(), "kArchClassCount too large");
+static_assert(name_of(static_cast<ArchClass>(kArchClassCount)).empty(), "kArchClassCount too small");
+}  // namespace
+
+std::string_view to_string(ArchClass arch) {
+  const std::string_view name = name_of(arch);
+  return name.empty() ? "other" : name;
 }
 
 }  // namespace ringboot::dhcp

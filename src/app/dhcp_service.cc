@@ -6,6 +6,7 @@
 
 #include "app/kinds.h"
 #include "base/log.h"
+#include "dhcp/icmp_echo.h"
 #include "io/icmp.h"
 #include "io/journal.h"
 #include "io/netif.h"
@@ -184,8 +185,8 @@ void DhcpService::dispatch(std::uint32_t socket, const dhcp::Received& rx, Bytes
         reply.probe.to_string());
     return emit(socket, reply);
   }
-  std::array<std::uint8_t, io::kEchoRequestBytes> echo{};
-  const std::size_t n = io::icmp_echo_request(echo, kEchoId, ++echo_sequence_);
+  std::array<std::uint8_t, dhcp::kEchoRequestBytes> echo{};
+  const std::size_t n = dhcp::icmp_echo_request(echo, kEchoId, ++echo_sequence_);
   if (!sends_.send_copy(fds_[kIcmpSocket], Endpoint{reply.probe, 0}, Bytes(echo.data(), n))) {
     engine_.count_probe(dhcp::Engine::ProbeOutcome::failed);
     return emit(socket, reply);
@@ -214,7 +215,7 @@ void DhcpService::release_probe(std::uint32_t index) {
 }
 
 void DhcpService::on_echo_reply(const io::Datagram& d) {
-  const auto echo = io::icmp_parse_echo_reply(d.payload);
+  const auto echo = dhcp::icmp_parse_echo_reply(d.payload);
   if (!echo || probes_active_ == 0) return;
   // Any echo reply from a probed address proves it in use, whoever asked.
   for (std::uint32_t i = 0; i < probes_.size(); ++i) {

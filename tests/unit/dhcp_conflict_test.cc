@@ -9,11 +9,11 @@
 #include <string>
 #include <vector>
 
-#include "dhcp/client_packet.h"
 #include "dhcp/config.h"
 #include "dhcp/engine.h"
 #include "dhcp/icmp_echo.h"
 #include "dhcp/lease.h"
+#include "support/dhcp_client_packet.h"
 
 namespace ringboot::dhcp {
 namespace {

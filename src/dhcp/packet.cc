@@ -6,6 +6,8 @@
 
 #include <fmt/format.h>
 
+#include "base/enum_count.h"
+
 namespace ringboot::dhcp {
 
 namespace {
@@ -36,7 +38,7 @@ std::string_view to_string(MessageType type) {
 }
 
 namespace {
-// Without a default: a new enumerator fails the build (-Wswitch) until it is named here.
+// Without a default: kParseErrorCount is checked against it (base/enum_count.h).
 constexpr std::string_view name_of(ParseError error) {
   switch (error) {
     case ParseError::none: return "none";
@@ -50,9 +52,8 @@ constexpr std::string_view name_of(ParseError error) {
   }
   return {};
 }
-// kParseErrorCount sizes the per-reason counters: exactly the named enumerators.
-static_assert(!name_of(static_cast<ParseError>(kParseErrorCount - 1)).empty(), "kParseErrorCount too large");
-static_assert(name_of(static_cast<ParseError>(kParseErrorCount)).empty(), "kParseErrorCount too small");
+static_assert(counts_named_enumerators<ParseError>(name_of, kParseErrorCount),
+              "kParseErrorCount is not the number of ParseError enumerators");
 }  // namespace
 
 std::string_view to_string(ParseError error) {

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <charconv>
 
+#include "base/enum_count.h"
+
 namespace ringboot::dhcp {
 
 std::string Cidr::to_string() const { return network.to_string() + '/' + std::to_string(prefix); }
@@ -114,7 +116,7 @@ ArchClass classify(const ClientFacts& facts) {
 }
 
 namespace {
-// Without a default: a new enumerator fails the build (-Wswitch) until it is named here.
+// Without a default: kArchClassCount is checked against it (base/enum_count.h).
 constexpr std::string_view name_of(ArchClass arch) {
   switch (arch) {
     case ArchClass::bios: return "bios";
@@ -126,9 +128,8 @@ constexpr std::string_view name_of(ArchClass arch) {
   }
   return {};
 }
-// kArchClassCount sizes the per-architecture counters: exactly the named enumerators.
-static_assert(!name_of(static_cast<ArchClass>(kArchClassCount - 1)).empty(), "kArchClassCount too large");
-static_assert(name_of(static_cast<ArchClass>(kArchClassCount)).empty(), "kArchClassCount too small");
+static_assert(counts_named_enumerators<ArchClass>(name_of, kArchClassCount),
+              "kArchClassCount is not the number of ArchClass enumerators");
 }  // namespace
 
 std::string_view to_string(ArchClass arch) {

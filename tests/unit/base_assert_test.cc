@@ -5,6 +5,7 @@
 #define NDEBUG
 #endif
 #include "base/assert.h"
+#include "base/enum_count.h"
 #include "base/timer_heap.h"
 
 namespace ringboot {
@@ -31,6 +32,20 @@ TEST(TimerHeapDeathTest, OutOfRangeIdAborts) {
   EXPECT_EQ(heap.size(), 1u);
   EXPECT_EQ(heap.pop_expired(Instant{} + std::chrono::seconds(2)), 3);
 }
+
+// The compile-time check of a hand-kept enum count (dhcp's kParseErrorCount...).
+enum class Three : std::uint8_t { a, b, c };
+constexpr std::string_view three_name(Three t) {
+  switch (t) {
+    case Three::a: return "a";
+    case Three::b: return "b";
+    case Three::c: return "c";
+  }
+  return {};
+}
+static_assert(counts_named_enumerators<Three>(three_name, 3));
+static_assert(!counts_named_enumerators<Three>(three_name, 2));  // too small: c is named
+static_assert(!counts_named_enumerators<Three>(three_name, 4));  // too large: 3 has no name
 
 }  // namespace
 }  // namespace ringboot

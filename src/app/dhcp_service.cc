@@ -5,6 +5,7 @@
 #include <chrono>
 
 #include "app/kinds.h"
+#include "base/assert.h"
 #include "base/log.h"
 #include "dhcp/icmp_echo.h"
 #include "io/icmp.h"
@@ -194,6 +195,7 @@ void DhcpService::dispatch(std::uint32_t socket, const dhcp::Received& rx, Bytes
   const std::uint32_t index = free_probes_.back();
   free_probes_.pop_back();
   Probe& p = probes_[index];
+  RINGBOOT_ASSERT(!p.active);  // a free slot holds no probe
   p.active = true;
   ++p.generation;
   p.socket = socket;
@@ -209,9 +211,12 @@ void DhcpService::dispatch(std::uint32_t socket, const dhcp::Received& rx, Bytes
 }
 
 void DhcpService::release_probe(std::uint32_t index) {
+  // Released once: a second release would put the slot on the free list twice.
+  RINGBOOT_ASSERT(index < probes_.size() && probes_[index].active);
   probes_[index].active = false;
   free_probes_.push_back(index);
   --probes_active_;
+  RINGBOOT_ASSERT(probes_active_ + free_probes_.size() == probes_.size());
 }
 
 void DhcpService::on_echo_reply(const io::Datagram& d) {

@@ -5,7 +5,9 @@
 #include <chrono>
 
 #include "app/kinds.h"
+#include "base/assert.h"
 #include "base/log.h"
+#include "dhcp/icmp_echo.h"
 #include "io/icmp.h"
 #include "io/journal.h"
 #include "io/netif.h"
@@ -182,8 +184,8 @@ void DhcpService::dispatch(std::uint32_t socket, const dhcp::Received& rx, Bytes
         reply.probe.to_string());
     return emit(socket, reply);
   }
-  std::array<std::uint8_t, io::kEchoRequestBytes> echo{};
-  const std::size_t n = io::icmp_echo_request(echo, kEchoId, ++echo_sequence_);
+  std::array<std::uint8_t, dhcp::kEchoRequestBytes> echo{};
+  const std::size_t n = dhcp::icmp_echo_request(echo, kEchoId, ++echo_sequence_);
   if (!sends_.send_copy(fds_[kIcmpSocket], Endpoint{reply.probe, 0}, Bytes(echo.data(), n))) {
     engine_.count_probe(dhcp::Engine::ProbeOutcome::failed);
     return emit(socket, reply);
@@ -191,6 +193,7 @@ void DhcpService::dispatch(std::uint32_t socket, const dhcp::Received& rx, Bytes
   const std::uint32_t index = free_probes_.back();
   free_probes_.pop_back();
   Probe& p = probes_[index];
+  RINGBOOT_ASSERT(!p.active);  // a free slot holds no probe
   p.active = true;
   ++p.generation;
   p.socket = socket;
@@ -206,13 +209,16 @@ void DhcpService::dispatch(std::uint32_t socket, const dhcp::Received& rx, Bytes
 }
 
 void DhcpService::release_probe(std::uint32_t index) {
+  // Released once: a second release would put the slot on the free list twice.
+  RINGBOOT_ASSERT(index < probes_.size() && probes_[index].active);
   probes_[index].active = false;
   free_probes_.push_back(index);
   --probes_active_;
+  RINGBOOT_ASSERT(probes_active_ + free_probes_.size() == probes_.size());
 }
 
 void DhcpService::on_echo_reply(const io::Datagram& d) {
-  const auto echo = io::icmp_parse_echo_reply(d.payload);
+  const auto echo = dhcp::icmp_parse_echo_reply(d.payload);
   if (!echo || probes_active_ == 0) return;
   // Any echo reply from a probed address proves it in use, whoever asked.
   for (std::uint32_t i = 0; i < probes_.size(); ++i) {

@@ -1,6 +1,7 @@
 #include "app/http_service.h"
 
 #include <algorithm>
+#include <bit>
 #include <chrono>
 
 #include "app/kinds.h"
@@ -12,7 +13,8 @@ namespace ringboot {
 
 namespace {
 constexpr std::uint16_t kTcpBufferGroup = 2;
-constexpr unsigned kTcpBuffers = 1024;        // power of two
+constexpr unsigned kTcpBuffers = 1024;
+static_assert(std::has_single_bit(kTcpBuffers), "a provided-buffer ring holds a power of two");
 constexpr unsigned kTcpBufferBytes = 4096;
 // Bodies up to this size go out with the head in one send from the shared
 // mapping; larger ones are spliced through a pipe in chunks.

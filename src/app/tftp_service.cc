@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "app/kinds.h"
+#include "base/assert.h"
 #include "base/log.h"
 #include "tftp/netascii.h"
 #include "tftp/packet.h"
@@ -67,6 +68,10 @@ TftpService::TftpService(io::Ring& ring, io::BufferRing& buffers, io::FileCache&
                     settings.rate_limit_clients_max),
       timers_(sessions_max),
       slots_(sessions_max) {
+  // Admission bounds the sessions to exactly the slots there are, and a
+  // slot's index must fit a Tag.
+  RINGBOOT_ASSERT(admission_.capacity() == slots_.size());
+  RINGBOOT_ASSERT(sessions_max <= std::uint64_t{io::Tag::kIndexMax} + 1);
   free_.reserve(sessions_max);
   for (std::uint32_t i = sessions_max; i > 0; --i) free_.push_back(i - 1);
 }
@@ -229,8 +234,7 @@ void TftpService::handle_request(const io::Datagram& d, Instant now) {
     log(refusals_.level(now, LogLevel::warn), "tftp.refused", "client={} file=\"{}\" reason=\"{}\"", d.from.to_string(), path, socket_error);
     return refuse(d, tftp::ErrorCode::undefined, "server busy, try again");
   }
-  const std::uint32_t index = free_.back();
-  free_.pop_back();
+  const std::uint32_t index = take_slot();
   Slot& slot = slots_[index];
   slot.fd = fd;
   slot.file = file;
@@ -367,7 +371,7 @@ void TftpService::end_session(std::uint32_t index, Instant now) {
   slot.session.reset();
   std::vector<std::uint8_t>().swap(slot.netascii);
   ++slot.generation;
-  free_.push_back(index);
+  free_slot(index);
 }
 
 void TftpService::handle_upload(const io::Datagram& d, const tftp::Request& request, Instant now) {
@@ -412,8 +416,7 @@ void TftpService::handle_upload(const io::Datagram& d, const tftp::Request& requ
         d.from.to_string(), path, socket_error);
     return refuse(d, tftp::ErrorCode::undefined, "server busy, try again");
   }
-  const std::uint32_t index = free_.back();
-  free_.pop_back();
+  const std::uint32_t index = take_slot();
   Slot& slot = slots_[index];
   slot.fd = fd;
   slot.upload_fd = file_fd;
@@ -469,7 +472,24 @@ void TftpService::end_upload(std::uint32_t index, Instant now) {
   slot.upload_fd = -1;
   slot.upload.reset();
   ++slot.generation;
+  free_slot(index);
+}
+
+// Every admitted peer holds a slot, and admission admits no more peers than
+// there are slots: an admitted request always finds one free.
+std::uint32_t TftpService::take_slot() {
+  RINGBOOT_ASSERT(!free_.empty());
+  RINGBOOT_ASSERT(admission_.active() == active() + 1);  // the peer just admitted
+  const std::uint32_t index = free_.back();
+  free_.pop_back();
+  RINGBOOT_ASSERT(!slots_[index].busy());
+  return index;
+}
+
+void TftpService::free_slot(std::uint32_t index) {
+  RINGBOOT_ASSERT(index < slots_.size() && !slots_[index].busy() && free_.size() < slots_.size());
   free_.push_back(index);
+  RINGBOOT_ASSERT(admission_.active() == active());
 }
 
 const std::uint8_t* TftpService::content(const Slot& slot) const {

@@ -65,6 +65,8 @@ class TftpService {
   void refuse(const io::Datagram& d, tftp::ErrorCode code, std::string_view message);
   void finish_if_done(std::uint32_t index, Instant now);
   void end_session(std::uint32_t index, Instant now);
+  std::uint32_t take_slot();
+  void free_slot(std::uint32_t index);
   tftp::SessionConfig session_config(int ifindex);
   const std::uint8_t* content(const Slot& slot) const;
 

@@ -1,6 +1,7 @@
 #include "app/worker.h"
 
 #include <array>
+#include <bit>
 
 #include "app/dhcp_service.h"
 #include "app/http_service.h"
@@ -13,7 +14,8 @@ namespace ringboot {
 
 namespace {
 constexpr unsigned kRingEntries = 4096;
-constexpr unsigned kReceiveBuffers = 4096;   // power of two
+constexpr unsigned kReceiveBuffers = 4096;
+static_assert(std::has_single_bit(kReceiveBuffers), "a provided-buffer ring holds a power of two");
 constexpr unsigned kReceiveBufferBytes = 2048;  // RRQs, ACKs and DHCP packets fit
 constexpr std::uint16_t kUdpBufferGroup = 1;
 // Wake at least this often to notice a stop request.

@@ -9,10 +9,11 @@ namespace ringboot {
 namespace {
 std::atomic<LogLevel> g_level{LogLevel::info};
 constexpr std::string_view kNames[] = {"debug", "info", "warn", "error"};
+static_assert(std::size(kNames) == static_cast<std::size_t>(LogLevel::error) + 1, "a name for each LogLevel");
 }  // namespace
 
 std::optional<LogLevel> parse_log_level(std::string_view text) {
-  for (int i = 0; i < 4; ++i)
+  for (std::size_t i = 0; i < std::size(kNames); ++i)
     if (text == kNames[i]) return static_cast<LogLevel>(i);
   return std::nullopt;
 }

@@ -6,19 +6,26 @@
 #include <cstdint>
 #include <vector>
 
+#include "base/assert.h"
 #include "base/time.h"
 
 namespace ringboot {
 
 class TimerHeap {
  public:
-  explicit TimerHeap(std::uint32_t capacity) : position_(capacity, kAbsent) { heap_.reserve(capacity); }
+  explicit TimerHeap(std::uint32_t capacity) : position_(capacity, kAbsent) {
+    RINGBOOT_ASSERT(capacity < kAbsent);  // kAbsent must never be a position
+    heap_.reserve(capacity);
+  }
 
   // Sets (or moves) the deadline of `id`; kNever cancels it.
   void set(std::uint32_t id, Instant deadline) {
     if (deadline == kNever) return cancel(id);
+    RINGBOOT_ASSERT(id < position_.size());
     std::uint32_t pos = position_[id];
     if (pos == kAbsent) {
+      // Ids are unique, so a new one always has room: the heap never reallocates.
+      RINGBOOT_ASSERT(heap_.size() < position_.size());
       pos = static_cast<std::uint32_t>(heap_.size());
       heap_.push_back(Entry{deadline, id});
       position_[id] = pos;
@@ -33,8 +40,10 @@ class TimerHeap {
       down(pos);
   }
   void cancel(std::uint32_t id) {
+    RINGBOOT_ASSERT(id < position_.size());
     const std::uint32_t pos = position_[id];
     if (pos == kAbsent) return;
+    RINGBOOT_ASSERT(pos < heap_.size() && heap_[pos].id == id);
     const std::uint32_t last = static_cast<std::uint32_t>(heap_.size() - 1);
     position_[id] = kAbsent;
     if (pos != last) {

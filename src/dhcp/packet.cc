@@ -6,6 +6,8 @@
 
 #include <fmt/format.h>
 
+#include "base/enum_count.h"
+
 namespace ringboot::dhcp {
 
 namespace {
@@ -35,7 +37,9 @@ std::string_view to_string(MessageType type) {
   return "unknown";
 }
 
-std::string_view to_string(ParseError error) {
+namespace {
+// Without a default: kParseErrorCount is checked against it (base/enum_count.h).
+constexpr std::string_view name_of(ParseError error) {
   switch (error) {
     case ParseError::none: return "none";
     case ParseError::truncated: return "truncated";
@@ -46,7 +50,15 @@ std::string_view to_string(ParseError error) {
     case ParseError::hlen: return "hlen";
     case ParseError::not_request: return "not_request";
   }
-  return "unknown";
+  return {};
+}
+static_assert(counts_named_enumerators<ParseError>(name_of, kParseErrorCount),
+              "kParseErrorCount is not the number of ParseError enumerators");
+}  // namespace
+
+std::string_view to_string(ParseError error) {
+  const std::string_view name = name_of(error);
+  return name.empty() ? "unknown" : name;
 }
 
 std::uint64_t Mac::key() const {

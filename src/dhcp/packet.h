@@ -83,7 +83,7 @@ enum class ParseError : std::uint8_t {
   hlen,               // hlen > 16
   not_request,        // op is not BOOTREQUEST
 };
-inline constexpr std::size_t kParseErrorCount = 8;
+inline constexpr std::size_t kParseErrorCount = 8;  // kept by hand; packet.cc checks it
 std::string_view to_string(ParseError error);
 
 struct Mac {

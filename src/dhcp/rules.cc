@@ -5,6 +5,8 @@
 
 #include <fmt/format.h>
 
+#include "base/enum_count.h"
+
 namespace ringboot::dhcp {
 
 std::string Cidr::to_string() const { return network.to_string() + '/' + std::to_string(prefix); }
@@ -121,7 +123,9 @@ ArchClass classify(const ClientFacts& facts) {
   }
 }
 
-std::string_view to_string(ArchClass arch) {
+namespace {
+// Without a default: kArchClassCount is checked against it (base/enum_count.h).
+constexpr std::string_view name_of(ArchClass arch) {
   switch (arch) {
     case ArchClass::bios: return "bios";
     case ArchClass::uefi_x64: return "uefi_x64";
@@ -130,7 +134,15 @@ std::string_view to_string(ArchClass arch) {
     case ArchClass::ipxe: return "ipxe";
     case ArchClass::other: return "other";
   }
-  return "other";
+  return {};
+}
+static_assert(counts_named_enumerators<ArchClass>(name_of, kArchClassCount),
+              "kArchClassCount is not the number of ArchClass enumerators");
+}  // namespace
+
+std::string_view to_string(ArchClass arch) {
+  const std::string_view name = name_of(arch);
+  return name.empty() ? "other" : name;
 }
 
 }  // namespace ringboot::dhcp

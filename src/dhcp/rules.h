@@ -75,7 +75,7 @@ std::vector<BootRule> default_boot_rules(Ipv4 http_server);
 
 // Bounded label set for per-architecture counters.
 enum class ArchClass : std::uint8_t { bios, uefi_x64, uefi_arm64, http, ipxe, other };
-inline constexpr std::size_t kArchClassCount = 6;
+inline constexpr std::size_t kArchClassCount = 6;  // kept by hand; rules.cc checks it
 ArchClass classify(const ClientFacts& facts);
 std::string_view to_string(ArchClass arch);
 

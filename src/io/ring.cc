@@ -2,6 +2,7 @@
 
 #include <sys/mman.h>
 
+#include <bit>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -99,7 +100,7 @@ io_uring_sqe* Ring::sqe(Tag tag) {
     s = io_uring_get_sqe(&ring_);
   }
   // The SQ was just flushed, so it has room; anything else is a bug of ours.
-  if (s == nullptr) std::abort();
+  RINGBOOT_ASSERT(s != nullptr);
   io_uring_sqe_set_data64(s, tag.pack());
   ++pending_;
   return s;
@@ -146,6 +147,8 @@ std::size_t Ring::reap(std::span<Completion> out) {
 
 std::unique_ptr<BufferRing> BufferRing::create(Ring& ring, std::uint16_t group, unsigned count, unsigned size,
                                                std::string* error) {
+  // The kernel indexes the ring with a mask (count - 1) and buffer ids are 16 bits.
+  RINGBOOT_ASSERT(std::has_single_bit(count) && count <= 32768);
   std::unique_ptr<BufferRing> b(new BufferRing());
   b->ring_ = &ring;
   b->group_ = group;

@@ -12,21 +12,25 @@
 #include <string>
 #include <vector>
 
+#include "base/assert.h"
 #include "base/metrics.h"
 #include "base/time.h"
 
 namespace ringboot::io {
 
 struct Tag {
+  static constexpr std::uint32_t kIndexMax = 0xffffff;  // the index has 24 bits
   std::uint8_t kind = 0;      // which owner handles it; 0 = ignore
-  std::uint32_t index = 0;    // slot within the owner (24 bits)
+  std::uint32_t index = 0;    // slot within the owner (<= kIndexMax)
   std::uint32_t generation = 0;
 
   std::uint64_t pack() const {
-    return (std::uint64_t{kind} << 56) | (std::uint64_t{index & 0xffffff} << 32) | generation;
+    // A wider index would be cut and its completion delivered to another slot.
+    RINGBOOT_ASSERT(index <= kIndexMax);
+    return (std::uint64_t{kind} << 56) | (std::uint64_t{index} << 32) | generation;
   }
   static Tag unpack(std::uint64_t v) {
-    return Tag{static_cast<std::uint8_t>(v >> 56), static_cast<std::uint32_t>((v >> 32) & 0xffffff),
+    return Tag{static_cast<std::uint8_t>(v >> 56), static_cast<std::uint32_t>((v >> 32) & kIndexMax),
                static_cast<std::uint32_t>(v)};
   }
 };
@@ -86,7 +90,10 @@ class BufferRing {
   static std::unique_ptr<BufferRing> create(Ring& ring, std::uint16_t group, unsigned count, unsigned size,
                                             std::string* error);
   ~BufferRing();
-  std::uint8_t* buffer(std::uint16_t id) { return storage_.get() + std::size_t{id} * size_; }
+  std::uint8_t* buffer(std::uint16_t id) {
+    RINGBOOT_ASSERT(id < count_);
+    return storage_.get() + std::size_t{id} * size_;
+  }
   unsigned size() const { return size_; }
   std::uint16_t group() const { return group_; }
   // Returns a buffer to the kernel once its contents are consumed.

@@ -120,6 +120,7 @@ ReceiveStatus udp_decode(BufferRing& buffers, const Completion& c, Datagram* out
 }
 
 UdpSendPool::UdpSendPool(Ring& ring, std::uint8_t kind, std::size_t slots) : ring_(ring), kind_(kind), slots_(slots) {
+  RINGBOOT_ASSERT(slots <= std::size_t{Tag::kIndexMax} + 1);  // each slot's index rides in a Tag
   free_.reserve(slots);
   for (std::size_t i = slots; i > 0; --i) free_.push_back(static_cast<std::uint32_t>(i - 1));
 }
@@ -133,7 +134,9 @@ UdpSendPool::Slot* UdpSendPool::take() {
 }
 
 void UdpSendPool::submit(int fd, Slot* slot, std::uint32_t index) {
+  RINGBOOT_ASSERT(!slot->in_flight);
   free_.pop_back();
+  slot->in_flight = true;
   slot->msg.msg_name = &slot->addr;
   slot->msg.msg_namelen = sizeof slot->addr;
   slot->msg.msg_iov = slot->iov;
@@ -174,9 +177,15 @@ bool UdpSendPool::send_gather(int fd, Endpoint to, Bytes header, const std::uint
 }
 
 std::uint64_t UdpSendPool::complete(const Completion& c) {
+  // One completion per send: a second one, or a foreign index, would put a
+  // slot on the free list twice and hand it to two sends at once.
+  RINGBOOT_ASSERT(c.tag.index < slots_.size());
+  Slot& slot = slots_[c.tag.index];
+  RINGBOOT_ASSERT(slot.in_flight);
+  slot.in_flight = false;
   if (c.res < 0) errors_.inc();
   free_.push_back(c.tag.index);
-  return slots_[c.tag.index].owner;
+  return slot.owner;
 }
 
 }  // namespace ringboot::io

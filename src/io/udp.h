@@ -77,6 +77,7 @@ class UdpSendPool {
     sockaddr_in addr{};
     iovec iov[2]{};
     std::uint64_t owner = 0;
+    bool in_flight = false;  // between submit and complete: not on the free list
     std::uint8_t data[kInlineBytes];
   };
   Slot* take();

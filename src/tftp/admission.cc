@@ -1,5 +1,7 @@
 #include "tftp/admission.h"
 
+#include "base/assert.h"
+
 namespace ringboot::tftp {
 
 Admission::Admission(std::size_t sessions_max, std::size_t per_client_max)
@@ -20,13 +22,16 @@ Verdict Admission::try_admit(Endpoint peer) {
   if (active_for(peer.ip) >= per_client_max_) return Verdict::over_client;
   live_.insert(key(peer));
   ++per_ip_[peer.ip.value];
+  RINGBOOT_ASSERT(live_.size() <= sessions_max_ && per_ip_.size() <= live_.size());
   return Verdict::admitted;
 }
 
 void Admission::release(Endpoint peer) {
   if (live_.erase(key(peer)) == 0) return;
+  // Every live peer is counted under its address.
   auto it = per_ip_.find(peer.ip.value);
-  if (it != per_ip_.end() && --it->second == 0) per_ip_.erase(it);
+  RINGBOOT_ASSERT(it != per_ip_.end() && it->second > 0);
+  if (--it->second == 0) per_ip_.erase(it);
 }
 
 }  // namespace ringboot::tftp

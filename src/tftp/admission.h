@@ -25,6 +25,7 @@ class Admission {
   void release(Endpoint peer);  // a peer not admitted is ignored
 
   std::size_t active() const { return live_.size(); }
+  std::size_t capacity() const { return sessions_max_; }
   std::size_t active_for(Ipv4 ip) const;
 
  private:

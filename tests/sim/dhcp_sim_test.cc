@@ -21,8 +21,8 @@
 
 #include <fmt/format.h>
 
-#include "dhcp/client_packet.h"
 #include "dhcp/engine.h"
+#include "support/dhcp_client_packet.h"
 #include "sim.h"
 
 namespace ringboot::sim {

@@ -8,11 +8,11 @@
 #include <string>
 #include <vector>
 
-#include "dhcp/client_packet.h"
 #include "dhcp/config.h"
 #include "dhcp/engine.h"
+#include "dhcp/icmp_echo.h"
 #include "dhcp/lease.h"
-#include "io/icmp.h"
+#include "support/dhcp_client_packet.h"
 
 namespace ringboot::dhcp {
 namespace {
@@ -190,8 +190,8 @@ TEST(DhcpConflictEngine, NoneNeverProbes) {
 }
 
 TEST(DhcpConflictIcmp, EchoRequestHasAValidChecksumAndTheReplyParses) {
-  std::array<std::uint8_t, io::kEchoRequestBytes> echo{};
-  ASSERT_EQ(io::icmp_echo_request(echo, 0x5242, 7), io::kEchoRequestBytes);
+  std::array<std::uint8_t, kEchoRequestBytes> echo{};
+  ASSERT_EQ(icmp_echo_request(echo, 0x5242, 7), kEchoRequestBytes);
   EXPECT_EQ(echo[0], 8);
   std::uint32_t sum = 0;
   for (std::size_t i = 0; i < echo.size(); i += 2) sum += (std::uint32_t{echo[i]} << 8) | echo[i + 1];
@@ -204,19 +204,19 @@ TEST(DhcpConflictIcmp, EchoRequestHasAValidChecksumAndTheReplyParses) {
   d[12] = 10, d[13] = 0, d[14] = 0, d[15] = 100;
   d.insert(d.end(), echo.begin(), echo.end());
   d[20] = 0;  // echo reply
-  auto r = io::icmp_parse_echo_reply(Bytes(d));
+  auto r = icmp_parse_echo_reply(Bytes(d));
   ASSERT_TRUE(r);
   EXPECT_EQ(r->from, ip("10.0.0.100"));
   EXPECT_EQ(r->id, 0x5242);
   EXPECT_EQ(r->sequence, 7);
   d[20] = 8;  // an echo request is not a reply
-  EXPECT_FALSE(io::icmp_parse_echo_reply(Bytes(d)));
+  EXPECT_FALSE(icmp_parse_echo_reply(Bytes(d)));
   d[20] = 0;
-  EXPECT_FALSE(io::icmp_parse_echo_reply(Bytes(d.data(), 27)));  // truncated
+  EXPECT_FALSE(icmp_parse_echo_reply(Bytes(d.data(), 27)));  // truncated
   d[0] = 0x46;  // header claims 24 bytes: ICMP part truncated
-  EXPECT_FALSE(io::icmp_parse_echo_reply(Bytes(d.data(), 30)));
+  EXPECT_FALSE(icmp_parse_echo_reply(Bytes(d.data(), 30)));
   d[0] = 0x65;
-  EXPECT_FALSE(io::icmp_parse_echo_reply(Bytes(d)));  // not IPv4
+  EXPECT_FALSE(icmp_parse_echo_reply(Bytes(d)));  // not IPv4
 }
 
 }  // namespace

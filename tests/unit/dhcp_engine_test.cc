@@ -5,8 +5,8 @@
 #include <string>
 #include <vector>
 
-#include "dhcp/client_packet.h"
 #include "dhcp/engine.h"
+#include "support/dhcp_client_packet.h"
 
 namespace ringboot::dhcp {
 namespace {

@@ -3,8 +3,8 @@
 #include <string>
 #include <vector>
 
-#include "dhcp/client_packet.h"
 #include "dhcp/packet.h"
+#include "support/dhcp_client_packet.h"
 
 namespace ringboot::dhcp {
 namespace {

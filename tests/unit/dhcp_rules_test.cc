@@ -1,7 +1,7 @@
 #include <gtest/gtest.h>
 
-#include "dhcp/client_packet.h"
 #include "dhcp/rules.h"
+#include "support/dhcp_client_packet.h"
 
 namespace ringboot::dhcp {
 namespace {

@@ -12,6 +12,8 @@
 namespace ringboot {
 
 namespace {
+// Added to an upload's log lines; a read's have no direction field.
+constexpr std::string_view kUpload = " direction=upload";
 io::UdpOptions session_socket_options() {
   io::UdpOptions options;
   options.packet_info = false;
@@ -182,26 +184,9 @@ void TftpService::handle_request(const io::Datagram& d, Instant now) {
         request.filename);
     return refuse(d, tftp::ErrorCode::access_violation, "uploads are disabled");
   }
-  auto normalized = tftp::normalize_request_path(request.filename);
-  if (const auto* path_error = std::get_if<tftp::PathError>(&normalized)) {
-    counters_.refused_access.inc();
-    log(refusals_.level(now, LogLevel::warn), "tftp.refused", "client={} file=\"{}\" reason=\"{}\"", d.from.to_string(), request.filename,
-        tftp::to_string(*path_error));
-    return refuse(d, tftp::ErrorCode::access_violation, "access violation");
-  }
-  const std::string& path = std::get<std::string>(normalized);
-  switch (admission_.try_admit(d.from)) {
-    case tftp::Verdict::admitted: break;
-    case tftp::Verdict::duplicate:
-      // The client resent its RRQ before our first reply arrived: the transfer already runs.
-      counters_.duplicates.inc();
-      return;
-    case tftp::Verdict::over_global:
-    case tftp::Verdict::over_client:
-      counters_.refused_busy.inc();
-      log(refusals_.level(now, LogLevel::warn), "tftp.refused", "client={} file=\"{}\" reason=busy", d.from.to_string(), path);
-      return refuse(d, tftp::ErrorCode::undefined, "server busy, try again");
-  }
+  const std::optional<std::string> admitted = admit(d, request, "", now);
+  if (!admitted) return;
+  const std::string& path = *admitted;
   io::OpenError open_error{};
   io::OpenFile* file = files_.open(path, &open_error);
   if (file == nullptr) {
@@ -225,33 +210,17 @@ void TftpService::handle_request(const io::Datagram& d, Instant now) {
     }
     netascii = tftp::netascii_encode(Bytes(raw));
   }
-  std::string socket_error;
-  const int fd = io::udp_open(Endpoint{d.local, 0}, session_socket_options(), &socket_error);
-  if (fd < 0) {
-    files_.release(file);
-    admission_.release(d.from);
-    counters_.refused_busy.inc();
-    log(refusals_.level(now, LogLevel::warn), "tftp.refused", "client={} file=\"{}\" reason=\"{}\"", d.from.to_string(), path, socket_error);
-    return refuse(d, tftp::ErrorCode::undefined, "server busy, try again");
-  }
-  const std::uint32_t index = take_slot();
+  const int fd = open_transfer_socket(d, path, "", now);
+  if (fd < 0) return files_.release(file);
+  const std::uint32_t index = claim_slot(d, fd, path);
   Slot& slot = slots_[index];
-  slot.fd = fd;
   slot.file = file;
   slot.netascii = std::move(netascii);
-  slot.peer = d.from;
-  slot.filename = path;
   slot.session.emplace(session_config(d.interface), d.from);
-  counters_.sessions_active.add(1);
-  io::udp_receive(ring_, buffers_, fd, io::Tag{kTftpSession, index, slot.generation});
   const std::uint64_t size = request.mode == tftp::Mode::netascii ? slot.netascii.size() : file->stat.size;
   Sink sink(*this, slot);
   slot.session->start_read(request, size, now, sink);
-  const tftp::Negotiated& n = slot.session->negotiated();
-  if (n.accepted(tftp::OptionKind::blksize)) counters_.option_blksize.inc();
-  if (n.accepted(tftp::OptionKind::windowsize)) counters_.option_windowsize.inc();
-  if (n.accepted(tftp::OptionKind::tsize)) counters_.option_tsize.inc();
-  if (n.accepted(tftp::OptionKind::timeout)) counters_.option_timeout.inc();
+  count_options(slot.session->negotiated());
   finish_if_done(index, now);
 }
 
@@ -339,60 +308,25 @@ void TftpService::end_session(std::uint32_t index, Instant now) {
   const tftp::Session& s = *slot.session;
   const double elapsed = std::chrono::duration<double>(now - s.started()).count();
   const tftp::Result result = s.result();
-  counters_.bytes.inc(s.bytes_sent());
-  counters_.retransmits.inc(s.retransmits());
-  counters_.malformed.inc(s.ignored());
-  switch (result) {
-    case tftp::Result::ok:
-      counters_.transfers_ok.inc();
-      counters_.transfer_seconds.observe(elapsed);
-      break;
-    case tftp::Result::probe: counters_.probes.inc(); break;
-    case tftp::Result::client_error: counters_.transfers_aborted.inc(); break;
-    default: counters_.transfers_failed.inc(); break;
-  }
+  count_result(result, elapsed, s.bytes_sent(), s.retransmits(), s.ignored());
   // A size probe (EDK2's tsize query, then ERROR 8) is normal traffic: debug only.
   log(result == tftp::Result::probe ? LogLevel::debug : LogLevel::info, "tftp.transfer",
       "client={} file=\"{}\" bytes={} sent_bytes={} blksize={} windowsize={} duration_ms={:.1f} retransmits={} "
       "result={}",
       slot.peer.to_string(), slot.filename, s.bytes_acked(), s.bytes_sent(), s.blksize(), s.windowsize(),
       elapsed * 1000.0, s.retransmits(), tftp::to_string(result));
-  timers_.cancel(index);
-  io::cancel(ring_, io::Tag{kTftpSession, index, slot.generation});
-  // A final packet (an ERROR, the last ACK) may still be queued naming this
-  // descriptor: hand it to the kernel before the number can be reused.
-  ring_.flush();
-  io::close_fd(slot.fd);
+  close_transfer(index);
   files_.release(slot.file);
-  admission_.release(slot.peer);
-  counters_.sessions_active.add(-1);
-  slot.fd = -1;
   slot.file = nullptr;
   slot.session.reset();
   std::vector<std::uint8_t>().swap(slot.netascii);
-  ++slot.generation;
-  free_slot(index);
+  release_slot(index);
 }
 
 void TftpService::handle_upload(const io::Datagram& d, const tftp::Request& request, Instant now) {
-  auto normalized = tftp::normalize_request_path(request.filename);
-  if (const auto* path_error = std::get_if<tftp::PathError>(&normalized)) {
-    counters_.refused_access.inc();
-    log(refusals_.level(now, LogLevel::warn), "tftp.refused", "client={} file=\"{}\" direction=upload reason={}",
-        d.from.to_string(), request.filename, tftp::to_string(*path_error));
-    return refuse(d, tftp::ErrorCode::access_violation, "access violation");
-  }
-  const std::string& path = std::get<std::string>(normalized);
-  switch (admission_.try_admit(d.from)) {
-    case tftp::Verdict::admitted: break;
-    case tftp::Verdict::duplicate: counters_.duplicates.inc(); return;  // a resent WRQ: the transfer already runs
-    case tftp::Verdict::over_global:
-    case tftp::Verdict::over_client:
-      counters_.refused_busy.inc();
-      log(refusals_.level(now, LogLevel::warn), "tftp.refused", "client={} file=\"{}\" direction=upload reason=busy",
-          d.from.to_string(), path);
-      return refuse(d, tftp::ErrorCode::undefined, "server busy, try again");
-  }
+  const std::optional<std::string> admitted = admit(d, request, kUpload, now);
+  if (!admitted) return;
+  const std::string& path = *admitted;
   io::CreateError create_error{};
   const int file_fd = upload_dir_->create(path, &create_error);
   if (file_fd < 0) {
@@ -406,34 +340,18 @@ void TftpService::handle_upload(const io::Datagram& d, const tftp::Request& requ
       default: return refuse(d, tftp::ErrorCode::access_violation, "access violation");
     }
   }
-  std::string socket_error;
-  const int fd = io::udp_open(Endpoint{d.local, 0}, session_socket_options(), &socket_error);
-  if (fd < 0) {
-    upload_dir_->close(file_fd, path, false);
-    admission_.release(d.from);
-    counters_.refused_busy.inc();
-    log(refusals_.level(now, LogLevel::warn), "tftp.refused", "client={} file=\"{}\" direction=upload reason=\"{}\"",
-        d.from.to_string(), path, socket_error);
-    return refuse(d, tftp::ErrorCode::undefined, "server busy, try again");
-  }
-  const std::uint32_t index = take_slot();
+  const int fd = open_transfer_socket(d, path, kUpload, now);
+  if (fd < 0) return upload_dir_->close(file_fd, path, false);
+  const std::uint32_t index = claim_slot(d, fd, path);
   Slot& slot = slots_[index];
-  slot.fd = fd;
   slot.upload_fd = file_fd;
-  slot.peer = d.from;
-  slot.filename = path;
   tftp::UploadConfig config;
   static_cast<tftp::SessionConfig&>(config) = session_config(d.interface);
   config.bytes_max = settings_.upload_bytes_max;
   slot.upload.emplace(config, d.from);
-  counters_.sessions_active.add(1);
-  io::udp_receive(ring_, buffers_, fd, io::Tag{kTftpSession, index, slot.generation});
   UploadSink sink(*this, slot);
   slot.upload->start(request, now, sink);
-  const tftp::Negotiated& n = slot.upload->negotiated();
-  if (n.accepted(tftp::OptionKind::blksize)) counters_.option_blksize.inc();
-  if (n.accepted(tftp::OptionKind::tsize)) counters_.option_tsize.inc();
-  if (n.accepted(tftp::OptionKind::timeout)) counters_.option_timeout.inc();
+  count_options(slot.upload->negotiated());
   finish_if_done(index, now);
 }
 
@@ -443,35 +361,116 @@ void TftpService::end_upload(std::uint32_t index, Instant now) {
   (void)now;  // the transfer ended when its result was decided, not after the linger
   const double elapsed = std::chrono::duration<double>(u.decided() - u.started()).count();
   const tftp::Result result = u.result();
-  counters_.bytes.inc(u.bytes_received());
-  counters_.retransmits.inc(u.retransmits());
-  counters_.malformed.inc(u.ignored());
-  switch (result) {
-    case tftp::Result::ok:
-      counters_.transfers_ok.inc();
-      counters_.transfer_seconds.observe(elapsed);
-      break;
-    case tftp::Result::client_error: counters_.transfers_aborted.inc(); break;
-    default: counters_.transfers_failed.inc(); break;
-  }
+  count_result(result, elapsed, u.bytes_received(), u.retransmits(), u.ignored());
   log(LogLevel::info, "tftp.transfer",
       "client={} file=\"{}\" direction=upload bytes={} blksize={} duration_ms={:.1f} retransmits={} result={}",
       slot.peer.to_string(), slot.filename, u.bytes_received(), u.blksize(), elapsed * 1000.0, u.retransmits(),
       tftp::to_string(result));
+  close_transfer(index);
+  // Only a complete upload stays; a failed or aborted one leaves no partial file.
+  upload_dir_->close(slot.upload_fd, slot.filename, result == tftp::Result::ok);
+  slot.upload_fd = -1;
+  slot.upload.reset();
+  release_slot(index);
+}
+
+// The front a read and an upload share: the path beneath the root, then an
+// admission for the peer. nullopt: refused (counted, logged, answered) or a
+// resent request of a transfer that already runs.
+std::optional<std::string> TftpService::admit(const io::Datagram& d, const tftp::Request& request,
+                                              std::string_view direction, Instant now) {
+  auto normalized = tftp::normalize_request_path(request.filename);
+  if (const auto* path_error = std::get_if<tftp::PathError>(&normalized)) {
+    counters_.refused_access.inc();
+    log(refusals_.level(now, LogLevel::warn), "tftp.refused", "client={} file=\"{}\"{} reason=\"{}\"",
+        d.from.to_string(), request.filename, direction, tftp::to_string(*path_error));
+    refuse(d, tftp::ErrorCode::access_violation, "access violation");
+    return std::nullopt;
+  }
+  std::string& path = std::get<std::string>(normalized);
+  switch (admission_.try_admit(d.from)) {
+    case tftp::Verdict::admitted: return std::move(path);
+    case tftp::Verdict::duplicate:
+      // The client resent its request before our first reply arrived: the transfer already runs.
+      counters_.duplicates.inc();
+      return std::nullopt;
+    case tftp::Verdict::over_global:
+    case tftp::Verdict::over_client: break;
+  }
+  counters_.refused_busy.inc();
+  log(refusals_.level(now, LogLevel::warn), "tftp.refused", "client={} file=\"{}\"{} reason=busy", d.from.to_string(),
+      path, direction);
+  refuse(d, tftp::ErrorCode::undefined, "server busy, try again");
+  return std::nullopt;
+}
+
+// A socket of the transfer's own: its port is the server's TID. -1: refused
+// and the admission released.
+int TftpService::open_transfer_socket(const io::Datagram& d, const std::string& path, std::string_view direction,
+                                      Instant now) {
+  std::string socket_error;
+  const int fd = io::udp_open(Endpoint{d.local, 0}, session_socket_options(), &socket_error);
+  if (fd >= 0) return fd;
+  admission_.release(d.from);
+  counters_.refused_busy.inc();
+  log(refusals_.level(now, LogLevel::warn), "tftp.refused", "client={} file=\"{}\"{} reason=\"{}\"", d.from.to_string(),
+      path, direction, socket_error);
+  refuse(d, tftp::ErrorCode::undefined, "server busy, try again");
+  return -1;
+}
+
+// A slot for the admitted peer, receiving on the transfer's socket.
+std::uint32_t TftpService::claim_slot(const io::Datagram& d, int fd, const std::string& path) {
+  const std::uint32_t index = take_slot();
+  Slot& slot = slots_[index];
+  slot.fd = fd;
+  slot.peer = d.from;
+  slot.filename = path;
+  counters_.sessions_active.add(1);
+  io::udp_receive(ring_, buffers_, fd, io::Tag{kTftpSession, index, slot.generation});
+  return index;
+}
+
+void TftpService::count_options(const tftp::Negotiated& n) {
+  if (n.accepted(tftp::OptionKind::blksize)) counters_.option_blksize.inc();
+  if (n.accepted(tftp::OptionKind::windowsize)) counters_.option_windowsize.inc();
+  if (n.accepted(tftp::OptionKind::tsize)) counters_.option_tsize.inc();
+  if (n.accepted(tftp::OptionKind::timeout)) counters_.option_timeout.inc();
+}
+
+void TftpService::count_result(tftp::Result result, double elapsed_seconds, std::uint64_t bytes,
+                               std::uint64_t retransmits, std::uint64_t ignored) {
+  counters_.bytes.inc(bytes);
+  counters_.retransmits.inc(retransmits);
+  counters_.malformed.inc(ignored);
+  switch (result) {
+    case tftp::Result::ok:
+      counters_.transfers_ok.inc();
+      counters_.transfer_seconds.observe(elapsed_seconds);
+      break;
+    case tftp::Result::probe: counters_.probes.inc(); break;
+    case tftp::Result::client_error: counters_.transfers_aborted.inc(); break;
+    default: counters_.transfers_failed.inc(); break;
+  }
+}
+
+// The end a read and an upload share: its timer, its receive, its socket and
+// its admission. The caller then drops what is its own and releases the slot.
+void TftpService::close_transfer(std::uint32_t index) {
+  Slot& slot = slots_[index];
   timers_.cancel(index);
   io::cancel(ring_, io::Tag{kTftpSession, index, slot.generation});
   // A final packet (an ERROR, the last ACK) may still be queued naming this
   // descriptor: hand it to the kernel before the number can be reused.
   ring_.flush();
   io::close_fd(slot.fd);
-  // Only a complete upload stays; a failed or aborted one leaves no partial file.
-  upload_dir_->close(slot.upload_fd, slot.filename, result == tftp::Result::ok);
   admission_.release(slot.peer);
   counters_.sessions_active.add(-1);
   slot.fd = -1;
-  slot.upload_fd = -1;
-  slot.upload.reset();
-  ++slot.generation;
+}
+
+void TftpService::release_slot(std::uint32_t index) {
+  ++slots_[index].generation;
   free_slot(index);
 }
 

@@ -65,6 +65,15 @@ class TftpService {
   void refuse(const io::Datagram& d, tftp::ErrorCode code, std::string_view message);
   void finish_if_done(std::uint32_t index, Instant now);
   void end_session(std::uint32_t index, Instant now);
+  std::optional<std::string> admit(const io::Datagram& d, const tftp::Request& request, std::string_view direction,
+                                   Instant now);
+  int open_transfer_socket(const io::Datagram& d, const std::string& path, std::string_view direction, Instant now);
+  std::uint32_t claim_slot(const io::Datagram& d, int fd, const std::string& path);
+  void count_options(const tftp::Negotiated& n);
+  void count_result(tftp::Result result, double elapsed_seconds, std::uint64_t bytes, std::uint64_t retransmits,
+                    std::uint64_t ignored);
+  void close_transfer(std::uint32_t index);
+  void release_slot(std::uint32_t index);
   std::uint32_t take_slot();
   void free_slot(std::uint32_t index);
   tftp::SessionConfig session_config(int ifindex);

@@ -133,23 +133,15 @@ void DhcpService::on_completion(const io::Completion& c, Instant) {
 void DhcpService::on_receive(const io::Completion& c) {
   const std::uint32_t socket = c.tag.index;
   if (socket >= kSocketCount) return;
-  io::Datagram d;
-  const io::ReceiveStatus status = io::udp_decode(buffers_, c, &d);
-  if (status == io::ReceiveStatus::datagram) {
+  const auto status = io::udp_consume(ring_, buffers_, c, [&](const io::Datagram& d) {
     if (socket == kIcmpSocket)
       on_echo_reply(d);
     else
       handle(d, socket);
-  } else if (status == io::ReceiveStatus::truncated) {
+  });
+  if (status == io::ReceiveStatus::truncated)
     log(LogLevel::debug, "dhcp.dropped", "reason=\"datagram larger than a receive buffer\"");
-  } else if (status == io::ReceiveStatus::no_buffer) {
-    ring_.counters().buffers_exhausted.inc();
-  }
-  if (c.has_buffer()) buffers_.recycle(c.buffer_id());
-  if (!c.more() && fds_[socket] >= 0 && c.res != -ECANCELED) {
-    ring_.counters().rearms.inc();
-    io::udp_receive(ring_, buffers_, fds_[socket], io::Tag{kDhcpReceive, socket, 0});
-  }
+  io::udp_rearm(ring_, buffers_, c, fds_[socket], io::Tag{kDhcpReceive, socket, 0});
 }
 
 void DhcpService::handle(const io::Datagram& d, std::uint32_t socket) {

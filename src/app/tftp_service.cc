@@ -117,20 +117,9 @@ void TftpService::stop_accepting() {
 }
 
 void TftpService::on_listen(const io::Completion& c, Instant now) {
-  io::Datagram d;
-  const io::ReceiveStatus status = io::udp_decode(buffers_, c, &d);
-  if (status == io::ReceiveStatus::datagram) {
-    handle_request(d, now);
-  } else if (status == io::ReceiveStatus::truncated) {
-    counters_.malformed.inc();
-  } else if (status == io::ReceiveStatus::no_buffer) {
-    ring_.counters().buffers_exhausted.inc();
-  }
-  if (c.has_buffer()) buffers_.recycle(c.buffer_id());
-  if (!c.more() && listen_fd_ >= 0) {
-    ring_.counters().rearms.inc();
-    io::udp_receive(ring_, buffers_, listen_fd_, io::Tag{kTftpListen, 0, 0});
-  }
+  const auto status = io::udp_consume(ring_, buffers_, c, [&](const io::Datagram& d) { handle_request(d, now); });
+  if (status == io::ReceiveStatus::truncated) counters_.malformed.inc();
+  io::udp_rearm(ring_, buffers_, c, listen_fd_, io::Tag{kTftpListen, 0, 0});
 }
 
 void TftpService::refuse(const io::Datagram& d, tftp::ErrorCode code, std::string_view message) {
@@ -227,27 +216,21 @@ void TftpService::handle_request(const io::Datagram& d, Instant now) {
 void TftpService::on_session(const io::Completion& c, Instant now) {
   Slot& slot = slots_[c.tag.index];
   const bool current = slot.busy() && slot.generation == c.tag.generation;
-  if (current) {
-    io::Datagram d;
-    const io::ReceiveStatus status = io::udp_decode(buffers_, c, &d);
-    if (status == io::ReceiveStatus::datagram && slot.upload) {
+  if (!current) {  // a completion for a finished session: its slot moved on
+    if (c.has_buffer()) buffers_.recycle(c.buffer_id());
+    return;
+  }
+  const auto status = io::udp_consume(ring_, buffers_, c, [&](const io::Datagram& d) {
+    if (slot.upload) {
       UploadSink sink(*this, slot);
       slot.upload->on_datagram(d.from, d.payload, now, sink);
-    } else if (status == io::ReceiveStatus::datagram) {
+    } else {
       Sink sink(*this, slot);
       slot.session->on_datagram(d.from, d.payload, now, sink);
-    } else if (status == io::ReceiveStatus::truncated) {
-      counters_.malformed.inc();
-    } else if (status == io::ReceiveStatus::no_buffer) {
-      ring_.counters().buffers_exhausted.inc();
     }
-  }
-  if (c.has_buffer()) buffers_.recycle(c.buffer_id());
-  if (!current) return;  // a completion for a finished session: its slot moved on
-  if (!c.more() && c.res != -ECANCELED) {
-    ring_.counters().rearms.inc();
-    io::udp_receive(ring_, buffers_, slot.fd, io::Tag{kTftpSession, c.tag.index, slot.generation});
-  }
+  });
+  if (status == io::ReceiveStatus::truncated) counters_.malformed.inc();
+  io::udp_rearm(ring_, buffers_, c, slot.fd, io::Tag{kTftpSession, c.tag.index, slot.generation});
   finish_if_done(c.tag.index, now);
 }
 

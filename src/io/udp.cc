@@ -90,6 +90,12 @@ void udp_receive(Ring& ring, BufferRing& buffers, int fd, Tag tag) {
   sqe->buf_group = buffers.group();
 }
 
+void udp_rearm(Ring& ring, BufferRing& buffers, const Completion& completion, int fd, Tag tag) {
+  if (completion.more() || fd < 0 || completion.res == -ECANCELED) return;
+  ring.counters().rearms.inc();
+  udp_receive(ring, buffers, fd, tag);
+}
+
 ReceiveStatus udp_decode(BufferRing& buffers, const Completion& c, Datagram* out) {
   if (c.res == -ENOBUFS) return ReceiveStatus::no_buffer;
   if (c.res < 0) return ReceiveStatus::error;

@@ -49,6 +49,23 @@ enum class ReceiveStatus { datagram, truncated, no_buffer, error, stale };
 // after use, and re-arms when `completion.more()` is false.
 ReceiveStatus udp_decode(BufferRing& buffers, const Completion& completion, Datagram* out);
 
+// One multishot receive completion, the way every UDP receiver takes it:
+// a datagram goes to `on_datagram` while its buffer is still held, buffer
+// exhaustion is counted, the buffer is recycled. The status is returned for
+// what the caller counts itself (a truncated datagram).
+template <typename OnDatagram>
+ReceiveStatus udp_consume(Ring& ring, BufferRing& buffers, const Completion& completion, OnDatagram&& on_datagram) {
+  Datagram d;
+  const ReceiveStatus status = udp_decode(buffers, completion, &d);
+  if (status == ReceiveStatus::datagram) on_datagram(d);
+  if (status == ReceiveStatus::no_buffer) ring.counters().buffers_exhausted.inc();
+  if (completion.has_buffer()) buffers.recycle(completion.buffer_id());
+  return status;
+}
+// Re-arms a multishot receive the kernel ended: not one we cancelled, nor on
+// a socket we closed (fd < 0).
+void udp_rearm(Ring& ring, BufferRing& buffers, const Completion& completion, int fd, Tag tag);
+
 // In-flight sendmsg records. A record holds its own header bytes, address
 // and iovecs until its completion, and an optional reference the caller
 // keeps alive for the payload (a mapped file).

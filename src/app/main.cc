@@ -20,6 +20,7 @@
 #include "base/version.h"
 #include "io/journal.h"
 #include "io/privileges.h"
+#include "io/rlimit.h"
 
 namespace {
 

@@ -5,6 +5,7 @@
 #include "app/kinds.h"
 #include "base/assert.h"
 #include "base/log.h"
+#include "io/netif.h"
 #include "tftp/netascii.h"
 #include "tftp/packet.h"
 #include "tftp/path.h"

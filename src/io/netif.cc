@@ -38,4 +38,14 @@ std::optional<Ipv4> interface_address(const std::string& name, std::string* erro
   return Ipv4{ntohl(address.sin_addr.s_addr)};
 }
 
+int interface_mtu(int ifindex) {
+  ifreq req{};
+  if (ifindex <= 0 || if_indextoname(static_cast<unsigned>(ifindex), req.ifr_name) == nullptr) return 0;
+  const int fd = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return 0;
+  const int rc = ioctl(fd, SIOCGIFMTU, &req);
+  ::close(fd);
+  return rc < 0 ? 0 : req.ifr_mtu;
+}
+
 }  // namespace ringboot::io

@@ -12,4 +12,7 @@ namespace ringboot::io {
 // interface does not exist or has no IPv4 address.
 std::optional<Ipv4> interface_address(const std::string& name, std::string* error);
 
+// The MTU of interface `ifindex`, or 0 when unknown.
+int interface_mtu(int ifindex);
+
 }  // namespace ringboot::io

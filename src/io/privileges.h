@@ -21,8 +21,3 @@ struct UserIds {
 std::optional<UserIds> lookup_user(const std::string& user, std::string* error);
 
 }  // namespace ringboot::io
-
-namespace ringboot::io {
-// Raises the soft open-file limit to the hard one; returns the new limit.
-unsigned long raise_open_file_limit();
-}  // namespace ringboot::io

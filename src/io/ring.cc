@@ -1,6 +1,7 @@
 #include "io/ring.h"
 
 #include <sys/mman.h>
+#include <unistd.h>
 
 #include <bit>
 #include <cerrno>
@@ -206,6 +207,20 @@ const MetricTable<IoCounters>& metric_table() {
           .counter("ringboot_io_multishot_rearms_total", "Multishot operations re-armed after the kernel ended them.",
                    &C::rearms);
   return table;
+}
+
+void cancel(Ring& ring, Tag target) {
+  io_uring_sqe* sqe = ring.sqe(Tag{});
+  io_uring_prep_cancel64(sqe, target.pack(), 0);
+}
+
+void cancel_fd(Ring& ring, int fd) {
+  io_uring_sqe* sqe = ring.sqe(Tag{});
+  io_uring_prep_cancel_fd(sqe, fd, IORING_ASYNC_CANCEL_ALL);
+}
+
+void close_fd(int fd) {
+  if (fd >= 0) ::close(fd);
 }
 
 }  // namespace ringboot::io

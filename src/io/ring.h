@@ -110,4 +110,11 @@ class BufferRing {
   std::uint16_t group_ = 0;
 };
 
+// Cancels the operation tagged `target` (its final completion still arrives).
+void cancel(Ring& ring, Tag target);
+// Cancels every operation on `fd`.
+void cancel_fd(Ring& ring, int fd);
+// close(2) of a descriptor the ring's operations used; -1 is ignored.
+void close_fd(int fd);
+
 }  // namespace ringboot::io

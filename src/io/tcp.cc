@@ -83,11 +83,6 @@ void poll_writable(Ring& ring, int fd, Tag tag) {
   io_uring_prep_poll_add(sqe, fd, POLLOUT);
 }
 
-void cancel_fd(Ring& ring, int fd) {
-  io_uring_sqe* sqe = ring.sqe(Tag{});
-  io_uring_prep_cancel_fd(sqe, fd, IORING_ASYNC_CANCEL_ALL);
-}
-
 bool pipe_open(int fds[2], std::uint32_t bytes, std::uint32_t* actual_bytes) {
   if (pipe2(fds, O_CLOEXEC | O_NONBLOCK) < 0) return false;
   const int size = fcntl(fds[1], F_SETPIPE_SZ, static_cast<int>(bytes));

@@ -40,8 +40,6 @@ void tcp_send_gather(Ring& ring, int fd, GatherSend& g, Bytes head, Bytes body, 
 void splice(Ring& ring, int fd_in, std::int64_t offset_in, int fd_out, std::uint32_t length, bool nonblock, Tag tag);
 // One-shot wait until `fd` is writable.
 void poll_writable(Ring& ring, int fd, Tag tag);
-// Cancels every operation on `fd`.
-void cancel_fd(Ring& ring, int fd);
 
 // A pipe for splicing, sized to `bytes` where the kernel allows; false on error.
 bool pipe_open(int fds[2], std::uint32_t bytes, std::uint32_t* actual_bytes);

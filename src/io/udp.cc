@@ -79,10 +79,6 @@ Endpoint local_endpoint(int fd) {
   return from_sockaddr(a);
 }
 
-void close_fd(int fd) {
-  if (fd >= 0) ::close(fd);
-}
-
 void udp_receive(Ring& ring, BufferRing& buffers, int fd, Tag tag) {
   io_uring_sqe* sqe = ring.sqe(tag);
   io_uring_prep_recvmsg_multishot(sqe, fd, &receive_template(), 0);
@@ -200,19 +196,5 @@ std::uint64_t UdpSendPool::complete(const Completion& c) {
 
 namespace ringboot::io {
 
-int interface_mtu(int ifindex) {
-  ifreq req{};
-  if (ifindex <= 0 || if_indextoname(static_cast<unsigned>(ifindex), req.ifr_name) == nullptr) return 0;
-  const int fd = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return 0;
-  const int rc = ioctl(fd, SIOCGIFMTU, &req);
-  ::close(fd);
-  return rc < 0 ? 0 : req.ifr_mtu;
-}
-
-void cancel(Ring& ring, Tag target) {
-  io_uring_sqe* sqe = ring.sqe(Tag{});
-  io_uring_prep_cancel64(sqe, target.pack(), 0);
-}
 
 }  // namespace ringboot::io

@@ -32,7 +32,6 @@ struct UdpOptions {
 int udp_open(Endpoint bind, const UdpOptions& options, std::string* error);
 // The local address an fd is bound to (port filled in after bind to 0).
 Endpoint local_endpoint(int fd);
-void close_fd(int fd);
 
 // Arms a multishot recvmsg on `fd` drawing from `buffers`.
 void udp_receive(Ring& ring, BufferRing& buffers, int fd, Tag tag);
@@ -108,11 +107,4 @@ class UdpSendPool {
   Counter errors_;
 };
 
-}  // namespace ringboot::io
-
-namespace ringboot::io {
-// The MTU of interface `ifindex`, or 0 when unknown.
-int interface_mtu(int ifindex);
-// Cancels the operation tagged `target` (its final completion still arrives).
-void cancel(Ring& ring, Tag target);
 }  // namespace ringboot::io

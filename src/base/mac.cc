@@ -35,9 +35,10 @@ std::uint64_t Mac::key() const {
   return k;
 }
 
-std::string Mac::to_string() const {
-  return fmt::format("{:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}", bytes[0], bytes[1], bytes[2], bytes[3], bytes[4],
-                     bytes[5]);
+std::string Mac::to_string(std::string_view separator) const {
+  std::string out;
+  for (std::size_t i = 0; i < bytes.size(); ++i) out += fmt::format("{}{:02x}", i == 0 ? "" : separator, bytes[i]);
+  return out;
 }
 
 std::optional<Mac> Mac::parse(std::string_view text) { return parse_separated(text, ':'); }

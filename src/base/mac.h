@@ -15,7 +15,8 @@ struct Mac {
   friend bool operator==(const Mac&, const Mac&) = default;
   friend auto operator<=>(const Mac&, const Mac&) = default;
   std::uint64_t key() const;
-  std::string to_string() const;  // "aa:bb:cc:dd:ee:ff"
+  // "aa:bb:cc:dd:ee:ff"; "-": iPXE's ${mac:hexhyp}; "": twelve hex digits.
+  std::string to_string(std::string_view separator = ":") const;
   // "aa:bb:cc:dd:ee:ff", any case: the lease file's and the config's form.
   static std::optional<Mac> parse(std::string_view text);
   // What clients and operators send: colons, hyphens (iPXE ${mac:hexhyp}) or

@@ -33,13 +33,6 @@ bool word_char(char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z')
 
 std::string clean_platform(std::string_view platform) { return keep_if(platform, kArchBytesMax, word_char); }
 
-std::string mac_with(const Mac& mac, std::string_view separator) {
-  std::string out;
-  for (std::size_t i = 0; i < mac.bytes.size(); ++i)
-    out += fmt::format("{}{:02x}", i == 0 ? "" : separator, mac.bytes[i]);
-  return out;
-}
-
 std::optional<Token> parse_token(std::string_view hex) {
   if (hex.size() != 2 * kTokenBytes) return std::nullopt;
   Token t{};
@@ -199,8 +192,8 @@ Decision Fleet::install(Machine& m, const Profile& profile, const BootFacts& fac
   m.token = random;
   Variables v;
   v.mac = m.mac.to_string();
-  v.mac_hyphens = mac_with(m.mac, "-");
-  v.mac_hex = mac_with(m.mac, "");
+  v.mac_hyphens = m.mac.to_string("-");
+  v.mac_hex = m.mac.to_string("");
   v.uuid = m.uuid;
   v.ip = m.ip ? m.ip->to_string() : std::string();
   v.hostname = m.hostname;

@@ -18,6 +18,12 @@ TEST(Mac, ParseAnyTakesColonsHyphensOrNothingInAnyCase) {
   EXPECT_EQ(Mac::parse_any("525400ABCDEF")->to_string(), want);
 }
 
+TEST(Mac, ToStringWithASeparator) {
+  const Mac mac = *Mac::parse("52:54:00:ab:cd:ef");
+  EXPECT_EQ(mac.to_string("-"), "52-54-00-ab-cd-ef");
+  EXPECT_EQ(mac.to_string(""), "525400abcdef");
+}
+
 TEST(Mac, ParseAnyRefusesMixedOrShortOrJunk) {
   EXPECT_FALSE(Mac::parse_any("52-54-00:ab:cd:ef"));  // one separator throughout
   EXPECT_FALSE(Mac::parse_any("52:54:00:ab:cd"));

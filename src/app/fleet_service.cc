@@ -88,4 +88,9 @@ fleet::FleetCounters SharedFleet::counters() const {
   return engine_.counters();
 }
 
+std::size_t SharedFleet::machines() const {
+  std::lock_guard lock(mutex_);
+  return engine_.machines();
+}
+
 }  // namespace ringboot

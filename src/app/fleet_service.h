@@ -35,6 +35,7 @@ class SharedFleet {
   std::string ipxe(std::string_view target, std::optional<Ipv4> peer, std::optional<std::string_view> host,
                    std::int64_t now_unix);
   fleet::FleetCounters counters() const;
+  std::size_t machines() const;
 
  private:
   std::string http_base(std::optional<std::string_view> host) const;

@@ -130,7 +130,7 @@ int serve(const Flags& flags, const Settings& initial) {
   std::vector<std::thread> pool;
   std::vector<std::future<std::string>> ready;
   for (unsigned i = 0; i < threads; ++i) stats.push_back(std::make_unique<WorkerStats>());
-  auto metrics = [&stats] { return render_metrics(stats); };
+  auto metrics = [&stats, &fleet] { return render_metrics(stats, &fleet); };
   // Every worker exists before the first thread starts: a thread holds its
   // own Worker, never an element of a vector that is still growing (found by
   // ThreadSanitizer: the vector's reallocation freed what thread 0 read).

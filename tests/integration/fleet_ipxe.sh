@@ -5,7 +5,8 @@
 # done URL with a fresh token) or local boot (sanboot on pcbios, exit on
 # efi); a missing or malformed MAC never gets an install; the boot-loop
 # breaker stops an install that never reports done; client strings reach the
-# log escaped; a group naming an unknown profile is a config error.
+# log escaped; /metrics counts the decisions; a group naming an unknown
+# profile is a config error.
 RINGBOOT=${1:-}
 source "$(dirname "$0")/http_lib.sh"
 
@@ -127,6 +128,13 @@ await_log 'fleet.boot mac="zz\\nfake.event injected=1" decision=local reason=no_
 note "HEAD /ipxe is refused (each GET is a boot decision)"
 code=$(curl -s -I -o /dev/null -w '%{http_code}' "$BASE/ipxe?mac=52-54-00-00-00-99")
 expect "HEAD /ipxe status" "$code" 405
+
+note "/metrics counts the decisions above"
+scrape "$BASE/metrics" "$OUT/metrics"
+expect "install decisions" "$(metric "$OUT/metrics" ringboot_fleet_boots_total decision=install)" 4
+expect "local decisions" "$(metric "$OUT/metrics" ringboot_fleet_boots_total decision=local)" 11
+expect "failed machines" "$(metric "$OUT/metrics" ringboot_fleet_failed_total)" 1
+expect "machines" "$(metric "$OUT/metrics" ringboot_fleet_machines)" 4
 stop_ringboot
 
 note "without profiles or groups /boot.ipxe is the file from the root, as before"

@@ -53,6 +53,9 @@ std::optional<TemplateError> check_template(std::string_view text) {
     if (sigil == '#' || sigil == '^' || sigil == '/' || sigil == '&' || sigil == '!' || sigil == '>' || sigil == '=')
       tag = trim(tag.substr(1));
     const std::size_t next = end + close.size();
+    // mstch throws on a tag that is blank after its sigil ("{{! }}", found
+    // by fuzz/template_fuzz): refuse every blank tag here, with a reason.
+    if (tag.empty()) return TemplateError{at, "an empty tag {{}}"};
     switch (sigil) {
       case '!': break;  // a comment
       case '>': return TemplateError{at, "partials ({{>name}}) are not supported"};
@@ -70,7 +73,6 @@ std::optional<TemplateError> check_template(std::string_view text) {
         sections.pop_back();
         break;
       default:
-        if (tag.empty()) return TemplateError{at, "an empty tag {{}}"};
         if (!known_name(tag, !sections.empty()))
           return TemplateError{at, fmt::format("unknown variable {{{{{}}}}}", tag)};
         break;

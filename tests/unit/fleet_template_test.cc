@@ -40,6 +40,20 @@ TEST(FleetTemplate, CheckFindsWhatMstchSilentlyAccepts) {
   EXPECT_TRUE(check_template("{{=<% %>=}}"));
   EXPECT_TRUE(check_template("{{.}}"));  // only inside a section
   EXPECT_TRUE(check_template("{{}}"));
+  EXPECT_TRUE(check_template("{{ }}"));
+  EXPECT_TRUE(check_template("{{&}}"));
+}
+
+TEST(FleetTemplate, WhatCheckAcceptsRenders) {
+  // fuzz/template_fuzz found mstch throwing on "{{! }}" after check passed it.
+  for (const std::string t : {"{{! }}", "{{!  }}", "{{!}}", "{{# }}{{/ }}", "{{{ }}}"}) {
+    const bool accepted = !check_template(t);
+    EXPECT_FALSE(accepted) << t;
+  }
+  for (const std::string t : {"{{!x}}", "{{ mac }}", "{{#  labels }}{{/labels}}", "{{{ mac }}}", "{{& mac}}"}) {
+    ASSERT_FALSE(check_template(t)) << t;
+    EXPECT_TRUE(render_template(t, vars()).ok) << t;
+  }
 }
 
 TEST(FleetTemplate, OutputOverTheBoundIsAnError) {

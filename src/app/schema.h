@@ -340,8 +340,10 @@ void read_table(std::span<const Key<S>> keys, const toml::table& table, S& out, 
       ctx.error(table, join_path(prefix, k.name), "is required");
   }
   for (const auto& [name, node] : table) {
-    const bool known = std::any_of(keys.begin(), keys.end(), [&](const Key<S>& k) { return k.name == name.str(); });
-    if (!known) ctx.error(node, join_path(prefix, name.str()), "unknown key");
+    // A plain copy for the lambda: clang 14 (the fuzz build) cannot capture a structured binding.
+    const std::string_view given = name.str();
+    const bool known = std::any_of(keys.begin(), keys.end(), [&](const Key<S>& k) { return k.name == given; });
+    if (!known) ctx.error(node, join_path(prefix, given), "unknown key");
   }
 }
 

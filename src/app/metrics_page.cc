@@ -18,26 +18,28 @@ void write(MetricsWriter& out, const MetricTable<S>& table, const Workers& worke
   table.write(out, parts);
 }
 
+// A family of one unlabelled sample.
+void single(MetricsWriter& out, std::string_view name, MetricType type, std::string_view help, std::uint64_t value) {
+  out.family(name, type, help);
+  out.sample(name, "", value);
+}
+
 // The fleet engine is one for the process: its counters are read, not summed.
 void write_fleet(MetricsWriter& out, const SharedFleet& fleet) {
   const fleet::FleetCounters c = fleet.counters();
-  out.family("ringboot_fleet_machines", MetricType::gauge, "Machines in the fleet inventory.");
-  out.sample("ringboot_fleet_machines", "", std::uint64_t{fleet.machines()});
-  out.family("ringboot_fleet_machines_refused_total", MetricType::counter,
-             "New machines not added because the inventory held machines_max; they boot local.");
-  out.sample("ringboot_fleet_machines_refused_total", "", c.machines_refused);
+  single(out, "ringboot_fleet_machines", MetricType::gauge, "Machines in the fleet inventory.", fleet.machines());
+  single(out, "ringboot_fleet_machines_refused_total", MetricType::counter,
+         "New machines not added because the inventory held machines_max; they boot local.", c.machines_refused);
   out.family("ringboot_fleet_boots_total", MetricType::counter, "Boot decisions answered on /ipxe.");
   out.sample("ringboot_fleet_boots_total", "decision=\"install\"", c.boots_install);
   out.sample("ringboot_fleet_boots_total", "decision=\"local\"", c.boots_local);
-  out.family("ringboot_fleet_failed_total", MetricType::counter,
-             "Machines put in failed by the boot-loop breaker (install_attempts_max starts without done).");
-  out.sample("ringboot_fleet_failed_total", "", c.failed);
+  single(out, "ringboot_fleet_failed_total", MetricType::counter,
+         "Machines put in failed by the boot-loop breaker (install_attempts_max starts without done).", c.failed);
   out.family("ringboot_fleet_done_total", MetricType::counter, "Install done reports, accepted or refused.");
   out.sample("ringboot_fleet_done_total", "result=\"accepted\"", c.done_accepted);
   out.sample("ringboot_fleet_done_total", "result=\"refused\"", c.done_refused);
-  out.family("ringboot_fleet_render_errors_total", MetricType::counter,
-             "Install scripts that did not render for a machine (answered with local boot).");
-  out.sample("ringboot_fleet_render_errors_total", "", c.render_errors);
+  single(out, "ringboot_fleet_render_errors_total", MetricType::counter,
+         "Install scripts that did not render for a machine (answered with local boot).", c.render_errors);
 }
 
 }  // namespace

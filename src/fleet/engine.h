@@ -7,8 +7,8 @@
 // else its group's (the first [[group]] whose selectors all match), else
 // local. An install boot is one rendering of the install script and gets a
 // fresh token; the installer reports done with it. `once` installs then
-// boots local; not once installs on every boot. A machine that starts its
-// install install_attempts_max times without a done goes to `failed` and
+// boots local; not once installs on every boot. A machine whose install
+// starts install_attempts_max times without a done goes to `failed` and
 // boots local until reset: the boot-loop breaker.
 #pragma once
 

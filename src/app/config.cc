@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cctype>
 #include <array>
 #include <fstream>
 #include <iterator>
@@ -10,6 +11,7 @@
 #include <toml++/toml.h>
 
 #include "app/schema.h"
+#include "fleet/script.h"
 
 namespace ringboot {
 
@@ -244,9 +246,151 @@ const std::array<Key<D>, 17> kDhcpKeys{
     schema::tables<&D::hosts, kHostKeys, check_host>("host", "server mode's reservations"),
 };
 
+// --- [fleet], [[profile]], [[group]], [[machine]] ---------------------------------
+// Client-visible strings the fleet puts into scripts, each of a narrow form.
+template <typename Allowed>
+std::optional<std::string> word_of(std::string_view t, std::size_t min, std::size_t max, Allowed allowed) {
+  if (t.size() < min || t.size() > max || !std::all_of(t.begin(), t.end(), allowed)) return std::nullopt;
+  return std::string(t);
+}
+bool alnum(char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
+std::optional<std::string> parse_uuid(std::string_view t) {
+  auto uuid = word_of(t, 1, 36, [](char c) { return std::isxdigit(static_cast<unsigned char>(c)) != 0 || c == '-'; });
+  if (uuid) std::transform(uuid->begin(), uuid->end(), uuid->begin(), [](char c) { return static_cast<char>(std::tolower(c)); });
+  return uuid;
+}
+std::optional<std::string> parse_arch(std::string_view t) {
+  const auto lower_word = [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || c == '_'; };
+  const auto slash = t.find('/');
+  if (!word_of(t.substr(0, slash), 1, 16, lower_word)) return std::nullopt;
+  if (slash != std::string_view::npos && !word_of(t.substr(slash + 1), 1, 16, lower_word)) return std::nullopt;
+  return std::string(t);
+}
+std::optional<std::string> parse_label(std::string_view t) {
+  return word_of(t, 1, 64, [](char c) { return alnum(c) || std::string_view("._:/=-").find(c) != std::string_view::npos; });
+}
+std::optional<std::string> parse_hostname(std::string_view t) {
+  return word_of(t, 0, 253, [](char c) { return alnum(c) || c == '.' || c == '-'; });
+}
+std::optional<std::string> parse_text(std::string_view t) {
+  if (t.size() > 4096) return std::nullopt;
+  return std::string(t);
+}
+std::optional<Mac> parse_any_mac(std::string_view t) { return Mac::parse_any(t); }
+const std::string& format_text(const std::string& s) { return s; }
+
+using FS = fleet::FleetSettings;
+constexpr std::array<Key<FS>, 5> kFleetKeys{
+    schema::integer<&FS::machines_max>("machines_max", 1, 1 << 24, kRestart,
+                                       "machines in the inventory; over it a new machine boots local, counted"),
+    schema::integer<&FS::install_attempts_max>(
+        "install_attempts_max", 1, 1000, kApplies,
+        "install starts without a done before a machine is failed and boots local until reset"),
+    schema::string<&FS::local_boot_pcbios>("local_boot_pcbios", 1, 256, kApplies,
+                                           "iPXE command that boots the local disk on BIOS"),
+    schema::string<&FS::local_boot_efi>("local_boot_efi", 1, 256, kApplies,
+                                        "iPXE command that boots the local disk on EFI (exit 1: the next boot entry)"),
+    schema::string<&FS::http_base>("http_base", 0, 256, kApplies,
+                                   "\"http://HOST[:PORT]\" scripts point at; empty: the request's Host header"),
+};
+
+using FP = fleet::Profile;
+constexpr std::array<Key<FP>, 5> kProfileKeys{
+    schema::string<&FP::name>("name", 1, 64, kApplies, "what groups and machines name; \"local\" is reserved", true),
+    schema::string<&FP::kernel>("kernel", 0, 4096, kApplies, "kernel URL template (with initrd, cmdline)"),
+    schema::parsed_list<&FP::initrd, parse_text, format_text>("initrd", "strings (URL templates)", 0, 16, kApplies,
+                                                              "initrd URL templates, each fetched with a name"),
+    schema::string<&FP::cmdline>("cmdline", 0, 4096, kApplies, "kernel command line template"),
+    schema::string<&FP::script>("script", 0, 65536, kApplies, "a whole iPXE script template, instead of kernel"),
+};
+
+using FM = fleet::GroupMatch;
+constexpr std::array<Key<FM>, 5> kGroupMatchKeys{
+    schema::parsed<&FM::mac, parse_mac_pattern, format_mac_pattern>("mac", "a MAC or a prefix like \"52:54:00\"",
+                                                                   kApplies, "full or prefix"),
+    schema::parsed<&FM::uuid, parse_uuid, format_text>("uuid", "a UUID like iPXE's ${uuid}", kApplies,
+                                                       "the machine's SMBIOS UUID"),
+    schema::parsed_list<&FM::arch, parse_arch, format_text>("arch", "\"x86_64\" or \"x86_64/efi\" strings", 0, 16,
+                                                            kApplies, "iPXE buildarch, or buildarch/platform, any of"),
+    schema::parsed<&FM::subnet, parse_cidr, format_cidr>("subnet", "a CIDR like \"10.0.0.0/24\" with zero host bits",
+                                                        kApplies, "the machine's address"),
+    schema::parsed_list<&FM::labels, parse_label, format_text>("labels", "label strings", 0, 32, kApplies,
+                                                               "labels the machine has, all of"),
+};
+
+using FG = fleet::Group;
+constexpr std::array<Key<FG>, 4> kGroupKeys{
+    schema::string<&FG::name>("name", 1, 64, kApplies, "the group's name in logs; default group[N]"),
+    schema::table<&FG::match, kGroupMatchKeys>("match", "every selector given must match; empty: all", true),
+    schema::string<&FG::profile>("profile", 1, 64, kApplies, "a [[profile]] name, or \"local\"", true),
+    schema::boolean<&FG::once>("once", kApplies, "true: install once, then local; false: install on every boot"),
+};
+
+using FC = fleet::MachineConfig;
+constexpr std::array<Key<FC>, 5> kMachineKeys{
+    schema::parsed<&FC::mac, parse_any_mac, format_mac>("mac", "a MAC like \"52:54:00:12:34:56\" (or hyphens)",
+                                                        kApplies, "the machine", true),
+    schema::parsed<&FC::hostname, parse_hostname, format_text>("hostname", "a host name", kApplies,
+                                                               "{{hostname}} in its scripts"),
+    schema::parsed_list<&FC::labels, parse_label, format_text>("labels", "label strings", 0, 32, kApplies,
+                                                               "\"rack=a1\", \"gpu\": for group selectors and {{labels}}"),
+    schema::string<&FC::profile>("profile", 1, 64, kApplies,
+                                 "its explicit next boot: a [[profile]] name or \"local\"; unset: its group's"),
+    schema::boolean<&FC::once>("once", kApplies, "with profile: true installs once, then local"),
+};
+
+bool known_profile(const Settings& s, std::string_view name) {
+  return name == fleet::kLocalProfile || std::any_of(s.profiles.begin(), s.profiles.end(),
+                                                     [&](const FP& p) { return p.name == name; });
+}
+
+const toml::node& node_or(const toml::table& t, std::string_view key) {
+  const toml::node* n = t.get(key);
+  return n != nullptr ? *n : static_cast<const toml::node&>(t);
+}
+
+bool check_profile(FP& p, const toml::table& t, Settings& out, schema::Context& ctx, const std::string& path, bool valid) {
+  if (!valid) return false;
+  if (p.name == fleet::kLocalProfile) {
+    ctx.error(node_or(t, "name"), path + ".name", "\"local\" is reserved for local boot");
+    return false;
+  }
+  if (known_profile(out, p.name)) {
+    ctx.error(node_or(t, "name"), path + ".name", fmt::format("profile \"{}\" is declared twice", p.name));
+    return false;
+  }
+  if (const auto e = fleet::check_profile(p)) {
+    ctx.error(node_or(t, e->key), path + "." + e->key, e->reason);
+    return false;
+  }
+  return true;
+}
+
+bool check_group(FG& g, const toml::table& t, Settings& out, schema::Context& ctx, const std::string& path, bool valid) {
+  if (g.name.empty()) g.name = "group[" + std::to_string(out.groups.size()) + "]";
+  if (valid && !known_profile(out, g.profile)) {
+    ctx.error(node_or(t, "profile"), path + ".profile", fmt::format("no [[profile]] is named \"{}\"", g.profile));
+    return false;
+  }
+  return valid;
+}
+
+bool check_machine(FC& m, const toml::table& t, Settings& out, schema::Context& ctx, const std::string& path, bool valid) {
+  if (!valid) return false;
+  if (m.profile && !known_profile(out, *m.profile)) {
+    ctx.error(node_or(t, "profile"), path + ".profile", fmt::format("no [[profile]] is named \"{}\"", *m.profile));
+    return false;
+  }
+  if (std::any_of(out.machines.begin(), out.machines.end(), [&](const FC& other) { return other.mac == m.mac; })) {
+    ctx.error(node_or(t, "mac"), path + ".mac", fmt::format("machine {} is declared twice", m.mac.to_string()));
+    return false;
+  }
+  return true;
+}
+
 // --- the top level ----------------------------------------------------------------
 using R = Settings;
-const std::array<Key<R>, 8> kTopKeys{
+const std::array<Key<R>, 13> kTopKeys{
     schema::path<&R::root>("root", kRestart, "the boot root served over TFTP and HTTP"),
     schema::integer<&R::threads>("threads", 0, 256, kRestart, "worker threads; 0: one per core"),
     schema::parsed<&R::log_level, parse_log_level, format_log_level>("log_level", "debug, info, warn or error",
@@ -256,8 +400,34 @@ const std::array<Key<R>, 8> kTopKeys{
                                        "SIGTERM: how long transfers in flight may finish"),
     schema::table<&R::tftp, kTftpKeys>("tftp", "TFTP"),
     schema::table<&R::http, kHttpKeys>("http", "HTTP and /metrics"),
+    schema::path<&R::state_dir>("state_dir", kRestart, "the fleet's state directory (not written yet)"),
     schema::table<&R::dhcp, kDhcpKeys>("dhcp", "the DHCP tagger"),
+    schema::table<&R::fleet, kFleetKeys>("fleet", "per-machine boot: inventory and local boot"),
+    schema::tables<&R::profiles, kProfileKeys, check_profile>("profile", "what machines boot: iPXE script templates"),
+    schema::tables<&R::groups, kGroupKeys, check_group>("group", "which machines get which profile, first match wins"),
+    schema::tables<&R::machines, kMachineKeys, check_machine>("machine", "machines by MAC, with an explicit next boot"),
 };
+
+// Checks across the keys of [fleet] and the machines, once they are read.
+void check_fleet(const toml::table& document, const Settings& s, schema::Context& ctx) {
+  const toml::node* section = document.get("fleet");
+  const toml::table* t = section != nullptr ? section->as_table() : nullptr;
+  auto error = [&](std::string_view key, std::string reason) {
+    ctx.error(t != nullptr ? node_or(*t, key) : static_cast<const toml::node&>(document), "fleet." + std::string(key),
+              std::move(reason));
+  };
+  for (const auto& [key, command] : {std::pair{"local_boot_pcbios", &s.fleet.local_boot_pcbios},
+                                     std::pair{"local_boot_efi", &s.fleet.local_boot_efi}})
+    if (command->find_first_of("\r\n") != std::string::npos) error(key, "must be one line");
+  const std::string& base = s.fleet.http_base;
+  const bool http = base.rfind("http://", 0) == 0 || base.rfind("https://", 0) == 0;
+  if (!base.empty() && (!http || base.back() == '/' ||
+                        std::any_of(base.begin(), base.end(), [](char c) { return c <= ' ' || c == '$' || c == 0x7f; })))
+    error("http_base", "must be empty or \"http://HOST[:PORT][/PATH]\" without a trailing slash, spaces or $");
+  if (s.machines.size() > s.fleet.machines_max)
+    error("machines_max", fmt::format("{} [[machine]] entries do not fit in machines_max {}", s.machines.size(),
+                                      s.fleet.machines_max));
+}
 
 // Checks across the keys of [dhcp], once it is read.
 void check_dhcp(const toml::table& document, const D& c, schema::Context& ctx) {
@@ -282,6 +452,7 @@ std::vector<ConfigError> load_config_from(const toml::table& document, const std
   schema::Context ctx(directory_of(path), &found);
   schema::read_table(schema::keys_of(kTopKeys), document, *settings, ctx, "");
   check_dhcp(document, settings->dhcp, ctx);
+  check_fleet(document, *settings, ctx);
   std::stable_sort(found.begin(), found.end(), [](const auto& a, const auto& b) { return a.line < b.line; });
   std::vector<ConfigError> errors;
   for (auto& e : found) errors.push_back(ConfigError{path, e.line, e.key + ": " + e.reason});
@@ -370,6 +541,7 @@ std::vector<std::string> restart_keys_changed(const Settings& before, const Sett
   compare(schema::keys_of(kTftpKeys), before.tftp, after.tftp, "tftp");
   compare(schema::keys_of(kHttpKeys), before.http, after.http, "http");
   compare(schema::keys_of(kDhcpKeys), before.dhcp, after.dhcp, "dhcp");
+  compare(schema::keys_of(kFleetKeys), before.fleet, after.fleet, "fleet");
   std::string a, b;
   for (const auto& k : kDhcpKeys)
     if (k.write_tables != nullptr) {

@@ -11,6 +11,7 @@
 #include "base/log.h"
 #include "base/time.h"
 #include "dhcp/config.h"
+#include "fleet/config.h"
 
 namespace ringboot {
 
@@ -61,9 +62,16 @@ struct Settings {
   LogLevel log_level = LogLevel::info;
   std::string user;          // drop privileges to this user after binding
   Duration shutdown_grace = seconds(10);  // SIGTERM: how long transfers in flight may finish
+  std::string state_dir = "/var/lib/ringboot";  // the fleet's state (the store, later)
   TftpSettings tftp;
   HttpSettings http;
   dhcp::DhcpConfig dhcp;
+  // Per-machine boot: [fleet], [[profile]], [[group]], [[machine]].
+  fleet::FleetSettings fleet;
+  std::vector<fleet::Profile> profiles;
+  std::vector<fleet::Group> groups;
+  std::vector<fleet::MachineConfig> machines;
+  fleet::FleetConfig fleet_config() const { return fleet::FleetConfig{fleet, profiles, groups, machines}; }
 };
 
 struct ConfigError {

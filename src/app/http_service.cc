@@ -36,13 +36,15 @@ http::Lookup lookup_of(io::OpenError e) {
 }  // namespace
 
 HttpService::HttpService(io::Ring& ring, const Tick& tick, io::FileCache& files, const HttpSettings& settings,
-                         std::uint32_t connections_max, http::HttpCounters& counters, MetricsRenderer metrics)
+                         std::uint32_t connections_max, http::HttpCounters& counters, MetricsRenderer metrics,
+                         SharedFleet* fleet)
     : ring_(ring),
       tick_(tick),
       files_(files),
       settings_(settings),
       counters_(counters),
       metrics_(std::move(metrics)),
+      fleet_(fleet),
       timers_(connections_max),
       slots_(connections_max) {
   free_.reserve(connections_max);
@@ -227,6 +229,7 @@ void HttpService::respond(Slot& slot, std::uint32_t index, const http::Request& 
                           now);
   if (slot.listener == kMetricsOnly)
     return start_response(slot, index, http::plan_error(404, request.keep_alive, head_only, now_unix), now);
+  if (respond_fleet(slot, index, request, now)) return;
   const std::optional<std::string> relative = http::resolve_target_path(path);
   io::OpenError error = io::OpenError::access;
   io::OpenFile* file = relative ? files_.open(*relative, &error) : nullptr;
@@ -245,6 +248,27 @@ void HttpService::respond(Slot& slot, std::uint32_t index, const http::Request& 
   }
   slot.file = file;
   start_response(slot, index, std::move(plan), now);
+}
+
+bool HttpService::respond_fleet(Slot& slot, std::uint32_t index, const http::Request& request, Instant now) {
+  if (fleet_ == nullptr || !fleet_->enabled() || (request.path != "/boot.ipxe" && request.path != "/ipxe")) return false;
+  const std::int64_t now_unix = tick_.unix_seconds;
+  const bool head_only = request.method == http::Method::head;
+  const std::optional<std::string_view> host =
+      request.host ? std::optional<std::string_view>(*request.host) : std::nullopt;
+  if (request.path == "/boot.ipxe" && request.method != http::Method::other) {
+    start_response(slot, index,
+                   http::plan_simple(200, "text/plain", fleet_->chain(host), request.keep_alive, head_only, now_unix),
+                   now);
+  } else if (request.path == "/ipxe" && request.method == http::Method::get) {
+    // Each GET is one boot decision (an install start counts): HEAD is refused.
+    std::string script = fleet_->ipxe(request.target, slot.peer.ip, host, now_unix);
+    start_response(slot, index,
+                   http::plan_simple(200, "text/plain", std::move(script), request.keep_alive, false, now_unix), now);
+  } else {
+    start_response(slot, index, http::plan_error(405, request.keep_alive, head_only, now_unix), now);
+  }
+  return true;
 }
 
 void HttpService::start_response(Slot& slot, std::uint32_t index, http::ResponsePlan plan, Instant now) {

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "app/config.h"
+#include "app/fleet_service.h"
 #include "base/timer_heap.h"
 #include "http/connection.h"
 #include "http/counters.h"
@@ -26,9 +27,11 @@ using MetricsRenderer = std::function<std::string()>;
 
 class HttpService {
  public:
-  // `tick`: the worker's clocks for this loop turn (see Tick).
+  // `tick`: the worker's clocks for this loop turn (see Tick). `fleet`: the
+  // per-machine boot engine (shared by the workers), answering /boot.ipxe and
+  // /ipxe when profiles or groups are configured.
   HttpService(io::Ring& ring, const Tick& tick, io::FileCache& files, const HttpSettings& settings, std::uint32_t connections_max,
-              http::HttpCounters& counters, MetricsRenderer metrics);
+              http::HttpCounters& counters, MetricsRenderer metrics, SharedFleet* fleet);
   ~HttpService();
   bool start(std::string* error);
   void on_completion(const io::Completion& c, Instant now);
@@ -79,6 +82,8 @@ class HttpService {
   void on_splice_out(Slot& slot, std::uint32_t index, const io::Completion& c, Instant now);
   void process_input(Slot& slot, std::uint32_t index, Instant now);
   void respond(Slot& slot, std::uint32_t index, const http::Request& request, Instant now);
+  // /boot.ipxe and /ipxe from the fleet engine; false: not the fleet's.
+  bool respond_fleet(Slot& slot, std::uint32_t index, const http::Request& request, Instant now);
   void start_response(Slot& slot, std::uint32_t index, http::ResponsePlan plan, Instant now);
   void send_out(Slot& slot, std::uint32_t index);
   void next_chunk(Slot& slot, std::uint32_t index);
@@ -95,6 +100,7 @@ class HttpService {
   HttpSettings settings_;
   http::HttpCounters& counters_;
   MetricsRenderer metrics_;
+  SharedFleet* fleet_;
   std::unique_ptr<io::BufferRing> buffers_;
   TimerHeap timers_;
   std::vector<Slot> slots_;

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "app/config.h"
+#include "app/fleet_service.h"
 #include "app/metrics_page.h"
 #include "app/signals.h"
 #include "app/worker.h"
@@ -77,7 +78,7 @@ std::vector<ConfigError> load_settings(const Flags& f, Settings* settings) {
 }
 
 // SIGHUP: re-read the config; an invalid one is rejected and the old stays.
-void reload(const Flags& f, SettingsBox& box) {
+void reload(const Flags& f, SettingsBox& box, SharedFleet& fleet) {
   Settings next;
   const std::vector<ConfigError> errors = load_settings(f, &next);
   if (!errors.empty()) {
@@ -90,12 +91,14 @@ void reload(const Flags& f, SettingsBox& box) {
     log(LogLevel::warn, "ringboot.reload", "keys=\"{}\" reason=\"these take effect on restart\"",
         fmt::join(restart, ","));
   set_log_level(next.log_level);
+  fleet.configure(next.fleet_config());
   box.publish(std::move(next));
   log(LogLevel::info, "ringboot.reloaded", "config=\"{}\"", f.config_file);
 }
 
 int serve(const Flags& flags, const Settings& initial) {
   SettingsBox box(initial);
+  SharedFleet fleet(initial.fleet_config());
   const Settings& settings = initial;
   // Each TFTP session holds a socket; each HTTP connection a socket and a pipe.
   const unsigned long files = io::raise_open_file_limit();
@@ -128,11 +131,11 @@ int serve(const Flags& flags, const Settings& initial) {
   std::vector<std::thread> pool;
   std::vector<std::future<std::string>> ready;
   for (unsigned i = 0; i < threads; ++i) stats.push_back(std::make_unique<WorkerStats>());
-  auto metrics = [&stats] { return render_metrics(stats); };
+  auto metrics = [&stats, &fleet] { return render_metrics(stats, &fleet); };
   // Every worker exists before the first thread starts: a thread holds its
   // own Worker, never an element of a vector that is still growing (found by
   // ThreadSanitizer: the vector's reallocation freed what thread 0 read).
-  for (unsigned i = 0; i < threads; ++i) workers.push_back(std::make_unique<Worker>(box, i, threads, *stats[i], metrics));
+  for (unsigned i = 0; i < threads; ++i) workers.push_back(std::make_unique<Worker>(box, i, threads, *stats[i], metrics, &fleet));
   for (const auto& owned : workers) {
     std::promise<std::string> started;
     ready.push_back(started.get_future());
@@ -160,7 +163,7 @@ int serve(const Flags& flags, const Settings& initial) {
     log(LogLevel::info, "ringboot.started", "root=\"{}\" threads={} tftp={} http={} dhcp={}", settings.root, threads,
         settings.tftp.listen ? settings.tftp.listen->to_string() : "off",
         settings.http.listen ? settings.http.listen->to_string() : "off", dhcp::to_string(settings.dhcp.mode));
-    while (wait_for_signal() == SignalEvent::reload) reload(flags, box);
+    while (wait_for_signal() == SignalEvent::reload) reload(flags, box, fleet);
     // Stop accepting; transfers in flight get the grace period; a second
     // signal stops at once.
     log(LogLevel::info, "ringboot.draining", "grace_ms={}",

@@ -5,10 +5,13 @@
 #include <string>
 #include <vector>
 
+#include "app/fleet_service.h"
 #include "app/worker.h"
 
 namespace ringboot {
 
-std::string render_metrics(const std::vector<std::unique_ptr<WorkerStats>>& workers);
+// `fleet`: its ringboot_fleet_* families when per-machine boot is on.
+std::string render_metrics(const std::vector<std::unique_ptr<WorkerStats>>& workers,
+                           const SharedFleet* fleet = nullptr);
 
 }  // namespace ringboot

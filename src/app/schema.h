@@ -79,11 +79,23 @@ struct Key {
 
 // --- value text -------------------------------------------------------------
 
+// A TOML basic string: one line, whatever the text holds (a multi-line
+// [[profile]] script comes back with its newlines escaped).
 inline std::string quote(std::string_view text) {
   std::string out = "\"";
   for (const char c : text) {
-    if (c == '"' || c == '\\') out += '\\';
-    out += c;
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += c;
+    } else if (c == '\n') {
+      out += "\\n";
+    } else if (c == '\t') {
+      out += "\\t";
+    } else if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
+      out += fmt::format("\\u{:04x}", static_cast<unsigned char>(c));
+    } else {
+      out += c;
+    }
   }
   return out + "\"";
 }
@@ -348,8 +360,10 @@ void read_table(std::span<const Key<S>> keys, const toml::table& table, S& out, 
       ctx.error(table, join_path(prefix, k.name), "is required");
   }
   for (const auto& [name, node] : table) {
-    const bool known = std::any_of(keys.begin(), keys.end(), [&](const Key<S>& k) { return k.name == name.str(); });
-    if (!known) ctx.error(node, join_path(prefix, name.str()), "unknown key");
+    // A plain copy for the lambda: clang 14 (the fuzz build) cannot capture a structured binding.
+    const std::string_view given = name.str();
+    const bool known = std::any_of(keys.begin(), keys.end(), [&](const Key<S>& k) { return k.name == given; });
+    if (!known) ctx.error(node, join_path(prefix, given), "unknown key");
   }
 }
 

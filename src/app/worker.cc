@@ -43,8 +43,8 @@ struct Worker::State {
 };
 
 Worker::Worker(const SettingsBox& settings, unsigned id, unsigned threads, WorkerStats& stats,
-               std::function<std::string()> metrics)
-    : box_(settings), settings_(settings.get()), started_with_(settings_), settings_version_(settings.version()), id_(id), threads_(threads), stats_(stats), metrics_(std::move(metrics)) {}
+               std::function<std::string()> metrics, SharedFleet* fleet)
+    : box_(settings), settings_(settings.get()), started_with_(settings_), settings_version_(settings.version()), id_(id), threads_(threads), stats_(stats), metrics_(std::move(metrics)), fleet_(fleet) {}
 
 Worker::~Worker() = default;
 
@@ -67,7 +67,7 @@ bool Worker::init(std::string* error) {
   }
   if (settings_->http.listen || settings_->http.metrics_listen) {
     s.http = std::make_unique<HttpService>(*s.ring, s.tick, *s.files, settings_->http, share(settings_->http.connections_max, threads_),
-                                           stats_.http, metrics_);
+                                           stats_.http, metrics_, fleet_);
     if (!s.http->start(error)) return false;
   }
   if (id_ == 0 && settings_->dhcp.mode != dhcp::Mode::off) {

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "app/config.h"
+#include "app/fleet_service.h"
 #include "app/settings_box.h"
 #include "io/ring.h"
 #include "dhcp/counters.h"
@@ -31,8 +32,9 @@ enum class RunPhase { running, draining, stopped };
 
 class Worker {
  public:
+  // `fleet`: the per-machine boot engine, one for all workers (see SharedFleet).
   Worker(const SettingsBox& settings, unsigned id, unsigned threads, WorkerStats& stats,
-         std::function<std::string()> metrics);
+         std::function<std::string()> metrics, SharedFleet* fleet);
   ~Worker();
   // Runs on the worker's own thread: sets up the ring (a ring belongs to the
   // thread that made it), then serves until `phase` says stop.
@@ -49,6 +51,7 @@ class Worker {
   unsigned threads_;
   WorkerStats& stats_;
   std::function<std::string()> metrics_;
+  SharedFleet* fleet_;
   std::unique_ptr<State> state_;
 };
 

@@ -48,4 +48,19 @@ std::optional<Endpoint> Endpoint::parse(std::string_view text) {
   return Endpoint{ip, static_cast<std::uint16_t>(port)};
 }
 
+std::string Cidr::to_string() const { return network.to_string() + '/' + std::to_string(prefix); }
+
+std::optional<Cidr> Cidr::parse(std::string_view text) {
+  const auto slash = text.find('/');
+  if (slash == std::string_view::npos) return std::nullopt;
+  auto ip = Ipv4::parse(text.substr(0, slash));
+  std::string_view bits = text.substr(slash + 1);
+  unsigned prefix = 0;
+  auto [next, ec] = std::from_chars(bits.data(), bits.data() + bits.size(), prefix);
+  if (!ip || bits.empty() || ec != std::errc{} || next != bits.data() + bits.size() || prefix > 32) return std::nullopt;
+  Cidr c{*ip, static_cast<std::uint8_t>(prefix)};
+  if ((ip->value & ~c.mask()) != 0) return std::nullopt;
+  return c;
+}
+
 }  // namespace ringboot

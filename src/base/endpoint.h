@@ -17,6 +17,19 @@ struct Ipv4 {
   static std::optional<Ipv4> parse(std::string_view text);
 };
 
+// An IPv4 network: "10.0.0.0/24".
+struct Cidr {
+  Ipv4 network;
+  std::uint8_t prefix = 0;
+  std::uint32_t mask() const { return prefix == 0 ? 0 : ~std::uint32_t{0} << (32 - prefix); }
+  bool contains(Ipv4 ip) const { return (ip.value & mask()) == network.value; }
+  Ipv4 broadcast() const { return Ipv4{network.value | ~mask()}; }
+  std::string to_string() const;
+  // "10.0.0.0/24"; host bits must be zero.
+  static std::optional<Cidr> parse(std::string_view text);
+  friend bool operator==(const Cidr&, const Cidr&) = default;
+};
+
 struct Endpoint {
   Ipv4 ip;
   std::uint16_t port = 0;

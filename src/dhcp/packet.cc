@@ -61,31 +61,6 @@ std::string_view to_string(ParseError error) {
   return name.empty() ? "unknown" : name;
 }
 
-std::uint64_t Mac::key() const {
-  std::uint64_t k = 0;
-  for (auto b : bytes) k = (k << 8) | b;
-  return k;
-}
-
-std::string Mac::to_string() const {
-  return fmt::format("{:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}", bytes[0], bytes[1], bytes[2], bytes[3], bytes[4],
-                     bytes[5]);
-}
-
-std::optional<Mac> Mac::parse(std::string_view text) {
-  if (text.size() != 17) return std::nullopt;
-  Mac mac;
-  for (std::size_t i = 0; i < 6; ++i) {
-    if (i > 0 && text[i * 3 - 1] != ':') return std::nullopt;
-    const char* p = text.data() + i * 3;
-    unsigned v = 0;
-    auto [next, ec] = std::from_chars(p, p + 2, v, 16);
-    if (ec != std::errc{} || next != p + 2) return std::nullopt;
-    mac.bytes[i] = static_cast<std::uint8_t>(v);
-  }
-  return mac;
-}
-
 Mac Packet::mac() const {
   Mac m;
   std::copy_n(chaddr.begin(), 6, m.bytes.begin());

@@ -11,6 +11,7 @@
 
 #include "base/bytes.h"
 #include "base/endpoint.h"
+#include "base/mac.h"
 
 namespace ringboot::dhcp {
 
@@ -86,14 +87,7 @@ enum class ParseError : std::uint8_t {
 inline constexpr std::size_t kParseErrorCount = 8;  // kept by hand; packet.cc checks it
 std::string_view to_string(ParseError error);
 
-struct Mac {
-  std::array<std::uint8_t, 6> bytes{};
-  friend bool operator==(const Mac&, const Mac&) = default;
-  friend auto operator<=>(const Mac&, const Mac&) = default;
-  std::uint64_t key() const;
-  std::string to_string() const;  // "aa:bb:cc:dd:ee:ff"
-  static std::optional<Mac> parse(std::string_view text);
-};
+using ringboot::Mac;
 
 class Packet {
  public:

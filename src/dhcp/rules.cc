@@ -9,47 +9,6 @@
 
 namespace ringboot::dhcp {
 
-std::string Cidr::to_string() const { return network.to_string() + '/' + std::to_string(prefix); }
-
-std::optional<Cidr> Cidr::parse(std::string_view text) {
-  const auto slash = text.find('/');
-  if (slash == std::string_view::npos) return std::nullopt;
-  auto ip = Ipv4::parse(text.substr(0, slash));
-  std::string_view bits = text.substr(slash + 1);
-  unsigned prefix = 0;
-  auto [next, ec] = std::from_chars(bits.data(), bits.data() + bits.size(), prefix);
-  if (!ip || bits.empty() || ec != std::errc{} || next != bits.data() + bits.size() || prefix > 32) return std::nullopt;
-  Cidr c{*ip, static_cast<std::uint8_t>(prefix)};
-  if ((ip->value & ~c.mask()) != 0) return std::nullopt;
-  return c;
-}
-
-bool MacPattern::matches(const Mac& mac) const { return std::equal(bytes.begin(), bytes.begin() + length, mac.bytes.begin()); }
-
-std::string MacPattern::to_string() const {
-  std::string out;
-  for (std::uint8_t i = 0; i < length; ++i) out += fmt::format("{}{:02x}", i == 0 ? "" : ":", bytes[i]);
-  return out;
-}
-
-std::optional<MacPattern> MacPattern::parse(std::string_view text) {
-  MacPattern m;
-  while (!text.empty()) {
-    if (m.length == 6 || text.size() < 2) return std::nullopt;
-    unsigned v = 0;
-    auto [next, ec] = std::from_chars(text.data(), text.data() + 2, v, 16);
-    if (ec != std::errc{} || next != text.data() + 2) return std::nullopt;
-    m.bytes[m.length++] = static_cast<std::uint8_t>(v);
-    text.remove_prefix(2);
-    if (!text.empty()) {
-      if (text[0] != ':' || text.size() == 1) return std::nullopt;
-      text.remove_prefix(1);
-    }
-  }
-  if (m.length == 0) return std::nullopt;
-  return m;
-}
-
 ClientFacts facts_of(const Packet& request, Ipv4 client_address) {
   ClientFacts f;
   f.mac = request.mac();

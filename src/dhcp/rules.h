@@ -14,26 +14,8 @@
 
 namespace ringboot::dhcp {
 
-struct Cidr {
-  Ipv4 network;
-  std::uint8_t prefix = 0;
-  std::uint32_t mask() const { return prefix == 0 ? 0 : ~std::uint32_t{0} << (32 - prefix); }
-  bool contains(Ipv4 ip) const { return (ip.value & mask()) == network.value; }
-  Ipv4 broadcast() const { return Ipv4{network.value | ~mask()}; }
-  std::string to_string() const;
-  // "10.0.0.0/24"; host bits must be zero.
-  static std::optional<Cidr> parse(std::string_view text);
-  friend bool operator==(const Cidr&, const Cidr&) = default;
-};
-
-// "52:54:00" (prefix) or a full "52:54:00:12:34:56".
-struct MacPattern {
-  std::array<std::uint8_t, 6> bytes{};
-  std::uint8_t length = 0;
-  bool matches(const Mac& mac) const;
-  std::string to_string() const;  // "52:54:00"
-  static std::optional<MacPattern> parse(std::string_view text);
-};
+using ringboot::Cidr;
+using ringboot::MacPattern;
 
 struct BootMatch {  // every field given must match; an empty match matches all
   std::vector<std::uint16_t> arch;  // option 93 values

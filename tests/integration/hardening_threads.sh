@@ -4,7 +4,8 @@
 # (SO_REUSEPORT listeners, one ring each) serves TFTP to tftp-hpa and curl
 # and HTTP to curl in parallel while /metrics is scraped in a loop (a scrape
 # sums every worker's counters) and SIGHUP publishes new settings five times
-# (the settings box every worker reads). Passes when every file is
+# (the settings box every worker reads, and the fleet engine they share,
+# asked on /ipxe meanwhile). Passes when every file is
 # byte-exact, the last scrape parses and counts at least the transfers made,
 # every reload is logged, no transfer failed, and SIGTERM exits 0.
 RINGBOOT=${1:-}
@@ -19,7 +20,13 @@ head -c 8000000 /dev/urandom >"$ROOT/http.bin"
 PORT=$(pick_port)
 HPORT=$(pick_port)
 CONF=$WORK/threads.toml
-write_conf() { printf '[tftp]\nwindowsize_max = %s\nsessions_per_client_max = 256\n' "$1" >"$CONF"; }
+# The fleet engine is the one object every worker locks: each reload
+# reconfigures it while /ipxe renders on both workers.
+write_conf() {
+  printf '[tftp]\nwindowsize_max = %s\nsessions_per_client_max = 256\n' "$1" >"$CONF"
+  printf '[[profile]]\nname = "p"\nkernel = "{{http_base}}/k"\ncmdline = "done={{done_url}}"\n' >>"$CONF"
+  printf '[[group]]\nmatch = { mac = "52:54:00" }\nprofile = "p"\nonce = false\n' >>"$CONF"
+}
 write_conf 16
 
 TRANSFERS=${THREADS_TEST_TRANSFERS:-24}
@@ -35,6 +42,9 @@ for i in $(seq "$TRANSFERS"); do
   fi
   jobs_pids+=($!)
   curl -sS -o "$WORK/out/h$i" "http://127.0.0.1:$HPORT/http.bin" 2>"$WORK/out/h$i.err" &
+  jobs_pids+=($!)
+  curl -sS -o "$WORK/out/i$i" "http://127.0.0.1:$HPORT/ipxe?mac=52-54-00-00-00-$(printf %02x "$i")&platform=efi" \
+    2>"$WORK/out/i$i.err" &
   jobs_pids+=($!)
 done
 scrapes=0
@@ -53,6 +63,7 @@ for pid in "${jobs_pids[@]}"; do wait "$pid" || failed=$((failed + 1)); done
 for i in $(seq "$TRANSFERS"); do
   same "$ROOT/tftp.bin" "$WORK/out/t$i" "TFTP transfer $i"
   same "$ROOT/http.bin" "$WORK/out/h$i" "HTTP transfer $i"
+  grep -q "^kernel http://127.0.0.1:$HPORT/k done=" "$WORK/out/i$i" || fail "/ipxe $i: $(cat "$WORK/out/i$i")"
 done
 await_log 'ringboot.reloaded' 5 "five reloads"
 ringboot_alive || fail "ringboot died"

@@ -63,5 +63,26 @@ TEST(MetricsPage, DhcpFamiliesFromTheWorkerThatRunsIt) {
   for (const auto& [name, count] : families(page)) EXPECT_EQ(count, 1) << name;
 }
 
+TEST(MetricsPage, FleetFamiliesOnlyWhenItIsOn) {
+  auto w = workers(1);
+  SharedFleet off{fleet::FleetConfig{}};
+  EXPECT_EQ(render_metrics(w, &off).find("ringboot_fleet_"), std::string::npos);
+  fleet::FleetConfig config;
+  fleet::Group all;
+  all.profile = "local";
+  config.groups = {all};
+  config.settings.machines_max = 1;
+  SharedFleet on{config};
+  on.ipxe("/ipxe?mac=52-54-00-00-00-01&platform=efi", std::nullopt, "h", 1);
+  on.ipxe("/ipxe?mac=52-54-00-00-00-02&platform=efi", std::nullopt, "h", 2);  // over machines_max
+  on.ipxe("/ipxe?mac=zz", std::nullopt, "h", 3);
+  const std::string page = render_metrics(w, &on);
+  EXPECT_NE(page.find("\nringboot_fleet_machines 1\n"), std::string::npos) << page;
+  EXPECT_NE(page.find("\nringboot_fleet_machines_refused_total 1\n"), std::string::npos) << page;
+  EXPECT_NE(page.find("\nringboot_fleet_boots_total{decision=\"local\"} 3\n"), std::string::npos) << page;
+  EXPECT_NE(page.find("\nringboot_fleet_boots_total{decision=\"install\"} 0\n"), std::string::npos) << page;
+  for (const auto& [name, count] : families(page)) EXPECT_EQ(count, 1) << name;
+}
+
 }  // namespace
 }  // namespace ringboot

@@ -1,0 +1,96 @@
+#include "app/fleet_service.h"
+
+#include <algorithm>
+
+#include "base/log.h"
+#include "fleet/script.h"
+#include "http/query.h"
+#include "io/random.h"
+
+namespace ringboot {
+
+namespace {
+// A Host header goes into the scripts' URLs: only a host name or address and
+// a port, nothing iPXE would expand or split on.
+bool plain_host(std::string_view host) {
+  return !host.empty() && host.size() <= 255 && std::all_of(host.begin(), host.end(), [](char c) {
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '.' || c == '-' ||
+           c == ':' || c == '[' || c == ']';
+  });
+}
+}  // namespace
+
+SharedFleet::SharedFleet(fleet::FleetConfig config) : engine_(std::move(config)) {
+  enabled_.store(engine_.enabled(), std::memory_order_release);
+}
+
+void SharedFleet::configure(fleet::FleetConfig config) {
+  std::lock_guard lock(mutex_);
+  engine_.configure(std::move(config));
+  enabled_.store(engine_.enabled(), std::memory_order_release);
+}
+
+std::string SharedFleet::http_base(std::optional<std::string_view> host) const {
+  // Read under the caller's lock.
+  const std::string& configured = engine_.config().settings.http_base;
+  if (!configured.empty()) return configured;
+  if (host && plain_host(*host)) return "http://" + std::string(*host);
+  // No usable Host (HTTP/1.0): iPXE fills in the server it booted from.
+  return "http://${next-server}";
+}
+
+std::string SharedFleet::chain(std::optional<std::string_view> host) const {
+  std::lock_guard lock(mutex_);
+  return fleet::chain_script(http_base(host));
+}
+
+std::string SharedFleet::ipxe(std::string_view target, std::optional<Ipv4> peer, std::optional<std::string_view> host,
+                              std::int64_t now_unix) {
+  const std::optional<std::string> mac_text = http::query_value(target, "mac");
+  const std::string uuid = http::query_value(target, "uuid").value_or("");
+  const std::string buildarch = http::query_value(target, "buildarch").value_or("");
+  const std::string platform = http::query_value(target, "platform").value_or("");
+  fleet::Token random{};
+  if (!io::random_bytes(random)) {
+    // Without an unguessable token no install is started: local boot.
+    log(LogLevel::error, "fleet.random_error", "reason=\"getrandom failed: local boot\"");
+    std::lock_guard lock(mutex_);
+    return fleet::local_script(engine_.config().settings, platform, "no random bytes for a token");
+  }
+  fleet::BootFacts facts;
+  facts.mac = mac_text ? Mac::parse_any(*mac_text) : std::nullopt;
+  facts.uuid = uuid;
+  facts.buildarch = buildarch;
+  facts.platform = platform;
+  facts.ip = peer;
+  fleet::Decision d;
+  {
+    std::lock_guard lock(mutex_);
+    facts.http_base = http_base(host);
+    d = engine_.boot(facts, now_unix, random);
+  }
+  if (!facts.mac) {
+    log(LogLevel::warn, "fleet.boot", "mac=\"{}\" decision=local reason={}", mac_text.value_or(""),
+        fleet::to_string(d.reason));
+  } else if (d.reason == fleet::Reason::render_error) {
+    log(LogLevel::error, "fleet.boot", "mac={} decision=local reason={} error=\"{}\"", facts.mac->to_string(),
+        fleet::to_string(d.reason), d.error);
+  } else {
+    log(LogLevel::info, "fleet.boot", "mac={} decision={} profile=\"{}\" reason={} state={} install_attempts={}",
+        facts.mac->to_string(), d.install() ? "install" : "local", d.profile, fleet::to_string(d.reason),
+        fleet::to_string(d.state), d.install_attempts);
+  }
+  return std::move(d.script);
+}
+
+fleet::FleetCounters SharedFleet::counters() const {
+  std::lock_guard lock(mutex_);
+  return engine_.counters();
+}
+
+std::size_t SharedFleet::machines() const {
+  std::lock_guard lock(mutex_);
+  return engine_.machines();
+}
+
+}  // namespace ringboot

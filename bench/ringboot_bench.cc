@@ -40,8 +40,8 @@
 #include <thread>
 #include <vector>
 
-#include <CLI/CLI.hpp>
 #include <fmt/core.h>
+#include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
 namespace {
@@ -97,18 +97,19 @@ struct Options {
 // prints what is wrong and exits 2 (1 is left to a run with failed transfers).
 Options parse_options(int argc, char** argv) {
   Options o;
-  CLI::App app{"ringboot-bench: a TFTP load generator that plays N boot clients at once.\n"
-               "  ringboot-bench [flags] HOST:PORT FILE\n"
-               "  ringboot-bench --udp-ceiling [--seconds S]",
-               "ringboot-bench"};
+  CLI::App app{
+      "ringboot-bench: a TFTP load generator that plays N boot clients at once.\n"
+      "  ringboot-bench [flags] HOST:PORT FILE\n"
+      "  ringboot-bench --udp-ceiling [--seconds S]",
+      "ringboot-bench"};
   auto dflt = [](auto v) { return fmt::format("{}", v); };
   auto* target = app.add_option("target", o.target, "the TFTP server, IPv4 HOST:PORT")->type_name("HOST:PORT");
-  auto* file = app.add_option("file", o.file, "local copy of the served file; every received byte is checked against it")
-                   ->type_name("FILE");
+  auto* file =
+      app.add_option("file", o.file, "local copy of the served file; every received byte is checked against it")
+          ->type_name("FILE");
   // As with the hand parser before, a repeated flag's last value wins.
   app.option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
-  app.add_option("--clients", o.clients, "concurrent clients")
-      ->type_name("N")->default_str(dflt(o.clients));
+  app.add_option("--clients", o.clients, "concurrent clients")->type_name("N")->default_str(dflt(o.clients));
   app.add_option("--total", o.total, "transfers in all (default = --clients)")->type_name("M");
   std::string profile;
   auto* profile_opt =
@@ -116,17 +117,20 @@ Options parse_options(int argc, char** argv) {
                      "the RRQ options a client sends: edk2 (a tsize probe, aborted, then blksize 1468 windowsize 4), "
                      "ipxe (tsize, blksize 1432), plain (none); default plain, or custom when only --blksize or "
                      "--windowsize is given")
-          ->type_name("P")->check(CLI::IsMember({"edk2", "ipxe", "plain"}));
+          ->type_name("P")
+          ->check(CLI::IsMember({"edk2", "ipxe", "plain"}));
   app.add_option("--blksize", o.blksize, "request blksize B (overrides the profile)")->type_name("B");
   app.add_option("--windowsize", o.windowsize, "request windowsize W (overrides the profile)")->type_name("W");
   app.add_option("--remote", o.remote, "RRQ filename (default: basename of FILE)")->type_name("NAME");
   app.add_option("--loss", o.loss, "drop share P (0..1) of received DATA before processing")->type_name("P");
   app.add_option("--seed", o.seed, "loss RNG seed")->type_name("S")->default_str(dflt(o.seed));
   app.add_option("--timeout-ms", o.timeout_ms, "client retransmit timeout in ms")
-      ->type_name("T")->default_str(dflt(o.timeout_ms));
+      ->type_name("T")
+      ->default_str(dflt(o.timeout_ms));
   app.add_option("--tries", o.tries, "client tries before giving up")->type_name("K")->default_str(dflt(o.tries));
   app.add_option("--time-limit", o.time_limit, "stop the run after S seconds; unfinished transfers fail")
-      ->type_name("S")->default_str(dflt(o.time_limit));
+      ->type_name("S")
+      ->default_str(dflt(o.time_limit));
   app.add_option("--rcvbuf", o.rcvbuf, "client SO_RCVBUF (default: the kernel's)")->type_name("BYTES");
   app.add_option("--server-pid", o.server_pid, "report the server's CPU seconds and peak RSS (process tree)")
       ->type_name("PID");
@@ -138,13 +142,16 @@ Options parse_options(int argc, char** argv) {
                "hold --clients sessions open, ACK one block per --hold-interval-ms, report the server's RSS per "
                "session after --hold-seconds");
   app.add_option("--hold-interval-ms", o.hold_interval_ms, "with --hold: ms between a session's ACKs")
-      ->type_name("T")->default_str(dflt(o.hold_interval_ms));
+      ->type_name("T")
+      ->default_str(dflt(o.hold_interval_ms));
   app.add_option("--hold-seconds", o.hold_seconds, "with --hold: how long all sessions are held")
-      ->type_name("S")->default_str(dflt(o.hold_seconds));
+      ->type_name("S")
+      ->default_str(dflt(o.hold_seconds));
   app.add_flag("--json", o.json, "one JSON object instead of a human line");
   app.add_flag("--udp-ceiling", o.udp_ceiling, "measure loopback UDP throughput (65464-byte datagrams)");
   app.add_option("--seconds", o.udp_seconds, "duration of --udp-ceiling")
-      ->type_name("S")->default_str(dflt(o.udp_seconds));
+      ->type_name("S")
+      ->default_str(dflt(o.udp_seconds));
   try {
     app.parse(argc, argv);
     if (!o.udp_ceiling) {
@@ -160,9 +167,12 @@ Options parse_options(int argc, char** argv) {
     o.remote = slash == std::string::npos ? o.file : o.file.substr(slash + 1);
   }
   if (o.total <= 0) o.total = o.clients;
-  if (profile == "edk2") o.profile = Profile::edk2;
-  else if (profile == "ipxe") o.profile = Profile::ipxe;
-  else if (profile_opt->count() == 0 && (o.blksize || o.windowsize)) o.profile = Profile::custom;
+  if (profile == "edk2")
+    o.profile = Profile::edk2;
+  else if (profile == "ipxe")
+    o.profile = Profile::ipxe;
+  else if (profile_opt->count() == 0 && (o.blksize || o.windowsize))
+    o.profile = Profile::custom;
   return o;
 }
 
@@ -179,9 +189,9 @@ sockaddr_in parse_endpoint(const std::string& s) {
 // ---------------------------------------------------------------- server accounting
 
 struct ProcSample {
-  double cpu_s = 0;      // utime+stime+cutime+cstime of the root, plus utime+stime of live descendants
-  long hwm_kb = 0;       // sum of VmHWM over the tree
-  long rss_kb = 0;       // sum of VmRSS over the tree
+  double cpu_s = 0;  // utime+stime+cutime+cstime of the root, plus utime+stime of live descendants
+  long hwm_kb = 0;   // sum of VmHWM over the tree
+  long rss_kb = 0;   // sum of VmRSS over the tree
   int procs = 0;
 };
 
@@ -230,8 +240,10 @@ void read_status(int pid, long* hwm, long* rss) {
   if (!f) return;
   char line[256];
   while (std::fgets(line, sizeof line, f)) {
-    if (std::strncmp(line, "VmHWM:", 6) == 0) *hwm += std::atol(line + 6);
-    else if (std::strncmp(line, "VmRSS:", 6) == 0) *rss += std::atol(line + 6);
+    if (std::strncmp(line, "VmHWM:", 6) == 0)
+      *hwm += std::atol(line + 6);
+    else if (std::strncmp(line, "VmRSS:", 6) == 0)
+      *rss += std::atol(line + 6);
   }
   std::fclose(f);
 }
@@ -377,7 +389,7 @@ struct Client {
   uint64_t last_acked = 0;  // last block index ACKed
   int blksize = 512;
   int windowsize = 1;
-  bool got_first = false;   // any DATA or OACK seen in the transfer phase
+  bool got_first = false;      // any DATA or OACK seen in the transfer phase
   std::vector<char> last_pkt;  // what a timeout resends
   sockaddr_in last_dst{};
   TimePoint deadline{};
@@ -391,8 +403,8 @@ struct Client {
 struct Stats {
   long ok = 0, failed = 0;
   uint64_t bytes = 0;
-  uint64_t retransmits = 0;   // DATA blocks received more than once
-  uint64_t dropped = 0;       // DATA dropped by --loss
+  uint64_t retransmits = 0;  // DATA blocks received more than once
+  uint64_t dropped = 0;      // DATA dropped by --loss
   uint64_t client_resends = 0;
   uint64_t probes = 0;
   std::vector<double> latency_ms;
@@ -404,7 +416,7 @@ class Bench {
   explicit Bench(const Options& o) : o_(o), rng_(o.seed), server_(parse_endpoint(o.target)) {
     int fd = open(o.file.c_str(), O_RDONLY);
     if (fd < 0) die("cannot open " + o.file + ": " + std::strerror(errno));
-    struct stat st{};
+    struct stat st {};
     fstat(fd, &st);
     size_ = static_cast<uint64_t>(st.st_size);
     if (size_ > 0) {
@@ -414,10 +426,18 @@ class Bench {
     }
     close(fd);
     switch (o.profile) {
-      case Profile::edk2: req_ = {false, 1468, 4}; break;
-      case Profile::ipxe: req_ = {true, 1432, 0}; break;
-      case Profile::plain: req_ = {false, 0, 0}; break;
-      case Profile::custom: req_ = {false, 0, 0}; break;
+      case Profile::edk2:
+        req_ = {false, 1468, 4};
+        break;
+      case Profile::ipxe:
+        req_ = {true, 1432, 0};
+        break;
+      case Profile::plain:
+        req_ = {false, 0, 0};
+        break;
+      case Profile::custom:
+        req_ = {false, 0, 0};
+        break;
     }
     if (o.blksize) req_.blksize = o.blksize;
     if (o.windowsize) req_.windowsize = o.windowsize > 1 ? o.windowsize : 0;
@@ -439,9 +459,7 @@ class Bench {
   void on_data(size_t i, uint16_t wire, const char* p, size_t n, TimePoint now);
   void finish(size_t i, bool ok, const std::string& why, TimePoint now);
   void tick(TimePoint now);
-  void arm(Client& c, TimePoint now) {
-    c.deadline = now + std::chrono::milliseconds(o_.timeout_ms);
-  }
+  void arm(Client& c, TimePoint now) { c.deadline = now + std::chrono::milliseconds(o_.timeout_ms); }
   uint64_t nblocks(int blksize) const { return size_ / static_cast<uint64_t>(blksize) + 1; }
 
   const Options& o_;
@@ -562,8 +580,10 @@ void Bench::on_oack(Client& c, const char* p, size_t n) {
     size_t vl = strnlen(v, n - off - kl - 1);
     std::string key(k, kl), val(v, vl);
     std::transform(key.begin(), key.end(), key.begin(), [](unsigned char ch) { return std::tolower(ch); });
-    if (key == "blksize") blksize = std::atoi(val.c_str());
-    else if (key == "windowsize") windowsize = std::atoi(val.c_str());
+    if (key == "blksize")
+      blksize = std::atoi(val.c_str());
+    else if (key == "windowsize")
+      windowsize = std::atoi(val.c_str());
     off += kl + 1 + vl + 1;
   }
   if (req_.blksize && blksize > req_.blksize) blksize = -1;
@@ -594,9 +614,15 @@ void Bench::on_packet(size_t i, const char* p, size_t n, const sockaddr_in& from
   if (op == ERROR) {
     std::string msg(p + 4, strnlen(p + 4, n - 4));
     if (std::getenv("RINGBOOT_BENCH_DEBUG"))
-      fmt::print(stderr, "client {} port {}: ERROR {} \"{}\" phase {} next {} got_first {} tries {}\n", i,
-                 [&] { sockaddr_in a{}; socklen_t l = sizeof a; getsockname(c.fd, reinterpret_cast<sockaddr*>(&a), &l); return ntohs(a.sin_port); }(),
-                 arg, msg, static_cast<int>(c.phase), c.next, c.got_first, c.tries);
+      fmt::print(
+          stderr, "client {} port {}: ERROR {} \"{}\" phase {} next {} got_first {} tries {}\n", i,
+          [&] {
+            sockaddr_in a{};
+            socklen_t l = sizeof a;
+            getsockname(c.fd, reinterpret_cast<sockaddr*>(&a), &l);
+            return ntohs(a.sin_port);
+          }(),
+          arg, msg, static_cast<int>(c.phase), c.next, c.got_first, c.tries);
     finish(i, false, fmt::format("server ERROR {} ({})", arg, msg), now);
     return;
   }
@@ -692,8 +718,10 @@ void Bench::on_data(size_t i, uint16_t wire, const char* p, size_t n, TimePoint 
     finish(i, true, "", now);
     return;
   }
-  if (idx - c.last_acked >= static_cast<uint64_t>(c.windowsize)) send_ack(c, idx, now);
-  else arm(c, now);
+  if (idx - c.last_acked >= static_cast<uint64_t>(c.windowsize))
+    send_ack(c, idx, now);
+  else
+    arm(c, now);
 }
 
 void Bench::tick(TimePoint now) {
@@ -719,7 +747,7 @@ void Bench::tick(TimePoint now) {
 double percentile(std::vector<double>& v, double q) {
   if (v.empty()) return 0;
   std::sort(v.begin(), v.end());
-  size_t k = static_cast<size_t>(std::ceil(q * static_cast<double>(v.size()))) ;
+  size_t k = static_cast<size_t>(std::ceil(q * static_cast<double>(v.size())));
   if (k > 0) --k;
   return v[std::min(k, v.size() - 1)];
 }
@@ -834,10 +862,13 @@ int Bench::run() {
   double mb = static_cast<double>(st_.bytes) / 1e6;
   double p50 = percentile(st_.latency_ms, 0.50), p99 = percentile(st_.latency_ms, 0.99);
   double mx = st_.latency_ms.empty() ? 0 : *std::max_element(st_.latency_ms.begin(), st_.latency_ms.end());
-  const char* prof = o_.profile == Profile::edk2 ? "edk2" : o_.profile == Profile::ipxe ? "ipxe"
-                     : o_.profile == Profile::plain ? "plain" : "custom";
+  const char* prof = o_.profile == Profile::edk2    ? "edk2"
+                     : o_.profile == Profile::ipxe  ? "ipxe"
+                     : o_.profile == Profile::plain ? "plain"
+                                                    : "custom";
   if (o_.hold) {
-    double per = established_ ? static_cast<double>(hold_rss_kb - s0.rss_kb) * 1024.0 / static_cast<double>(established_) : 0;
+    double per =
+        established_ ? static_cast<double>(hold_rss_kb - s0.rss_kb) * 1024.0 / static_cast<double>(established_) : 0;
     if (o_.json)
       print_json({{"hold", true},
                   {"clients", o_.clients},
@@ -882,10 +913,11 @@ int Bench::run() {
   } else {
     std::string failures;
     for (auto& [k, v] : st_.failures) failures += fmt::format("{}\"{}\": {}", failures.empty() ? "" : ", ", k, v);
-    fmt::print("{} ok, {} failed ({}), {:.1f} MB in {:.2f} s: {:.1f} MB/s, {:.1f} transfers/s, latency p50 {:.1f} ms "
-               "p99 {:.1f} ms max {:.1f} ms, {} duplicate DATA, {} dropped by --loss, {} client resends",
-               st_.ok, st_.failed, failures, mb, wall, mb / wall, static_cast<double>(st_.ok) / wall, p50, p99, mx,
-               st_.retransmits, st_.dropped, st_.client_resends);
+    fmt::print(
+        "{} ok, {} failed ({}), {:.1f} MB in {:.2f} s: {:.1f} MB/s, {:.1f} transfers/s, latency p50 {:.1f} ms "
+        "p99 {:.1f} ms max {:.1f} ms, {} duplicate DATA, {} dropped by --loss, {} client resends",
+        st_.ok, st_.failed, failures, mb, wall, mb / wall, static_cast<double>(st_.ok) / wall, p50, p99, mx,
+        st_.retransmits, st_.dropped, st_.client_resends);
     if (o_.server_pid) fmt::print(", server {:.2f} CPU-s, {} kB RSS, {} procs", cpu, server_rss, peak_procs);
     fmt::print("\n");
   }

@@ -7,11 +7,11 @@
 #include <string>
 #include <string_view>
 
+#include "../tests/unit/tftp_test_defaults.h"
 #include "tftp/options.h"
 #include "tftp/packet.h"
 #include "tftp/path.h"
 #include "tftp/session.h"
-#include "../tests/unit/tftp_test_defaults.h"
 
 namespace {
 

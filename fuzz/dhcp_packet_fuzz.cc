@@ -78,7 +78,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
 
   Received rx;
   rx.local_port = (selector & 1) ? kPxePort : kServerPort;
-  rx.from = Endpoint{(selector & 2) ? Ipv4{0x0a000000u | (selector >> 2)} : Ipv4{}, (selector & 1) ? std::uint16_t{4011} : kClientPort};
+  rx.from = Endpoint{(selector & 2) ? Ipv4{0x0a000000u | (selector >> 2)} : Ipv4{},
+                     (selector & 1) ? std::uint16_t{4011} : kClientPort};
   rx.interface_address = Ipv4{0x0a000001};
   run(Mode::server, datagram, rx);
   run(Mode::proxy, datagram, rx);

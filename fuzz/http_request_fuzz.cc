@@ -20,8 +20,8 @@ void plan(const Request& request, std::uint64_t file_size) {
   const FileInfo file{.size = file_size, .mtime_sec = 1'700'000'000, .mtime_nsec = 5, .inode = 0xabc};
   const auto path = resolve_target_path(request.path);
   if (path && !path_is_confined(*path)) __builtin_trap();
-  const ResponsePlan p = plan_file_response(request, path ? Lookup::ok : Lookup::forbidden, file, path ? *path : "",
-                                            1'700'000'100);
+  const ResponsePlan p =
+      plan_file_response(request, path ? Lookup::ok : Lookup::forbidden, file, path ? *path : "", 1'700'000'100);
   if (p.body_offset + p.body_length > file.size) __builtin_trap();  // never splice past the end
   if (request.range) {
     const ByteRange r = parse_range(*request.range, file_size);

@@ -7,8 +7,8 @@
 #include "tftp/packet.h"
 #include "tftp/path.h"
 
-#include "path_invariants.h"
 #include "../tests/unit/tftp_test_defaults.h"
+#include "path_invariants.h"
 
 using namespace ringboot;
 

@@ -2,13 +2,13 @@
 
 #include <fmt/format.h>
 
+#include <toml++/toml.h>
 #include <algorithm>
-#include <cctype>
 #include <array>
+#include <cctype>
 #include <fstream>
 #include <iterator>
 #include <limits>
-#include <toml++/toml.h>
 
 #include "app/schema.h"
 #include "fleet/script.h"
@@ -50,7 +50,8 @@ constexpr std::array<Key<T>, 20> kTftpKeys{
     schema::listen<&T::listen>("listen", kRestart, "TFTP listening address"),
     schema::integer<&T::blksize_max>("blksize_max", 8, 65464, kApplies,
                                      "largest blksize answered; further clamped to the interface MTU when mtu_clamp"),
-    schema::boolean<&T::mtu_clamp>("mtu_clamp", kApplies, "clamp blksize so a DATA fits the interface MTU (1468 on 1500)"),
+    schema::boolean<&T::mtu_clamp>("mtu_clamp", kApplies,
+                                   "clamp blksize so a DATA fits the interface MTU (1468 on 1500)"),
     schema::integer<&T::windowsize_max>("windowsize_max", 1, 65535, kApplies, "largest windowsize answered (RFC 7440)"),
     schema::integer<&T::window_bytes_max>("window_bytes_max", 0, std::int64_t{1} << 30, kApplies,
                                           "payload of one window (windowsize * blksize answered); 0: no cap"),
@@ -66,7 +67,8 @@ constexpr std::array<Key<T>, 20> kTftpKeys{
     schema::millis<&T::rto_min>("rto_min_ms", 1, 60000, kApplies,
                                 "floor of the adaptive retransmit timer; low floors resend spuriously in a storm"),
     schema::millis<&T::rto_max>("rto_max_ms", 1, 255000, kApplies, "ceiling of the adaptive retransmit timer"),
-    schema::millis<&T::rto_initial>("rto_initial_ms", 1, 255000, kApplies, "retransmit timer before an RTT is measured"),
+    schema::millis<&T::rto_initial>("rto_initial_ms", 1, 255000, kApplies,
+                                    "retransmit timer before an RTT is measured"),
     schema::integer<&T::netascii_bytes_max>("netascii_bytes_max", 0, std::int64_t{1} << 32, kApplies,
                                             "largest file served in netascii mode (converted in memory)"),
     schema::integer<&T::receive_buffer_bytes>("receive_buffer_bytes", 0, 1 << 30, kRestart,
@@ -99,7 +101,8 @@ constexpr std::array<Key<H>, 10> kHttpKeys{
     schema::millis<&H::header_timeout>("header_timeout_ms", 1, kHour, kApplies,
                                        "whole request head from its first byte (slowloris)"),
     schema::millis<&H::idle_timeout>("idle_timeout_ms", 1, kHour, kApplies, "keep-alive wait for the next request"),
-    schema::millis<&H::send_timeout>("send_timeout_ms", 1, kHour, kApplies, "no send progress: the connection is closed"),
+    schema::millis<&H::send_timeout>("send_timeout_ms", 1, kHour, kApplies,
+                                     "no send progress: the connection is closed"),
     schema::millis<&H::lingering_timeout>(
         "lingering_timeout_ms", 1, 600000, kApplies,
         "after an error response, what the client still sends is drained this long so it reads its 4xx"),
@@ -168,8 +171,8 @@ const std::array<Key<N>, 7> kSubnetKeys{
 
 using O = dhcp::HostConfig;
 constexpr std::array<Key<O>, 3> kHostKeys{
-    schema::parsed<&O::mac, parse_mac, format_mac>("mac", "a MAC like \"aa:bb:cc:dd:ee:ff\"", kRestart,
-                                                   "the client", true),
+    schema::parsed<&O::mac, parse_mac, format_mac>("mac", "a MAC like \"aa:bb:cc:dd:ee:ff\"", kRestart, "the client",
+                                                   true),
     schema::parsed<&O::address, parse_ipv4, format_ipv4>("address", "an IPv4 address", kRestart,
                                                          "its reserved address, inside a [[dhcp.subnet]]", true),
     schema::string<&O::hostname>("hostname", 1, 255, kRestart, "option 12"),
@@ -193,7 +196,8 @@ bool check_subnet(N& s, const toml::table& t, D& out, schema::Context& ctx, cons
       ctx.error(range, path + ".range", "must not include the network or broadcast address");
     }
   }
-  if (s.router && !s.cidr.contains(*s.router)) ctx.error(*t.get("router"), path + ".router", "is not inside the subnet");
+  if (s.router && !s.cidr.contains(*s.router))
+    ctx.error(*t.get("router"), path + ".router", "is not inside the subnet");
   for (const N& other : out.subnets)
     if (other.cidr.contains(s.cidr.network) || s.cidr.contains(other.cidr.network))
       ctx.error(t, path + ".cidr", fmt::format("subnet {} overlaps {}", s.cidr.to_string(), other.cidr.to_string()));
@@ -202,8 +206,8 @@ bool check_subnet(N& s, const toml::table& t, D& out, schema::Context& ctx, cons
 
 bool check_host(O& h, const toml::table& t, D& out, schema::Context& ctx, const std::string& path, bool valid) {
   if (!ctx.read_ok(t, "address", path + ".address")) return false;
-  const bool inside = std::any_of(out.subnets.begin(), out.subnets.end(),
-                                  [&](const N& s) { return s.cidr.contains(h.address); });
+  const bool inside =
+      std::any_of(out.subnets.begin(), out.subnets.end(), [&](const N& s) { return s.cidr.contains(h.address); });
   if (!inside) {
     ctx.error(*t.get("address"), path + ".address",
               fmt::format("{} is not inside any [[dhcp.subnet]]", h.address.to_string()));
@@ -220,10 +224,10 @@ bool check_host(O& h, const toml::table& t, D& out, schema::Context& ctx, const 
 
 const std::array<Key<D>, 17> kDhcpKeys{
     schema::parsed<&D::mode, dhcp::parse_mode, format_mode>("mode", "\"proxy\", \"server\" or \"off\"", kRestart,
-                                                           "proxyDHCP beside your DHCP server, a full server, or off"),
+                                                            "proxyDHCP beside your DHCP server, a full server, or off"),
     schema::string<&D::interface>("interface", 0, 15, kRestart, "the boot network's interface; required when on"),
-    schema::parsed<&D::server_address, parse_ipv4, format_ipv4>("server_address", "an IPv4 address", kRestart,
-                                                                "option 54 and default next server; default: the interface's"),
+    schema::parsed<&D::server_address, parse_ipv4, format_ipv4>(
+        "server_address", "an IPv4 address", kRestart, "option 54 and default next server; default: the interface's"),
     schema::boolean<&D::shared_port>("shared_port", kRestart,
                                      "proxy mode on the address server's host: bind 67 on 255.255.255.255 only"),
     schema::path<&D::lease_file>("lease_file", kRestart, "write-ahead lease journal, fdatasync before each ACK leaves"),
@@ -235,8 +239,10 @@ const std::array<Key<D>, 17> kDhcpKeys{
     schema::parsed<&D::conflict_check, dhcp::parse_conflict_check, format_conflict_check>(
         "conflict_check", "\"icmp\" or \"none\"", kRestart,
         "ping a fresh address before offering it (icmp needs CAP_NET_RAW)"),
-    schema::integer<&D::conflict_check_ms>("conflict_check_ms", 1, 10000, kRestart, "how long an OFFER waits for an echo"),
-    schema::integer<&D::probes_max>("probes_max", 0, 65536, kRestart, "OFFERs held for a probe at once; more go unprobed"),
+    schema::integer<&D::conflict_check_ms>("conflict_check_ms", 1, 10000, kRestart,
+                                           "how long an OFFER waits for an echo"),
+    schema::integer<&D::probes_max>("probes_max", 0, 65536, kRestart,
+                                    "OFFERs held for a probe at once; more go unprobed"),
     schema::integer<&D::requests_per_second_per_client>("requests_per_second_per_client", 0, 1000000, kRestart,
                                                         "per client MAC; 0: off"),
     schema::integer<&D::rate_limit_burst>("rate_limit_burst", 0, 1000000, kRestart, "0: the same as the rate"),
@@ -256,7 +262,9 @@ std::optional<std::string> word_of(std::string_view t, std::size_t min, std::siz
 bool alnum(char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
 std::optional<std::string> parse_uuid(std::string_view t) {
   auto uuid = word_of(t, 1, 36, [](char c) { return std::isxdigit(static_cast<unsigned char>(c)) != 0 || c == '-'; });
-  if (uuid) std::transform(uuid->begin(), uuid->end(), uuid->begin(), [](char c) { return static_cast<char>(std::tolower(c)); });
+  if (uuid)
+    std::transform(uuid->begin(), uuid->end(), uuid->begin(),
+                   [](char c) { return static_cast<char>(std::tolower(c)); });
   return uuid;
 }
 std::optional<std::string> parse_arch(std::string_view t) {
@@ -267,7 +275,8 @@ std::optional<std::string> parse_arch(std::string_view t) {
   return std::string(t);
 }
 std::optional<std::string> parse_label(std::string_view t) {
-  return word_of(t, 1, 64, [](char c) { return alnum(c) || std::string_view("._:/=-").find(c) != std::string_view::npos; });
+  return word_of(t, 1, 64,
+                 [](char c) { return alnum(c) || std::string_view("._:/=-").find(c) != std::string_view::npos; });
 }
 std::optional<std::string> parse_hostname(std::string_view t) {
   return word_of(t, 0, 253, [](char c) { return alnum(c) || c == '.' || c == '-'; });
@@ -307,13 +316,13 @@ constexpr std::array<Key<FP>, 5> kProfileKeys{
 using FM = fleet::GroupMatch;
 constexpr std::array<Key<FM>, 5> kGroupMatchKeys{
     schema::parsed<&FM::mac, parse_mac_pattern, format_mac_pattern>("mac", "a MAC or a prefix like \"52:54:00\"",
-                                                                   kApplies, "full or prefix"),
+                                                                    kApplies, "full or prefix"),
     schema::parsed<&FM::uuid, parse_uuid, format_text>("uuid", "a UUID like iPXE's ${uuid}", kApplies,
                                                        "the machine's SMBIOS UUID"),
     schema::parsed_list<&FM::arch, parse_arch, format_text>("arch", "\"x86_64\" or \"x86_64/efi\" strings", 0, 16,
                                                             kApplies, "iPXE buildarch, or buildarch/platform, any of"),
     schema::parsed<&FM::subnet, parse_cidr, format_cidr>("subnet", "a CIDR like \"10.0.0.0/24\" with zero host bits",
-                                                        kApplies, "the machine's address"),
+                                                         kApplies, "the machine's address"),
     schema::parsed_list<&FM::labels, parse_label, format_text>("labels", "label strings", 0, 32, kApplies,
                                                                "labels the machine has, all of"),
 };
@@ -332,16 +341,16 @@ constexpr std::array<Key<FC>, 5> kMachineKeys{
                                                         kApplies, "the machine", true),
     schema::parsed<&FC::hostname, parse_hostname, format_text>("hostname", "a host name", kApplies,
                                                                "{{hostname}} in its scripts"),
-    schema::parsed_list<&FC::labels, parse_label, format_text>("labels", "label strings", 0, 32, kApplies,
-                                                               "\"rack=a1\", \"gpu\": for group selectors and {{labels}}"),
+    schema::parsed_list<&FC::labels, parse_label, format_text>(
+        "labels", "label strings", 0, 32, kApplies, "\"rack=a1\", \"gpu\": for group selectors and {{labels}}"),
     schema::string<&FC::profile>("profile", 1, 64, kApplies,
                                  "its explicit next boot: a [[profile]] name or \"local\"; unset: its group's"),
     schema::boolean<&FC::once>("once", kApplies, "with profile: true installs once, then local"),
 };
 
 bool known_profile(const Settings& s, std::string_view name) {
-  return name == fleet::kLocalProfile || std::any_of(s.profiles.begin(), s.profiles.end(),
-                                                     [&](const FP& p) { return p.name == name; });
+  return name == fleet::kLocalProfile ||
+         std::any_of(s.profiles.begin(), s.profiles.end(), [&](const FP& p) { return p.name == name; });
 }
 
 const toml::node& node_or(const toml::table& t, std::string_view key) {
@@ -349,7 +358,8 @@ const toml::node& node_or(const toml::table& t, std::string_view key) {
   return n != nullptr ? *n : static_cast<const toml::node&>(t);
 }
 
-bool check_profile(FP& p, const toml::table& t, Settings& out, schema::Context& ctx, const std::string& path, bool valid) {
+bool check_profile(FP& p, const toml::table& t, Settings& out, schema::Context& ctx, const std::string& path,
+                   bool valid) {
   if (!valid) return false;
   if (p.name == fleet::kLocalProfile) {
     ctx.error(node_or(t, "name"), path + ".name", "\"local\" is reserved for local boot");
@@ -366,7 +376,8 @@ bool check_profile(FP& p, const toml::table& t, Settings& out, schema::Context& 
   return true;
 }
 
-bool check_group(FG& g, const toml::table& t, Settings& out, schema::Context& ctx, const std::string& path, bool valid) {
+bool check_group(FG& g, const toml::table& t, Settings& out, schema::Context& ctx, const std::string& path,
+                 bool valid) {
   if (g.name.empty()) g.name = "group[" + std::to_string(out.groups.size()) + "]";
   if (valid && !known_profile(out, g.profile)) {
     ctx.error(node_or(t, "profile"), path + ".profile", fmt::format("no [[profile]] is named \"{}\"", g.profile));
@@ -375,7 +386,8 @@ bool check_group(FG& g, const toml::table& t, Settings& out, schema::Context& ct
   return valid;
 }
 
-bool check_machine(FC& m, const toml::table& t, Settings& out, schema::Context& ctx, const std::string& path, bool valid) {
+bool check_machine(FC& m, const toml::table& t, Settings& out, schema::Context& ctx, const std::string& path,
+                   bool valid) {
   if (!valid) return false;
   if (m.profile && !known_profile(out, *m.profile)) {
     ctx.error(node_or(t, "profile"), path + ".profile", fmt::format("no [[profile]] is named \"{}\"", *m.profile));
@@ -421,12 +433,13 @@ void check_fleet(const toml::table& document, const Settings& s, schema::Context
     if (command->find_first_of("\r\n") != std::string::npos) error(key, "must be one line");
   const std::string& base = s.fleet.http_base;
   const bool http = base.rfind("http://", 0) == 0 || base.rfind("https://", 0) == 0;
-  if (!base.empty() && (!http || base.back() == '/' ||
-                        std::any_of(base.begin(), base.end(), [](char c) { return c <= ' ' || c == '$' || c == 0x7f; })))
+  if (!base.empty() && (!http || base.back() == '/' || std::any_of(base.begin(), base.end(), [](char c) {
+        return c <= ' ' || c == '$' || c == 0x7f;
+      })))
     error("http_base", "must be empty or \"http://HOST[:PORT][/PATH]\" without a trailing slash, spaces or $");
   if (s.machines.size() > s.fleet.machines_max)
-    error("machines_max", fmt::format("{} [[machine]] entries do not fit in machines_max {}", s.machines.size(),
-                                      s.fleet.machines_max));
+    error("machines_max",
+          fmt::format("{} [[machine]] entries do not fit in machines_max {}", s.machines.size(), s.fleet.machines_max));
 }
 
 // Checks across the keys of [dhcp], once it is read.
@@ -483,8 +496,9 @@ std::vector<ConfigError> load_config_text(std::string_view text, std::string nam
   for (const char c : text) {
     if (c == '\n') ++line;
     if (static_cast<unsigned char>(c) >= 0x80)
-      return {ConfigError{name, line, fmt::format("non-ASCII byte 0x{:02x}: ringboot configs are ASCII",
-                                                  static_cast<unsigned char>(c))}};
+      return {ConfigError{
+          name, line,
+          fmt::format("non-ASCII byte 0x{:02x}: ringboot configs are ASCII", static_cast<unsigned char>(c))}};
   }
   try {
     return load_config_from(toml::parse(text, name), name, settings);

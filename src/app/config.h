@@ -17,20 +17,20 @@ namespace ringboot {
 
 struct TftpSettings {
   std::optional<Endpoint> listen = Endpoint{Ipv4{0}, 69};  // nullopt: off
-  std::uint16_t blksize_max = 65464;     // further clamped to the interface MTU when mtu_clamp
-  bool mtu_clamp = true;                 // 1468 on a 1500-byte link
+  std::uint16_t blksize_max = 65464;                       // further clamped to the interface MTU when mtu_clamp
+  bool mtu_clamp = true;                                   // 1468 on a 1500-byte link
   std::uint16_t windowsize_max = 64;
-  std::uint32_t window_bytes_max = 128 * 1024;  // payload of one window
+  std::uint32_t window_bytes_max = 128 * 1024;         // payload of one window
   std::uint32_t client_receive_buffer_bytes = 212992;  // assumed client sk_rcvbuf a window must fit; 0: off
-  std::uint32_t sessions_max = 8192;     // across all threads
+  std::uint32_t sessions_max = 8192;                   // across all threads
   std::uint32_t sessions_per_client_max = 64;
   std::uint32_t retries_max = 6;
   Duration rto_min = milliseconds(100);
   Duration rto_max = seconds(2);
   Duration rto_initial = seconds(1);
   std::uint64_t netascii_bytes_max = 16u << 20;
-  int receive_buffer_bytes = 8 << 20;    // listening socket: a 1,000-client storm fits
-  std::uint32_t send_slots = 8192;       // in-flight datagrams per thread
+  int receive_buffer_bytes = 8 << 20;  // listening socket: a 1,000-client storm fits
+  std::uint32_t send_slots = 8192;     // in-flight datagrams per thread
   // Per-client (source address) request rate on the listening socket, per
   // worker thread; over it a request is dropped silently. 0: off.
   std::uint32_t requests_per_second_per_client = 0;
@@ -45,14 +45,14 @@ struct TftpSettings {
 struct HttpSettings {
   std::optional<Endpoint> listen = Endpoint{Ipv4{0}, 80};
   std::optional<Endpoint> metrics_listen;  // nullopt: /metrics on the HTTP listener
-  std::uint32_t connections_max = 2048;   // across all threads; each holds a socket and a pipe
+  std::uint32_t connections_max = 2048;    // across all threads; each holds a socket and a pipe
   std::uint32_t header_bytes_max = 8192;
   std::uint32_t headers_max = 64;
   Duration header_timeout = seconds(10);
   Duration idle_timeout = seconds(30);
   Duration send_timeout = seconds(60);
   Duration lingering_timeout = seconds(5);  // after an error response: drain the client this long, then close
-  std::uint32_t chunk_bytes = 1u << 20;   // splice chunk: bounds what one slow client pins
+  std::uint32_t chunk_bytes = 1u << 20;     // splice chunk: bounds what one slow client pins
 };
 
 struct Settings {
@@ -60,8 +60,8 @@ struct Settings {
   std::string config_file;  // empty: none
   unsigned threads = 0;     // 0: one per core
   LogLevel log_level = LogLevel::info;
-  std::string user;          // drop privileges to this user after binding
-  Duration shutdown_grace = seconds(10);  // SIGTERM: how long transfers in flight may finish
+  std::string user;                             // drop privileges to this user after binding
+  Duration shutdown_grace = seconds(10);        // SIGTERM: how long transfers in flight may finish
   std::string state_dir = "/var/lib/ringboot";  // the fleet's state (the store, later)
   TftpSettings tftp;
   HttpSettings http;

@@ -16,7 +16,7 @@ namespace ringboot {
 
 namespace {
 constexpr std::size_t kSendSlots = 1024;
-constexpr std::size_t kHeldMax = 256;  // a fuller batch is flushed early
+constexpr std::size_t kHeldMax = 256;         // a fuller batch is flushed early
 constexpr int kReceiveBufferBytes = 4 << 20;  // a perfdhcp or power-on storm fits
 constexpr std::size_t kCompactLinesMin = 10000;
 constexpr std::int64_t kCompactSeconds = 300;
@@ -241,8 +241,7 @@ void DhcpService::expire_probes(Instant now) {
     if (p.active && p.generation == generation) {
       if (p.deadline > now) return;
       engine_.count_probe(dhcp::Engine::ProbeOutcome::clear);
-      log(LogLevel::debug, "dhcp.conflict_check_clear", "address={} mac={}", p.address.to_string(),
-          p.mac.to_string());
+      log(LogLevel::debug, "dhcp.conflict_check_clear", "address={} mac={}", p.address.to_string(), p.mac.to_string());
       emit(p.socket, p.reply);
       release_probe(index);
     }

@@ -129,7 +129,7 @@ class DhcpService {
   std::size_t lines_since_compaction_ = 0;
   std::int64_t last_compaction_unix_ = 0;
   Instant next_tick_ = kNever;
-  std::vector<Probe> probes_;                                 // probes_max slots, fixed at start
+  std::vector<Probe> probes_;  // probes_max slots, fixed at start
   std::vector<std::uint32_t> free_probes_;
   std::deque<std::pair<std::uint32_t, std::uint32_t>> probe_order_;  // {slot, generation}, by deadline
   std::size_t probes_active_ = 0;

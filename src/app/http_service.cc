@@ -26,11 +26,15 @@ constexpr std::size_t kMetricsReservedSlots = 4;
 
 http::Lookup lookup_of(io::OpenError e) {
   switch (e) {
-    case io::OpenError::none: return http::Lookup::ok;
-    case io::OpenError::not_found: return http::Lookup::not_found;
+    case io::OpenError::none:
+      return http::Lookup::ok;
+    case io::OpenError::not_found:
+      return http::Lookup::not_found;
     case io::OpenError::access:
-    case io::OpenError::not_regular: return http::Lookup::forbidden;
-    default: return http::Lookup::error;
+    case io::OpenError::not_regular:
+      return http::Lookup::forbidden;
+    default:
+      return http::Lookup::error;
   }
 }
 }  // namespace
@@ -87,17 +91,26 @@ void HttpService::on_completion(const io::Completion& c, Instant now) {
     return;
   }
   switch (c.tag.kind) {
-    case kHttpReceive: on_receive(slot, c.tag.index, c, now); break;
-    case kHttpSend: on_send(slot, c.tag.index, c, now); break;
-    case kHttpSpliceIn: on_splice_in(slot, c.tag.index, c, now); break;
-    case kHttpSpliceOut: on_splice_out(slot, c.tag.index, c, now); break;
+    case kHttpReceive:
+      on_receive(slot, c.tag.index, c, now);
+      break;
+    case kHttpSend:
+      on_send(slot, c.tag.index, c, now);
+      break;
+    case kHttpSpliceIn:
+      on_splice_in(slot, c.tag.index, c, now);
+      break;
+    case kHttpSpliceOut:
+      on_splice_out(slot, c.tag.index, c, now);
+      break;
     case kHttpPoll:
       --slot.ops;
       if (slot.closing) return maybe_free(slot, c.tag.index);
       if (c.res < 0) return close(slot, c.tag.index);
       next_chunk(slot, c.tag.index);
       break;
-    default: break;
+    default:
+      break;
   }
 }
 
@@ -159,7 +172,8 @@ void HttpService::on_receive(Slot& slot, std::uint32_t index, const io::Completi
   if (c.has_buffer()) {
     // After an error response nothing more is parsed: what still comes is dropped.
     if (!slot.closing && !slot.drain_input && c.res > 0)
-      slot.pending.append(reinterpret_cast<const char*>(buffers_->buffer(c.buffer_id())), static_cast<std::size_t>(c.res));
+      slot.pending.append(reinterpret_cast<const char*>(buffers_->buffer(c.buffer_id())),
+                          static_cast<std::size_t>(c.res));
     buffers_->recycle(c.buffer_id());
   }
   const bool ended = !c.more();
@@ -251,7 +265,8 @@ void HttpService::respond(Slot& slot, std::uint32_t index, const http::Request& 
 }
 
 bool HttpService::respond_fleet(Slot& slot, std::uint32_t index, const http::Request& request, Instant now) {
-  if (fleet_ == nullptr || !fleet_->enabled() || (request.path != "/boot.ipxe" && request.path != "/ipxe")) return false;
+  if (fleet_ == nullptr || !fleet_->enabled() || (request.path != "/boot.ipxe" && request.path != "/ipxe"))
+    return false;
   const std::int64_t now_unix = tick_.unix_seconds;
   const bool head_only = request.method == http::Method::head;
   const std::optional<std::string_view> host =

@@ -30,8 +30,8 @@ class HttpService {
   // `tick`: the worker's clocks for this loop turn (see Tick). `fleet`: the
   // per-machine boot engine (shared by the workers), answering /boot.ipxe and
   // /ipxe when profiles or groups are configured.
-  HttpService(io::Ring& ring, const Tick& tick, io::FileCache& files, const HttpSettings& settings, std::uint32_t connections_max,
-              http::HttpCounters& counters, MetricsRenderer metrics, SharedFleet* fleet);
+  HttpService(io::Ring& ring, const Tick& tick, io::FileCache& files, const HttpSettings& settings,
+              std::uint32_t connections_max, http::HttpCounters& counters, MetricsRenderer metrics, SharedFleet* fleet);
   ~HttpService();
   bool start(std::string* error);
   void on_completion(const io::Completion& c, Instant now);
@@ -51,25 +51,25 @@ class HttpService {
     Listener listener = kBoot;
     std::unique_ptr<http::RequestParser> parser;
     std::optional<http::Connection> timing;
-    std::string pending;        // received bytes not yet parsed (pipelining)
-    std::string out;            // response head (and small inline bodies)
+    std::string pending;  // received bytes not yet parsed (pipelining)
+    std::string out;      // response head (and small inline bodies)
     io::GatherSend gather;
     std::size_t out_sent = 0;
     io::OpenFile* file = nullptr;
     std::uint64_t body_offset = 0;
-    std::uint64_t body_left = 0;   // not yet moved into the pipe
-    std::uint32_t in_pipe = 0;     // moved into the pipe, not yet to the socket
+    std::uint64_t body_left = 0;  // not yet moved into the pipe
+    std::uint32_t in_pipe = 0;    // moved into the pipe, not yet to the socket
     int pipe[2] = {-1, -1};
     std::uint32_t pipe_bytes = 0;
-    std::uint32_t ops = 0;         // operations in flight: the fd is closed only at 0
+    std::uint32_t ops = 0;  // operations in flight: the fd is closed only at 0
     bool receiving = false;
     bool keep_alive = false;
     bool closing = false;
-    bool drain_input = false;      // an error was answered: received bytes are dropped, then a lingering close
-    bool gathered = false;         // the body went with the head in one send
+    bool drain_input = false;  // an error was answered: received bytes are dropped, then a lingering close
+    bool gathered = false;     // the body went with the head in one send
     int status = 0;
     Endpoint peer;
-    std::string method;         // of the request being answered, for the access log
+    std::string method;  // of the request being answered, for the access log
     std::string path;
     std::uint64_t response_bytes = 0;
     Instant response_started{};

@@ -1,7 +1,7 @@
 // ringboot: a network boot server (TFTP, HTTP, DHCP tagger) on io_uring.
-#include <CLI/CLI.hpp>
 #include <fmt/format.h>
 #include <fmt/ranges.h>
+#include <CLI/CLI.hpp>
 #ifndef RINGBOOT_NO_MIMALLOC  // sanitizer builds: the system allocator
 #include <mimalloc.h>
 #endif
@@ -61,7 +61,8 @@ std::vector<ConfigError> apply_flags(const Flags& f, Settings* s) {
     if (auto level = parse_log_level(*f.log_level))
       s->log_level = *level;
     else
-      errors.push_back(ConfigError{"--log-level", 0, fmt::format("\"{}\" is not debug, info, warn or error", *f.log_level)});
+      errors.push_back(
+          ConfigError{"--log-level", 0, fmt::format("\"{}\" is not debug, info, warn or error", *f.log_level)});
   }
   return errors;
 }
@@ -104,8 +105,9 @@ int serve(const Flags& flags, const Settings& initial) {
   const unsigned long files = io::raise_open_file_limit();
   const unsigned long wanted = std::uint64_t{settings.tftp.sessions_max} + 3ull * settings.http.connections_max + 512;
   if (files < wanted)
-    log(LogLevel::warn, "ringboot.open_files", "limit={} needed={} reason=\"raise LimitNOFILE or lower tftp.sessions_max / http.connections_max\"",
-        files, wanted);
+    log(LogLevel::warn, "ringboot.open_files",
+        "limit={} needed={} reason=\"raise LimitNOFILE or lower tftp.sessions_max / http.connections_max\"", files,
+        wanted);
   const unsigned threads = settings.threads != 0 ? settings.threads : std::max(1u, std::thread::hardware_concurrency());
   if (settings.dhcp.mode == dhcp::Mode::server && !settings.dhcp.lease_file.empty()) {
     // The state directory (/var/lib/ringboot by default) is made here when
@@ -135,7 +137,8 @@ int serve(const Flags& flags, const Settings& initial) {
   // Every worker exists before the first thread starts: a thread holds its
   // own Worker, never an element of a vector that is still growing (found by
   // ThreadSanitizer: the vector's reallocation freed what thread 0 read).
-  for (unsigned i = 0; i < threads; ++i) workers.push_back(std::make_unique<Worker>(box, i, threads, *stats[i], metrics, &fleet));
+  for (unsigned i = 0; i < threads; ++i)
+    workers.push_back(std::make_unique<Worker>(box, i, threads, *stats[i], metrics, &fleet));
   for (const auto& owned : workers) {
     std::promise<std::string> started;
     ready.push_back(started.get_future());
@@ -154,11 +157,13 @@ int serve(const Flags& flags, const Settings& initial) {
     if (!error.empty() && failure.empty()) failure = std::move(error);
   }
   // Every port is bound now: drop root before serving a single packet.
-  if (failure.empty() && !settings.user.empty() && !io::drop_privileges(settings.user, &failure)) phase.store(RunPhase::stopped);
+  if (failure.empty() && !settings.user.empty() && !io::drop_privileges(settings.user, &failure))
+    phase.store(RunPhase::stopped);
   go.store(true);
   go.notify_all();
   if (failure.empty() && settings.user.empty() && io::running_as_root())
-    log(LogLevel::warn, "ringboot.root", "reason=\"running as root without --user: set --user to drop privileges after binding\"");
+    log(LogLevel::warn, "ringboot.root",
+        "reason=\"running as root without --user: set --user to drop privileges after binding\"");
   if (failure.empty()) {
     log(LogLevel::info, "ringboot.started", "root=\"{}\" threads={} tftp={} http={} dhcp={}", settings.root, threads,
         settings.tftp.listen ? settings.tftp.listen->to_string() : "off",

@@ -125,8 +125,9 @@ std::optional<std::int64_t> integer_in_range(const Key<S>& key, const toml::node
                                              const std::string& path) {
   const auto value = node.value_exact<std::int64_t>();
   if (!node.is_integer() || !value) {
-    ctx.error(node, path, key.type == "integer" ? std::string("must be an integer")
-                                                : fmt::format("must be an integer ({})", key.type));
+    ctx.error(
+        node, path,
+        key.type == "integer" ? std::string("must be an integer") : fmt::format("must be an integer ({})", key.type));
     return std::nullopt;
   }
   if (*value < key.min || *value > key.max) {
@@ -263,8 +264,8 @@ constexpr Key<StructOf<M>> parsed(std::string_view name, std::string_view type, 
 
 // An array of strings each parsed into T (std::vector<T>), at most `max`.
 template <auto M, auto Parse, auto Format>
-constexpr Key<StructOf<M>> parsed_list(std::string_view name, std::string_view type, std::int64_t min,
-                                       std::int64_t max, Reload reload, std::string_view help) {
+constexpr Key<StructOf<M>> parsed_list(std::string_view name, std::string_view type, std::int64_t min, std::int64_t max,
+                                       Reload reload, std::string_view help) {
   using S = StructOf<M>;
   Key<S> k{name, type, min, max, reload, false, help};
   k.read = [](const Key<S>& key, const toml::node& node, S& out, Context& ctx, const std::string& path) {
@@ -401,7 +402,6 @@ std::string inline_table(std::span<const Key<S>> keys, const S& in) {
   return "{ " + text + " }";
 }
 
-
 // A sub-table: a section ([tftp]) or, when `inline_value`, an inline table
 // (match = { arch = [7] }). Keys: a static array of Key<E>, E the field's type.
 template <auto M, const auto& Keys>
@@ -415,7 +415,9 @@ constexpr Key<StructOf<M>> table(std::string_view name, std::string_view help, b
   };
   if (inline_value) {
     k.type = "inline table";
-    k.write = [](const Key<S>&, const S& in) -> std::optional<std::string> { return inline_table(keys_of(Keys), in.*M); };
+    k.write = [](const Key<S>&, const S& in) -> std::optional<std::string> {
+      return inline_table(keys_of(Keys), in.*M);
+    };
   } else {
     k.write_tables = [](const Key<S>& key, const S& in, std::string_view prefix, std::string& out) {
       const std::string full = join_path(prefix, key.name);

@@ -26,9 +26,7 @@ io::UdpOptions session_socket_options() {
 class TftpService::Sink final : public tftp::Sink {
  public:
   Sink(TftpService& service, Slot& slot) : service_(service), slot_(slot) {}
-  void send_control(Endpoint to, Bytes packet) override {
-    service_.sends_.send_copy(slot_.fd, to, packet);
-  }
+  void send_control(Endpoint to, Bytes packet) override { service_.sends_.send_copy(slot_.fd, to, packet); }
   void send_block(std::uint16_t block, std::uint64_t offset, std::uint32_t length) override {
     const auto header = tftp::build_data_header(block);
     // Each in-flight datagram keeps the mapping it points into alive.
@@ -103,10 +101,17 @@ bool TftpService::start(std::string* error) {
 
 void TftpService::on_completion(const io::Completion& c, Instant now) {
   switch (c.tag.kind) {
-    case kTftpListen: on_listen(c, now); break;
-    case kTftpSession: on_session(c, now); break;
-    case kTftpSend: on_send(c); break;
-    default: break;
+    case kTftpListen:
+      on_listen(c, now);
+      break;
+    case kTftpSession:
+      on_session(c, now);
+      break;
+    case kTftpSend:
+      on_send(c);
+      break;
+    default:
+      break;
   }
 }
 
@@ -153,9 +158,14 @@ void TftpService::handle_request(const io::Datagram& d, Instant now) {
   counters_.requests.inc();
   // Before parsing: a flood from one address costs a table lookup, and gets no answer.
   switch (rate_limiter_.check(d.from.ip.value, now)) {
-    case RateVerdict::allowed: break;
-    case RateVerdict::limited: counters_.rate_limited.inc(); return;
-    case RateVerdict::untracked: counters_.rate_untracked.inc(); break;
+    case RateVerdict::allowed:
+      break;
+    case RateVerdict::limited:
+      counters_.rate_limited.inc();
+      return;
+    case RateVerdict::untracked:
+      counters_.rate_untracked.inc();
+      break;
   }
   auto parsed = tftp::parse_request(d.payload);
   if (const auto* error = std::get_if<tftp::ParseError>(&parsed)) {
@@ -170,8 +180,8 @@ void TftpService::handle_request(const io::Datagram& d, Instant now) {
   if (request.op == tftp::Opcode::wrq && upload_dir_) return handle_upload(d, request, now);
   if (request.op == tftp::Opcode::wrq) {
     counters_.refused_access.inc();
-    log(refusals_.level(now, LogLevel::warn), "tftp.refused", "client={} file=\"{}\" reason=uploads_disabled", d.from.to_string(),
-        request.filename);
+    log(refusals_.level(now, LogLevel::warn), "tftp.refused", "client={} file=\"{}\" reason=uploads_disabled",
+        d.from.to_string(), request.filename);
     return refuse(d, tftp::ErrorCode::access_violation, "uploads are disabled");
   }
   const std::optional<std::string> admitted = admit(d, request, "", now);
@@ -183,8 +193,8 @@ void TftpService::handle_request(const io::Datagram& d, Instant now) {
     admission_.release(d.from);
     const bool missing = open_error == io::OpenError::not_found;
     (missing ? counters_.not_found : counters_.refused_access).inc();
-    log(refusals_.level(now, missing ? LogLevel::info : LogLevel::warn), "tftp.refused", "client={} file=\"{}\" reason={}",
-        d.from.to_string(), path, io::to_string(open_error));
+    log(refusals_.level(now, missing ? LogLevel::info : LogLevel::warn), "tftp.refused",
+        "client={} file=\"{}\" reason={}", d.from.to_string(), path, io::to_string(open_error));
     if (open_error == io::OpenError::too_many) return refuse(d, tftp::ErrorCode::undefined, "server busy, try again");
     return refuse(d, missing ? tftp::ErrorCode::file_not_found : tftp::ErrorCode::access_violation,
                   missing ? "file not found" : "access violation");
@@ -319,9 +329,12 @@ void TftpService::handle_upload(const io::Datagram& d, const tftp::Request& requ
     log(refusals_.level(now, LogLevel::warn), "tftp.refused", "client={} file=\"{}\" direction=upload reason={}",
         d.from.to_string(), path, io::to_string(create_error));
     switch (create_error) {
-      case io::CreateError::exists: return refuse(d, tftp::ErrorCode::file_exists, "file already exists");
-      case io::CreateError::too_many: return refuse(d, tftp::ErrorCode::undefined, "server busy, try again");
-      default: return refuse(d, tftp::ErrorCode::access_violation, "access violation");
+      case io::CreateError::exists:
+        return refuse(d, tftp::ErrorCode::file_exists, "file already exists");
+      case io::CreateError::too_many:
+        return refuse(d, tftp::ErrorCode::undefined, "server busy, try again");
+      default:
+        return refuse(d, tftp::ErrorCode::access_violation, "access violation");
     }
   }
   const int fd = open_transfer_socket(d, path, kUpload, now);
@@ -373,13 +386,15 @@ std::optional<std::string> TftpService::admit(const io::Datagram& d, const tftp:
   }
   std::string& path = std::get<std::string>(normalized);
   switch (admission_.try_admit(d.from)) {
-    case tftp::Verdict::admitted: return std::move(path);
+    case tftp::Verdict::admitted:
+      return std::move(path);
     case tftp::Verdict::duplicate:
       // The client resent its request before our first reply arrived: the transfer already runs.
       counters_.duplicates.inc();
       return std::nullopt;
     case tftp::Verdict::over_global:
-    case tftp::Verdict::over_client: break;
+    case tftp::Verdict::over_client:
+      break;
   }
   counters_.refused_busy.inc();
   log(refusals_.level(now, LogLevel::warn), "tftp.refused", "client={} file=\"{}\"{} reason=busy", d.from.to_string(),
@@ -432,9 +447,15 @@ void TftpService::count_result(tftp::Result result, double elapsed_seconds, std:
       counters_.transfers_ok.inc();
       counters_.transfer_seconds.observe(elapsed_seconds);
       break;
-    case tftp::Result::probe: counters_.probes.inc(); break;
-    case tftp::Result::client_error: counters_.transfers_aborted.inc(); break;
-    default: counters_.transfers_failed.inc(); break;
+    case tftp::Result::probe:
+      counters_.probes.inc();
+      break;
+    case tftp::Result::client_error:
+      counters_.transfers_aborted.inc();
+      break;
+    default:
+      counters_.transfers_failed.inc();
+      break;
   }
 }
 

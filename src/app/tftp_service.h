@@ -12,14 +12,14 @@
 
 #include "app/config.h"
 #include "base/log.h"
+#include "base/rate_limit.h"
 #include "base/timer_heap.h"
 #include "io/file.h"
-#include "io/upload_file.h"
 #include "io/ring.h"
 #include "io/udp.h"
+#include "io/upload_file.h"
 #include "tftp/admission.h"
 #include "tftp/counters.h"
-#include "base/rate_limit.h"
 #include "tftp/session.h"
 #include "tftp/upload.h"
 

@@ -28,7 +28,9 @@ void read_clocks(Tick& tick) {
       std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
-std::uint32_t share(std::uint32_t total, unsigned threads) { return std::max<std::uint32_t>(1, (total + threads - 1) / threads); }
+std::uint32_t share(std::uint32_t total, unsigned threads) {
+  return std::max<std::uint32_t>(1, (total + threads - 1) / threads);
+}
 }  // namespace
 
 struct Worker::State {
@@ -44,7 +46,15 @@ struct Worker::State {
 
 Worker::Worker(const SettingsBox& settings, unsigned id, unsigned threads, WorkerStats& stats,
                std::function<std::string()> metrics, SharedFleet* fleet)
-    : box_(settings), settings_(settings.get()), started_with_(settings_), settings_version_(settings.version()), id_(id), threads_(threads), stats_(stats), metrics_(std::move(metrics)), fleet_(fleet) {}
+    : box_(settings),
+      settings_(settings.get()),
+      started_with_(settings_),
+      settings_version_(settings.version()),
+      id_(id),
+      threads_(threads),
+      stats_(stats),
+      metrics_(std::move(metrics)),
+      fleet_(fleet) {}
 
 Worker::~Worker() = default;
 
@@ -58,16 +68,17 @@ bool Worker::init(std::string* error) {
   if (!s.buffers) return false;
   const std::uint32_t sessions = share(settings_->tftp.sessions_max, threads_);
   // Every session and connection may hold a different file open.
-  s.files = io::FileCache::create(settings_->root, sessions + share(settings_->http.connections_max, threads_) + 64, 256,
-                                  error);
+  s.files = io::FileCache::create(settings_->root, sessions + share(settings_->http.connections_max, threads_) + 64,
+                                  256, error);
   if (!s.files) return false;
   if (settings_->tftp.listen) {
     s.tftp = std::make_unique<TftpService>(*s.ring, *s.buffers, *s.files, settings_->tftp, sessions, stats_.tftp);
     if (!s.tftp->start(error)) return false;
   }
   if (settings_->http.listen || settings_->http.metrics_listen) {
-    s.http = std::make_unique<HttpService>(*s.ring, s.tick, *s.files, settings_->http, share(settings_->http.connections_max, threads_),
-                                           stats_.http, metrics_, fleet_);
+    s.http =
+        std::make_unique<HttpService>(*s.ring, s.tick, *s.files, settings_->http,
+                                      share(settings_->http.connections_max, threads_), stats_.http, metrics_, fleet_);
     if (!s.http->start(error)) return false;
   }
   if (id_ == 0 && settings_->dhcp.mode != dhcp::Mode::off) {
@@ -136,7 +147,8 @@ void Worker::run(const std::atomic<RunPhase>& phase) {
           case kDhcpSend:
             if (s.dhcp) s.dhcp->on_completion(c, now);
             break;
-          default: break;
+          default:
+            break;
         }
       }
       if (n < s.completions.size()) break;

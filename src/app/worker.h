@@ -10,9 +10,9 @@
 #include "app/config.h"
 #include "app/fleet_service.h"
 #include "app/settings_box.h"
-#include "io/ring.h"
 #include "dhcp/counters.h"
 #include "http/counters.h"
+#include "io/ring.h"
 #include "tftp/counters.h"
 
 namespace ringboot {

@@ -10,8 +10,8 @@ namespace ringboot::detail {
 [[noreturn, gnu::cold, gnu::noinline]] void assert_failed(const char* file, int line, const char* expression) noexcept;
 }  // namespace ringboot::detail
 
-#define RINGBOOT_ASSERT(cond)                                                      \
-  do {                                                                             \
-    if (!(cond)) [[unlikely]]                                                      \
-      ::ringboot::detail::assert_failed(__FILE__, __LINE__, #cond);                \
+#define RINGBOOT_ASSERT(cond)                                       \
+  do {                                                              \
+    if (!(cond)) [[unlikely]]                                       \
+      ::ringboot::detail::assert_failed(__FILE__, __LINE__, #cond); \
   } while (false)

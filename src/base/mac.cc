@@ -57,7 +57,9 @@ std::optional<Mac> Mac::parse_any(std::string_view text) {
   return parse_separated(text, ':');
 }
 
-bool MacPattern::matches(const Mac& mac) const { return std::equal(bytes.begin(), bytes.begin() + length, mac.bytes.begin()); }
+bool MacPattern::matches(const Mac& mac) const {
+  return std::equal(bytes.begin(), bytes.begin() + length, mac.bytes.begin());
+}
 
 std::string MacPattern::to_string() const {
   std::string out;

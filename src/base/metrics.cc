@@ -37,8 +37,8 @@ void MetricsWriter::histogram(std::string_view name, std::string_view labels, co
     fmt::format_to(std::back_inserter(out_), "{}_bucket{{{}{}le=\"{}\"}} {}\n", name, labels, sep, le, cumulative);
   }
   const std::string braces = labels.empty() ? "" : fmt::format("{{{}}}", labels);
-  fmt::format_to(std::back_inserter(out_), "{}_sum{} {}\n{}_count{} {}\n", name, braces, total.sum_seconds, name, braces,
-                 cumulative);
+  fmt::format_to(std::back_inserter(out_), "{}_sum{} {}\n{}_count{} {}\n", name, braces, total.sum_seconds, name,
+                 braces, cumulative);
 }
 
 std::uint64_t sum(std::span<const Counter* const> counters) {
@@ -64,9 +64,12 @@ HistogramTotal sum(std::span<const Histogram* const> histograms) {
 
 std::string_view to_string(MetricType type) {
   switch (type) {
-    case MetricType::counter: return "counter";
-    case MetricType::gauge: return "gauge";
-    case MetricType::histogram: return "histogram";
+    case MetricType::counter:
+      return "counter";
+    case MetricType::gauge:
+      return "gauge";
+    case MetricType::histogram:
+      return "histogram";
   }
   return "untyped";
 }

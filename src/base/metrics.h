@@ -140,7 +140,8 @@ class MetricTable {
     if (on.empty()) return;
     for (const Family& f : families_) {
       out.family(f.name, f.type, f.help);
-      for (const Series& s : f.series) std::visit([&](const auto& of) { write_series(out, f.name, s.labels, of, on); }, s.field);
+      for (const Series& s : f.series)
+        std::visit([&](const auto& of) { write_series(out, f.name, s.labels, of, on); }, s.field);
     }
   }
 
@@ -187,7 +188,8 @@ class MetricTable {
   }
   template <typename P>
   static std::pair<std::size_t, std::size_t> span_of(const P* field, const S& probe) {
-    const auto begin = static_cast<std::size_t>(reinterpret_cast<const char*>(field) - reinterpret_cast<const char*>(&probe));
+    const auto begin =
+        static_cast<std::size_t>(reinterpret_cast<const char*>(field) - reinterpret_cast<const char*>(&probe));
     return {begin, begin + sizeof(P)};
   }
   template <typename P>

@@ -9,9 +9,9 @@ namespace ringboot {
 using Clock = std::chrono::steady_clock;
 using Instant = Clock::time_point;
 using Duration = Clock::duration;
+using std::chrono::microseconds;
 using std::chrono::milliseconds;
 using std::chrono::seconds;
-using std::chrono::microseconds;
 
 inline constexpr Instant kNever = Instant::max();
 

@@ -4,9 +4,12 @@ namespace ringboot::dhcp {
 
 std::string_view to_string(Mode mode) {
   switch (mode) {
-    case Mode::off: return "off";
-    case Mode::proxy: return "proxy";
-    case Mode::server: return "server";
+    case Mode::off:
+      return "off";
+    case Mode::proxy:
+      return "proxy";
+    case Mode::server:
+      return "server";
   }
   return "off";
 }

@@ -50,13 +50,13 @@ struct DhcpConfig {
   bool shared_port = false;
   std::string lease_file = "/var/lib/ringboot/leases";
   std::size_t leases_max = 65536;
-  std::uint32_t offer_hold_seconds = 30;     // extension: how long an OFFER reserves its address
-  std::uint32_t decline_hold_seconds = 600;  // extension: quarantine after DECLINE (RFC 2131 3.1.5)
+  std::uint32_t offer_hold_seconds = 30;               // extension: how long an OFFER reserves its address
+  std::uint32_t decline_hold_seconds = 600;            // extension: quarantine after DECLINE (RFC 2131 3.1.5)
   ConflictCheck conflict_check = ConflictCheck::icmp;  // server mode only
-  std::uint32_t conflict_check_ms = 200;  // how long an OFFER waits for an echo reply
-  std::size_t probes_max = 256;           // OFFERs held for a probe at once; more are offered unprobed
-  std::uint32_t requests_per_second_per_client = 0;  // by client MAC; 0: off
-  std::uint32_t rate_limit_burst = 0;                // 0: the same as the rate
+  std::uint32_t conflict_check_ms = 200;               // how long an OFFER waits for an echo reply
+  std::size_t probes_max = 256;                        // OFFERs held for a probe at once; more are offered unprobed
+  std::uint32_t requests_per_second_per_client = 0;    // by client MAC; 0: off
+  std::uint32_t rate_limit_burst = 0;                  // 0: the same as the rate
   std::size_t rate_limit_clients_max = 65536;
   std::vector<BootRule> boot;  // none in the file: the engine uses default_boot_rules(server address)
   std::vector<SubnetConfig> subnets;

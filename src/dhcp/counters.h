@@ -25,7 +25,7 @@ struct DhcpCounters {
   // pool exhausted, from ourselves, reply too big, wrong port...
   Counter dropped;
   Counter rate_limited;  // over [dhcp] requests_per_second_per_client, dropped unparsed
-  Counter from_self;  // our own broadcasts heard back; also in dropped
+  Counter from_self;     // our own broadcasts heard back; also in dropped
   Counter pool_exhausted;
   Counter journal_lines;  // lease journal lines appended
   // Conflict checks before an OFFER (conflict_check = "icmp").

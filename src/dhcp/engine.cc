@@ -28,9 +28,9 @@ std::optional<Bytes> boot_item(Bytes vendor) {
 }  // namespace
 
 std::string format_decision(const Decision& d) {
-  std::string out = log_fields("{}->{} mac={} arch={} client={}", to_string(d.received), to_string(d.sent),
-                                d.mac.to_string(), d.arch ? std::to_string(*d.arch) : std::string("-"),
-                                d.ipxe ? "ipxe" : "firmware");
+  std::string out =
+      log_fields("{}->{} mac={} arch={} client={}", to_string(d.received), to_string(d.sent), d.mac.to_string(),
+                 d.arch ? std::to_string(*d.arch) : std::string("-"), d.ipxe ? "ipxe" : "firmware");
   out += log_fields(" rule={} file={}", d.rule != nullptr ? std::string_view(d.rule->name) : std::string_view("-"),
                     d.file.empty() ? std::string_view("-") : d.file);
   if (d.address.value != 0) out += " address=" + d.address.to_string();
@@ -85,10 +85,17 @@ bool Engine::conflict(Ipv4 address, std::int64_t now_unix, JournalSink& journal)
 
 void Engine::count_probe(ProbeOutcome outcome) {
   switch (outcome) {
-    case ProbeOutcome::clear: counters_.probes_clear.inc(); break;
-    case ProbeOutcome::conflict: return;  // conflict() counts it; the OFFER is not sent
-    case ProbeOutcome::skipped: counters_.probes_skipped.inc(); break;
-    case ProbeOutcome::failed: counters_.probes_failed.inc(); break;
+    case ProbeOutcome::clear:
+      counters_.probes_clear.inc();
+      break;
+    case ProbeOutcome::conflict:
+      return;  // conflict() counts it; the OFFER is not sent
+    case ProbeOutcome::skipped:
+      counters_.probes_skipped.inc();
+      break;
+    case ProbeOutcome::failed:
+      counters_.probes_failed.inc();
+      break;
   }
   counters_.offer.inc();  // the held OFFER goes out
 }
@@ -123,28 +130,44 @@ std::optional<Reply> Engine::handle(Bytes datagram, const Received& rx, std::int
   if (!type) return drop("BOOTP without DHCP message type");
   decision_.received = *type;
   switch (*type) {
-    case MessageType::discover: if (!retry) counters_.discover.inc(); break;
-    case MessageType::request: if (!retry) counters_.request.inc(); break;
-    case MessageType::release: if (!retry) counters_.release.inc(); break;
-    case MessageType::decline: if (!retry) counters_.decline.inc(); break;
-    case MessageType::inform: if (!retry) counters_.inform.inc(); break;
-    default: return drop("not a client message");
+    case MessageType::discover:
+      if (!retry) counters_.discover.inc();
+      break;
+    case MessageType::request:
+      if (!retry) counters_.request.inc();
+      break;
+    case MessageType::release:
+      if (!retry) counters_.release.inc();
+      break;
+    case MessageType::decline:
+      if (!retry) counters_.decline.inc();
+      break;
+    case MessageType::inform:
+      if (!retry) counters_.inform.inc();
+      break;
+    default:
+      return drop("not a client message");
   }
   const ClientFacts facts = facts_of(packet_, packet_.ciaddr);
   decision_.arch_class = classify(facts);
   if (!retry && (*type == MessageType::discover || *type == MessageType::request || *type == MessageType::inform))
     counters_.arch_of(decision_.arch_class).inc();
-  std::optional<Reply> reply = config_.mode == Mode::proxy ? proxy(rx, server_ip, *type)
-                                                           : server(rx, server_ip, *type, now_unix, journal);
+  std::optional<Reply> reply =
+      config_.mode == Mode::proxy ? proxy(rx, server_ip, *type) : server(rx, server_ip, *type, now_unix, journal);
   if (reply) {
     decision_.sent = reply->type;
     switch (reply->type) {
       case MessageType::offer:
         if (reply->probe.value == 0) counters_.offer.inc();  // a held OFFER counts when count_probe() lets it go
         break;
-      case MessageType::ack: counters_.ack.inc(); break;
-      case MessageType::nak: counters_.nak.inc(); break;
-      default: break;
+      case MessageType::ack:
+        counters_.ack.inc();
+        break;
+      case MessageType::nak:
+        counters_.nak.inc();
+        break;
+      default:
+        break;
     }
   }
   return reply;
@@ -285,8 +308,10 @@ std::optional<Reply> Engine::server(const Received& rx, Ipv4 server_ip, MessageT
       }
       return drop("DECLINE of an address the client does not hold");
     }
-    case MessageType::inform: return server_reply(MessageType::ack, server_ip, *subnet, Ipv4{});
-    default: return drop("not a client message");
+    case MessageType::inform:
+      return server_reply(MessageType::ack, server_ip, *subnet, Ipv4{});
+    default:
+      return drop("not a client message");
   }
 }
 

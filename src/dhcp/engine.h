@@ -23,7 +23,7 @@
 namespace ringboot::dhcp {
 
 struct Received {
-  Endpoint from;                          // source address and port of the datagram
+  Endpoint from;                           // source address and port of the datagram
   std::uint16_t local_port = kServerPort;  // 67, or 4011 for the PXE boot server port
   Ipv4 interface_address;                  // address of the interface it came in on
 };
@@ -64,13 +64,13 @@ struct Decision {
   ArchClass arch_class = ArchClass::other;
   const BootRule* rule = nullptr;  // nullptr: no rule matched (or not looked at)
   std::string_view file;
-  Ipv4 address;                 // yiaddr handed out, or the address released/declined
+  Ipv4 address;                  // yiaddr handed out, or the address released/declined
   std::string_view drop_reason;  // why there is no reply; empty when answered
   // Client-supplied (options 12, 60, 77): logged escaped, never trusted.
   std::string_view hostname;
   std::string_view vendor_class;
   std::string_view user_class;
-  bool probing = false;          // the OFFER waits for a conflict check of `address`
+  bool probing = false;  // the OFFER waits for a conflict check of `address`
 };
 // "DISCOVER->OFFER mac=52:54:00:12:34:56 arch=7 client=firmware rule=boot[2] file=ipxe.efi address=10.0.0.100
 //  vendor_class="PXEClient:Arch:00007:UNDI:003016"": the fields of a log line, client strings escaped.

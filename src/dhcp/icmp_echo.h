@@ -19,8 +19,7 @@ inline constexpr std::uint8_t kIcmpEchoRequest = 8;
 
 // Writes an echo request (type 8) with `id` and `sequence` into `out`
 // (kEchoRequestBytes), checksum filled in. Returns the bytes written.
-std::size_t icmp_echo_request(std::span<std::uint8_t, kEchoRequestBytes> out, std::uint16_t id,
-                              std::uint16_t sequence);
+std::size_t icmp_echo_request(std::span<std::uint8_t, kEchoRequestBytes> out, std::uint16_t id, std::uint16_t sequence);
 
 struct EchoReply {
   Ipv4 from;  // source address of the reply

@@ -11,10 +11,14 @@ namespace ringboot::dhcp {
 
 std::string_view to_string(LeaseState state) {
   switch (state) {
-    case LeaseState::offered: return "offer";
-    case LeaseState::bound: return "bind";
-    case LeaseState::released: return "release";
-    case LeaseState::declined: return "decline";
+    case LeaseState::offered:
+      return "offer";
+    case LeaseState::bound:
+      return "bind";
+    case LeaseState::released:
+      return "release";
+    case LeaseState::declined:
+      return "decline";
   }
   return "offer";
 }
@@ -55,8 +59,8 @@ std::optional<Lease> parse_journal_line(std::string_view line) {
   return l;
 }
 
-LeaseTable::LeaseTable(std::span<const SubnetConfig> subnets, std::span<const HostConfig> hosts,
-                       std::size_t leases_max, std::uint32_t offer_hold_seconds, std::uint32_t decline_hold_seconds)
+LeaseTable::LeaseTable(std::span<const SubnetConfig> subnets, std::span<const HostConfig> hosts, std::size_t leases_max,
+                       std::uint32_t offer_hold_seconds, std::uint32_t decline_hold_seconds)
     : leases_max_(leases_max), offer_hold_seconds_(offer_hold_seconds), decline_hold_seconds_(decline_hold_seconds) {
   for (const SubnetConfig& s : subnets) {
     Pool p{s, {}, 0};
@@ -245,8 +249,7 @@ std::optional<Ipv4> LeaseTable::offer(const Mac& mac, std::size_t subnet, std::o
     if (!available_for(mac, *r, now)) return std::nullopt;
     return give(*r);
   }
-  if (const Lease* l = find(mac);
-      l != nullptr && pool.in_range(l->address) && available_for(mac, l->address, now))
+  if (const Lease* l = find(mac); l != nullptr && pool.in_range(l->address) && available_for(mac, l->address, now))
     return give(l->address);
   if (requested && pool.in_range(*requested) && available_for(mac, *requested, now)) return give(*requested);
   if (auto ip = lowest_free(pool)) return give(*ip);

@@ -24,15 +24,24 @@ std::string_view until_nul(const std::uint8_t* p, std::size_t n) {
 
 std::string_view to_string(MessageType type) {
   switch (type) {
-    case MessageType::none: return "none";
-    case MessageType::discover: return "DISCOVER";
-    case MessageType::offer: return "OFFER";
-    case MessageType::request: return "REQUEST";
-    case MessageType::decline: return "DECLINE";
-    case MessageType::ack: return "ACK";
-    case MessageType::nak: return "NAK";
-    case MessageType::release: return "RELEASE";
-    case MessageType::inform: return "INFORM";
+    case MessageType::none:
+      return "none";
+    case MessageType::discover:
+      return "DISCOVER";
+    case MessageType::offer:
+      return "OFFER";
+    case MessageType::request:
+      return "REQUEST";
+    case MessageType::decline:
+      return "DECLINE";
+    case MessageType::ack:
+      return "ACK";
+    case MessageType::nak:
+      return "NAK";
+    case MessageType::release:
+      return "RELEASE";
+    case MessageType::inform:
+      return "INFORM";
   }
   return "unknown";
 }
@@ -41,14 +50,22 @@ namespace {
 // Without a default: kParseErrorCount is checked against it (base/enum_count.h).
 constexpr std::string_view name_of(ParseError error) {
   switch (error) {
-    case ParseError::none: return "none";
-    case ParseError::truncated: return "truncated";
-    case ParseError::too_large: return "too_large";
-    case ParseError::bad_cookie: return "bad_cookie";
-    case ParseError::bad_option_length: return "bad_option_length";
-    case ParseError::bad_overload: return "bad_overload";
-    case ParseError::hlen: return "hlen";
-    case ParseError::not_request: return "not_request";
+    case ParseError::none:
+      return "none";
+    case ParseError::truncated:
+      return "truncated";
+    case ParseError::too_large:
+      return "too_large";
+    case ParseError::bad_cookie:
+      return "bad_cookie";
+    case ParseError::bad_option_length:
+      return "bad_option_length";
+    case ParseError::bad_overload:
+      return "bad_overload";
+    case ParseError::hlen:
+      return "hlen";
+    case ParseError::not_request:
+      return "not_request";
   }
   return {};
 }

@@ -23,8 +23,8 @@ inline constexpr std::uint16_t kPxePort = 4011;
 inline constexpr std::uint8_t kBootRequest = 1;
 inline constexpr std::uint8_t kBootReply = 2;
 inline constexpr std::uint16_t kFlagBroadcast = 0x8000;
-inline constexpr std::size_t kFixedHeaderBytes = 236;  // op .. file
-inline constexpr std::size_t kMinimumMessageBytes = 300;  // RFC 951 BOOTP minimum
+inline constexpr std::size_t kFixedHeaderBytes = 236;             // op .. file
+inline constexpr std::size_t kMinimumMessageBytes = 300;          // RFC 951 BOOTP minimum
 inline constexpr std::size_t kDefaultMessageBytesMax = 576 - 28;  // RFC 2131 minimum IP datagram minus IP+UDP headers
 // Largest datagram we parse; option data is copied into a buffer this big.
 inline constexpr std::size_t kDatagramBytesMax = 4096;
@@ -116,20 +116,20 @@ class Packet {
   std::optional<Bytes> option(std::uint8_t code) const;
   bool has(std::uint8_t code) const { return present_[code]; }
 
-  std::optional<MessageType> message_type() const;   // 53
-  std::optional<Ipv4> requested_ip() const;          // 50
-  std::optional<Ipv4> server_id() const;             // 54
-  std::string_view hostname() const;                 // 12
-  std::string_view vendor_class() const;             // 60
-  Bytes client_id() const;                           // 61
-  std::string_view user_class() const;               // 77, raw (iPXE sends "iPXE")
-  std::optional<std::uint16_t> client_arch() const;  // 93, first of the list
-  Bytes client_ndi() const;                          // 94
-  Bytes uuid() const;                                // 97 (17 bytes when well formed)
-  Bytes parameter_request_list() const;              // 55
+  std::optional<MessageType> message_type() const;                               // 53
+  std::optional<Ipv4> requested_ip() const;                                      // 50
+  std::optional<Ipv4> server_id() const;                                         // 54
+  std::string_view hostname() const;                                             // 12
+  std::string_view vendor_class() const;                                         // 60
+  Bytes client_id() const;                                                       // 61
+  std::string_view user_class() const;                                           // 77, raw (iPXE sends "iPXE")
+  std::optional<std::uint16_t> client_arch() const;                              // 93, first of the list
+  Bytes client_ndi() const;                                                      // 94
+  Bytes uuid() const;                                                            // 97 (17 bytes when well formed)
+  Bytes parameter_request_list() const;                                          // 55
   bool has_ipxe_encapsulated() const { return has(option::kIpxeEncapsulated); }  // 175
-  Bytes vendor_specific() const;                     // 43
-  std::optional<std::uint16_t> max_message_size() const;  // 57
+  Bytes vendor_specific() const;                                                 // 43
+  std::optional<std::uint16_t> max_message_size() const;                         // 57
   // iPXE: user class "iPXE" or any option 175 (FlexBoot omits 77).
   bool is_ipxe() const;
 

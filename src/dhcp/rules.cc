@@ -74,11 +74,15 @@ ArchClass classify(const ClientFacts& facts) {
   if (is_http_boot(facts)) return ArchClass::http;
   if (!facts.arch) return ArchClass::other;
   switch (*facts.arch) {
-    case 0: return ArchClass::bios;
+    case 0:
+      return ArchClass::bios;
     case 7:
-    case 9: return ArchClass::uefi_x64;
-    case 11: return ArchClass::uefi_arm64;
-    default: return ArchClass::other;
+    case 9:
+      return ArchClass::uefi_x64;
+    case 11:
+      return ArchClass::uefi_arm64;
+    default:
+      return ArchClass::other;
   }
 }
 
@@ -86,12 +90,18 @@ namespace {
 // Without a default: kArchClassCount is checked against it (base/enum_count.h).
 constexpr std::string_view name_of(ArchClass arch) {
   switch (arch) {
-    case ArchClass::bios: return "bios";
-    case ArchClass::uefi_x64: return "uefi_x64";
-    case ArchClass::uefi_arm64: return "uefi_arm64";
-    case ArchClass::http: return "http";
-    case ArchClass::ipxe: return "ipxe";
-    case ArchClass::other: return "other";
+    case ArchClass::bios:
+      return "bios";
+    case ArchClass::uefi_x64:
+      return "uefi_x64";
+    case ArchClass::uefi_arm64:
+      return "uefi_arm64";
+    case ArchClass::http:
+      return "http";
+    case ArchClass::ipxe:
+      return "ipxe";
+    case ArchClass::other:
+      return "other";
   }
   return {};
 }

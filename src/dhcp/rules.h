@@ -17,9 +17,9 @@ namespace ringboot::dhcp {
 using ringboot::Cidr;
 using ringboot::MacPattern;
 
-struct BootMatch {  // every field given must match; an empty match matches all
-  std::vector<std::uint16_t> arch;  // option 93 values
-  std::optional<bool> ipxe;         // option 77 == "iPXE" or option 175 present
+struct BootMatch {                          // every field given must match; an empty match matches all
+  std::vector<std::uint16_t> arch;          // option 93 values
+  std::optional<bool> ipxe;                 // option 77 == "iPXE" or option 175 present
   std::optional<std::string> vendor_class;  // prefix of option 60
   std::optional<MacPattern> mac;
   std::optional<Cidr> subnet;  // the client's address or giaddr

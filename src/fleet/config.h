@@ -29,11 +29,11 @@ struct Profile {
 
 // Every selector given must match; an empty match matches every machine.
 struct GroupMatch {
-  std::optional<MacPattern> mac;     // full or prefix
-  std::optional<std::string> uuid;   // lower case, as iPXE's ${uuid}
-  std::vector<std::string> arch;     // "x86_64" (buildarch) or "x86_64/efi" (buildarch/platform), any of
-  std::optional<Cidr> subnet;        // the machine's last address
-  std::vector<std::string> labels;   // all of
+  std::optional<MacPattern> mac;    // full or prefix
+  std::optional<std::string> uuid;  // lower case, as iPXE's ${uuid}
+  std::vector<std::string> arch;    // "x86_64" (buildarch) or "x86_64/efi" (buildarch/platform), any of
+  std::optional<Cidr> subnet;       // the machine's last address
+  std::vector<std::string> labels;  // all of
 };
 
 struct Group {

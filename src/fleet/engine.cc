@@ -57,14 +57,22 @@ bool same_token(const Token& a, const Token& b) {
 
 std::string_view why(Reason reason) {
   switch (reason) {
-    case Reason::install: return "install";
-    case Reason::no_mac: return "no valid MAC in the request";
-    case Reason::inventory_full: return "the machine inventory is full";
-    case Reason::unassigned: return "no profile for this machine";
-    case Reason::assigned_local: return "its profile is local";
-    case Reason::done: return "installed";
-    case Reason::failed: return "install failed too often, reset the machine to retry";
-    case Reason::render_error: return "its install script did not render";
+    case Reason::install:
+      return "install";
+    case Reason::no_mac:
+      return "no valid MAC in the request";
+    case Reason::inventory_full:
+      return "the machine inventory is full";
+    case Reason::unassigned:
+      return "no profile for this machine";
+    case Reason::assigned_local:
+      return "its profile is local";
+    case Reason::done:
+      return "installed";
+    case Reason::failed:
+      return "install failed too often, reset the machine to retry";
+    case Reason::render_error:
+      return "its install script did not render";
   }
   return "local";
 }
@@ -73,24 +81,36 @@ std::string_view why(Reason reason) {
 
 std::string_view to_string(Reason reason) {
   switch (reason) {
-    case Reason::install: return "install";
-    case Reason::no_mac: return "no_mac";
-    case Reason::inventory_full: return "inventory_full";
-    case Reason::unassigned: return "unassigned";
-    case Reason::assigned_local: return "assigned_local";
-    case Reason::done: return "done";
-    case Reason::failed: return "failed";
-    case Reason::render_error: return "render_error";
+    case Reason::install:
+      return "install";
+    case Reason::no_mac:
+      return "no_mac";
+    case Reason::inventory_full:
+      return "inventory_full";
+    case Reason::unassigned:
+      return "unassigned";
+    case Reason::assigned_local:
+      return "assigned_local";
+    case Reason::done:
+      return "done";
+    case Reason::failed:
+      return "failed";
+    case Reason::render_error:
+      return "render_error";
   }
   return "unknown";
 }
 
 std::string_view to_string(DoneResult result) {
   switch (result) {
-    case DoneResult::accepted: return "accepted";
-    case DoneResult::unknown_machine: return "unknown_machine";
-    case DoneResult::not_installing: return "not_installing";
-    case DoneResult::wrong_token: return "wrong_token";
+    case DoneResult::accepted:
+      return "accepted";
+    case DoneResult::unknown_machine:
+      return "unknown_machine";
+    case DoneResult::not_installing:
+      return "not_installing";
+    case DoneResult::wrong_token:
+      return "wrong_token";
   }
   return "unknown";
 }
@@ -163,7 +183,8 @@ Decision Fleet::boot(const BootFacts& facts, std::int64_t now_unix, const Token&
   if (m->first_seen_unix == 0) m->first_seen_unix = now_unix;
   m->last_seen_unix = now_unix;
   if (std::string uuid = keep_if(facts.uuid, kUuidBytesMax, hex_or_hyphen); !uuid.empty()) m->uuid = std::move(uuid);
-  if (std::string arch = keep_if(facts.buildarch, kArchBytesMax, word_char); !arch.empty()) m->buildarch = std::move(arch);
+  if (std::string arch = keep_if(facts.buildarch, kArchBytesMax, word_char); !arch.empty())
+    m->buildarch = std::move(arch);
   if (!platform.empty()) m->platform = platform;
   if (facts.ip) m->ip = facts.ip;
 

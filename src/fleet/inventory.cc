@@ -6,11 +6,16 @@ namespace ringboot::fleet {
 
 std::string_view to_string(State state) {
   switch (state) {
-    case State::local: return "local";
-    case State::install: return "install";
-    case State::installing: return "installing";
-    case State::done: return "done";
-    case State::failed: return "failed";
+    case State::local:
+      return "local";
+    case State::install:
+      return "install";
+    case State::installing:
+      return "installing";
+    case State::done:
+      return "done";
+    case State::failed:
+      return "failed";
   }
   return "unknown";
 }

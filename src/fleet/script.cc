@@ -68,8 +68,9 @@ std::string local_script(const FleetSettings& settings, std::string_view platfor
 }
 
 std::string chain_script(std::string_view http_base) {
-  return fmt::format("#!ipxe\nchain {}/ipxe?mac=${{mac:hexhyp}}&uuid=${{uuid}}&buildarch=${{buildarch}}&platform=${{platform}}\n",
-                     http_base);
+  return fmt::format(
+      "#!ipxe\nchain {}/ipxe?mac=${{mac:hexhyp}}&uuid=${{uuid}}&buildarch=${{buildarch}}&platform=${{platform}}\n",
+      http_base);
 }
 
 }  // namespace ringboot::fleet

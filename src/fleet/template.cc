@@ -13,8 +13,8 @@ namespace ringboot::fleet {
 
 namespace {
 
-constexpr std::array<std::string_view, 13> kNames{"mac",      "mac_hyphens", "mac_hex",  "uuid",     "ip",
-                                                  "hostname", "buildarch",   "platform", "profile",  "http_base",
+constexpr std::array<std::string_view, 13> kNames{"mac",      "mac_hyphens", "mac_hex",  "uuid",    "ip",
+                                                  "hostname", "buildarch",   "platform", "profile", "http_base",
                                                   "done_url", "events_url",  "labels"};
 
 bool known_name(std::string_view name, bool in_section) {
@@ -57,9 +57,12 @@ std::optional<TemplateError> check_template(std::string_view text) {
     // by fuzz/template_fuzz): refuse every blank tag here, with a reason.
     if (tag.empty()) return TemplateError{at, "an empty tag {{}}"};
     switch (sigil) {
-      case '!': break;  // a comment
-      case '>': return TemplateError{at, "partials ({{>name}}) are not supported"};
-      case '=': return TemplateError{at, "delimiter changes ({{=...=}}) are not supported"};
+      case '!':
+        break;  // a comment
+      case '>':
+        return TemplateError{at, "partials ({{>name}}) are not supported"};
+      case '=':
+        return TemplateError{at, "delimiter changes ({{=...=}}) are not supported"};
       case '#':
       case '^':
         if (!known_name(tag, !sections.empty()) || tag == ".")
@@ -114,7 +117,8 @@ Rendered render_template(const std::string& text, const Variables& v) {
     return out;
   }
   if (out.text.size() > kRenderedBytesMax) {
-    out.error = fmt::format("the rendered script is {} bytes, over the {} byte bound", out.text.size(), kRenderedBytesMax);
+    out.error =
+        fmt::format("the rendered script is {} bytes, over the {} byte bound", out.text.size(), kRenderedBytesMax);
     out.text.clear();
     return out;
   }

@@ -43,8 +43,8 @@ std::optional<TemplateError> check_template(std::string_view text);
 
 struct Rendered {
   bool ok = false;
-  std::string text;    // when ok
-  std::string error;   // when not
+  std::string text;   // when ok
+  std::string error;  // when not
 };
 
 // `text` must have passed check_template.

@@ -39,7 +39,10 @@ class Connection {
   // dropped until it closes or `lingering` passes, so the kernel does not
   // answer those bytes with a reset that destroys the response unread.
   void on_lingering(Instant now);
-  void close() { phase_ = Phase::closed; deadline_ = kNever; }
+  void close() {
+    phase_ = Phase::closed;
+    deadline_ = kNever;
+  }
 
   Phase phase() const { return phase_; }
   Instant deadline() const { return deadline_; }

@@ -20,7 +20,8 @@ const MetricTable<HttpCounters>& metric_table() {
                    "Closes that first drained a client still sending, so it reads the error response.",
                    &C::lingering_closes)
           .gauge("ringboot_http_connections_active", "Open HTTP connections.", &C::connections_active)
-          .histogram("ringboot_http_response_seconds", "Time from request head to last byte sent.", &C::response_seconds);
+          .histogram("ringboot_http_response_seconds", "Time from request head to last byte sent.",
+                     &C::response_seconds);
   return table;
 }
 

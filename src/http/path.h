@@ -8,7 +8,7 @@
 
 namespace ringboot::http {
 
-inline constexpr std::size_t kPathBytesMax = 4096;       // PATH_MAX
+inline constexpr std::size_t kPathBytesMax = 4096;      // PATH_MAX
 inline constexpr std::size_t kComponentBytesMax = 255;  // NAME_MAX
 
 // `decoded_path` is Request::path: already percent-decoded, so "%2e%2e" and

@@ -244,12 +244,18 @@ int RequestParser::on_header_value(llhttp_t* p, const char* at, std::size_t leng
 
 std::optional<std::string>* RequestParser::slot_value() {
   switch (slot_) {
-    case Slot::range: return &request_.range;
-    case Slot::if_range: return &request_.if_range;
-    case Slot::if_none_match: return &request_.if_none_match;
-    case Slot::if_modified_since: return &request_.if_modified_since;
-    case Slot::host: return &request_.host;
-    case Slot::none: return nullptr;
+    case Slot::range:
+      return &request_.range;
+    case Slot::if_range:
+      return &request_.if_range;
+    case Slot::if_none_match:
+      return &request_.if_none_match;
+    case Slot::if_modified_since:
+      return &request_.if_modified_since;
+    case Slot::host:
+      return &request_.host;
+    case Slot::none:
+      return nullptr;
   }
   return nullptr;
 }

@@ -56,24 +56,42 @@ bool if_range_matches(std::string_view value, std::string_view etag, std::int64_
 
 std::string_view reason_phrase(int status) {
   switch (status) {
-    case 200: return "OK";
-    case 204: return "No Content";
-    case 206: return "Partial Content";
-    case 304: return "Not Modified";
-    case 400: return "Bad Request";
-    case 403: return "Forbidden";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 408: return "Request Timeout";
-    case 413: return "Content Too Large";
-    case 414: return "URI Too Long";
-    case 416: return "Range Not Satisfiable";
-    case 431: return "Request Header Fields Too Large";
-    case 500: return "Internal Server Error";
-    case 501: return "Not Implemented";
-    case 503: return "Service Unavailable";
-    case 505: return "HTTP Version Not Supported";
-    default: return "Unknown";
+    case 200:
+      return "OK";
+    case 204:
+      return "No Content";
+    case 206:
+      return "Partial Content";
+    case 304:
+      return "Not Modified";
+    case 400:
+      return "Bad Request";
+    case 403:
+      return "Forbidden";
+    case 404:
+      return "Not Found";
+    case 405:
+      return "Method Not Allowed";
+    case 408:
+      return "Request Timeout";
+    case 413:
+      return "Content Too Large";
+    case 414:
+      return "URI Too Long";
+    case 416:
+      return "Range Not Satisfiable";
+    case 431:
+      return "Request Header Fields Too Large";
+    case 500:
+      return "Internal Server Error";
+    case 501:
+      return "Not Implemented";
+    case 503:
+      return "Service Unavailable";
+    case 505:
+      return "HTTP Version Not Supported";
+    default:
+      return "Unknown";
   }
 }
 
@@ -107,8 +125,8 @@ std::string_view content_type_for(std::string_view path) {
 }
 
 std::string make_etag(const FileInfo& file) {
-  const std::uint64_t mtime_ns = static_cast<std::uint64_t>(file.mtime_sec) * 1'000'000'000ULL +
-                                 static_cast<std::uint64_t>(file.mtime_nsec);
+  const std::uint64_t mtime_ns =
+      static_cast<std::uint64_t>(file.mtime_sec) * 1'000'000'000ULL + static_cast<std::uint64_t>(file.mtime_nsec);
   return fmt::format("\"{:x}-{:x}-{:x}\"", file.inode, file.size, mtime_ns);
 }
 
@@ -155,11 +173,15 @@ ResponsePlan plan_file_response(const Request& request, Lookup lookup, const Fil
   const bool head_only = request.method == Method::head;
   if (request.method == Method::other) return plan_error(405, keep_alive, false, now_unix);
   switch (lookup) {
-    case Lookup::ok: break;
-    case Lookup::not_found: return plan_error(404, keep_alive, head_only, now_unix);
+    case Lookup::ok:
+      break;
+    case Lookup::not_found:
+      return plan_error(404, keep_alive, head_only, now_unix);
     case Lookup::forbidden:
-    case Lookup::is_directory: return plan_error(403, keep_alive, head_only, now_unix);
-    case Lookup::error: return plan_error(500, keep_alive, head_only, now_unix);
+    case Lookup::is_directory:
+      return plan_error(403, keep_alive, head_only, now_unix);
+    case Lookup::error:
+      return plan_error(500, keep_alive, head_only, now_unix);
   }
 
   const std::string etag = make_etag(file);
@@ -206,7 +228,8 @@ ResponsePlan plan_file_response(const Request& request, Lookup lookup, const Fil
   plan.body_offset = partial ? range.offset : 0;
   const std::uint64_t length = partial ? range.length : file.size;
   begin_head(plan.head, plan.status, now_unix);
-  fmt::format_to(out, "Content-Type: {}\r\nContent-Length: {}\r\nLast-Modified: {}\r\nETag: {}\r\nAccept-Ranges: bytes\r\n",
+  fmt::format_to(out,
+                 "Content-Type: {}\r\nContent-Length: {}\r\nLast-Modified: {}\r\nETag: {}\r\nAccept-Ranges: bytes\r\n",
                  content_type_for(path), length, last_modified_text, etag);
   if (partial) {
     fmt::format_to(out, "Content-Range: bytes {}-{}/{}\r\n", range.offset, range.offset + range.length - 1, file.size);

@@ -23,11 +23,11 @@ enum class Lookup : std::uint8_t { ok, not_found, forbidden, is_directory, error
 
 struct ResponsePlan {
   int status = 0;
-  std::string head;                // status line + headers + CRLF CRLF
-  std::uint64_t body_offset = 0;   // file offset to splice from
-  std::uint64_t body_length = 0;   // file bytes to splice; 0 for HEAD/304/416/errors
-  std::string inline_body;         // small generated body (errors, /metrics); sent after head
-  bool keep_alive = false;         // false: close after sending
+  std::string head;               // status line + headers + CRLF CRLF
+  std::uint64_t body_offset = 0;  // file offset to splice from
+  std::uint64_t body_length = 0;  // file bytes to splice; 0 for HEAD/304/416/errors
+  std::string inline_body;        // small generated body (errors, /metrics); sent after head
+  bool keep_alive = false;        // false: close after sending
 };
 
 inline constexpr std::int64_t kNoDate = -1;

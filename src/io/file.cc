@@ -14,12 +14,18 @@ namespace ringboot::io {
 
 std::string_view to_string(OpenError e) {
   switch (e) {
-    case OpenError::none: return "none";
-    case OpenError::not_found: return "not_found";
-    case OpenError::access: return "access";
-    case OpenError::not_regular: return "not_regular";
-    case OpenError::too_many: return "too_many";
-    case OpenError::other: return "other";
+    case OpenError::none:
+      return "none";
+    case OpenError::not_found:
+      return "not_found";
+    case OpenError::access:
+      return "access";
+    case OpenError::not_regular:
+      return "not_regular";
+    case OpenError::too_many:
+      return "too_many";
+    case OpenError::other:
+      return "other";
   }
   return "other";
 }
@@ -73,19 +79,27 @@ OpenFile* FileCache::open(std::string_view relative, OpenError* error, bool map)
     switch (errno) {
       case ENOENT:
       case ENOTDIR:
-      case ENAMETOOLONG: *error = OpenError::not_found; break;
+      case ENAMETOOLONG:
+        *error = OpenError::not_found;
+        break;
       case EXDEV:  // RESOLVE_BENEATH: the path leaves the root
       case ELOOP:
       case EACCES:
-      case EPERM: *error = OpenError::access; break;
+      case EPERM:
+        *error = OpenError::access;
+        break;
       case EMFILE:
-      case ENFILE: *error = OpenError::too_many; break;
-      default: *error = OpenError::other; break;
+      case ENFILE:
+        *error = OpenError::too_many;
+        break;
+      default:
+        *error = OpenError::other;
+        break;
     }
     return nullptr;
   }
   const int fd = static_cast<int>(rc);
-  struct stat st{};
+  struct stat st {};
   if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
     ::close(fd);
     *error = S_ISDIR(st.st_mode) ? OpenError::not_found : OpenError::not_regular;

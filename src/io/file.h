@@ -69,7 +69,8 @@ class FileCache {
   };
   struct KeyHash {
     std::size_t operator()(const Key& k) const {
-      return std::hash<std::uint64_t>{}(k.inode * 31 + k.device) ^ std::hash<std::int64_t>{}(k.mtime_nsec + k.mtime_sec);
+      return std::hash<std::uint64_t>{}(k.inode * 31 + k.device) ^
+             std::hash<std::int64_t>{}(k.mtime_nsec + k.mtime_sec);
     }
   };
   void destroy(OpenFile* file);

@@ -29,8 +29,9 @@ std::optional<Ipv4> interface_address(const std::string& name, std::string* erro
   ::close(fd);
   if (rc < 0) {
     *error = "interface " + name + ": " +
-             (err == ENODEV ? std::string("no such interface")
-                            : err == EADDRNOTAVAIL ? std::string("no IPv4 address") : std::string(std::strerror(err)));
+             (err == ENODEV          ? std::string("no such interface")
+              : err == EADDRNOTAVAIL ? std::string("no IPv4 address")
+                                     : std::string(std::strerror(err)));
     return std::nullopt;
   }
   sockaddr_in address{};

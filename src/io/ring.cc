@@ -23,15 +23,17 @@ std::string explain_setup_error(int err) {
   const std::string disabled = read_sysctl("/proc/sys/kernel/io_uring_disabled");
   switch (err) {
     case ENOSYS:
-      return why + "This kernel was built without io_uring (CONFIG_IO_URING=n) or is older than Linux 5.1; "
-                   "ringboot needs Linux 6.0 or newer.";
+      return why +
+             "This kernel was built without io_uring (CONFIG_IO_URING=n) or is older than Linux 5.1; "
+             "ringboot needs Linux 6.0 or newer.";
     case EPERM:
     case EACCES:
       if (!disabled.empty() && disabled != "0")
         return why + "io_uring is disabled by sysctl kernel.io_uring_disabled=" + disabled +
                " (set it to 0, or 1 and add ringboot's user to kernel.io_uring_group).";
-      return why + "A seccomp profile or security module (container runtime, systemd SystemCallFilter=) "
-                   "blocks io_uring_setup; allow io_uring_setup, io_uring_enter and io_uring_register.";
+      return why +
+             "A seccomp profile or security module (container runtime, systemd SystemCallFilter=) "
+             "blocks io_uring_setup; allow io_uring_setup, io_uring_enter and io_uring_register.";
     case ENOMEM:
       return why + "Not enough locked memory for the ring (raise `ulimit -l` / LimitMEMLOCK=).";
     case EINVAL:
@@ -69,21 +71,22 @@ std::unique_ptr<Ring> Ring::create(unsigned entries, IoCounters& counters, std::
   const unsigned needed = IORING_FEAT_NODROP | IORING_FEAT_EXT_ARG;
   if ((params.features & needed) != needed) {
     io_uring_queue_exit(&ring->ring_);
-    *error = "io_uring is too old: ringboot needs IORING_FEAT_NODROP and IORING_FEAT_EXT_ARG (Linux 5.11+), "
-             "multishot recvmsg and provided-buffer rings (Linux 6.0+).";
+    *error =
+        "io_uring is too old: ringboot needs IORING_FEAT_NODROP and IORING_FEAT_EXT_ARG (Linux 5.11+), "
+        "multishot recvmsg and provided-buffer rings (Linux 6.0+).";
     return nullptr;
   }
   io_uring_probe* probe = io_uring_get_probe_ring(&ring->ring_);
-  const bool ok = probe != nullptr && io_uring_opcode_supported(probe, IORING_OP_RECVMSG) &&
-                  io_uring_opcode_supported(probe, IORING_OP_SENDMSG) &&
-                  io_uring_opcode_supported(probe, IORING_OP_ACCEPT) &&
-                  io_uring_opcode_supported(probe, IORING_OP_SPLICE) &&
-                  io_uring_opcode_supported(probe, IORING_OP_ASYNC_CANCEL);
+  const bool ok =
+      probe != nullptr && io_uring_opcode_supported(probe, IORING_OP_RECVMSG) &&
+      io_uring_opcode_supported(probe, IORING_OP_SENDMSG) && io_uring_opcode_supported(probe, IORING_OP_ACCEPT) &&
+      io_uring_opcode_supported(probe, IORING_OP_SPLICE) && io_uring_opcode_supported(probe, IORING_OP_ASYNC_CANCEL);
   if (probe != nullptr) io_uring_free_probe(probe);
   if (!ok) {
     io_uring_queue_exit(&ring->ring_);
-    *error = "io_uring lacks operations ringboot needs (recvmsg, sendmsg, accept, splice, cancel); "
-             "a seccomp or io_uring restriction may filter them. ringboot needs Linux 6.0 or newer.";
+    *error =
+        "io_uring lacks operations ringboot needs (recvmsg, sendmsg, accept, splice, cancel); "
+        "a seccomp or io_uring restriction may filter them. ringboot needs Linux 6.0 or newer.";
     return nullptr;
   }
   return ring;
@@ -202,8 +205,8 @@ const MetricTable<IoCounters>& metric_table() {
           .counter("ringboot_io_submissions_total", "io_uring submissions.", &C::submissions)
           .counter("ringboot_io_completions_total", "io_uring completions reaped.", &C::completions)
           .counter("ringboot_io_sq_full_total", "Times the submission queue was full and flushed early.", &C::sq_full)
-          .counter("ringboot_io_buffer_exhausted_total", "Receives that found the provided-buffer ring empty (-ENOBUFS).",
-                   &C::buffers_exhausted)
+          .counter("ringboot_io_buffer_exhausted_total",
+                   "Receives that found the provided-buffer ring empty (-ENOBUFS).", &C::buffers_exhausted)
           .counter("ringboot_io_multishot_rearms_total", "Multishot operations re-armed after the kernel ended them.",
                    &C::rearms);
   return table;

@@ -20,8 +20,8 @@ namespace ringboot::io {
 
 struct Tag {
   static constexpr std::uint32_t kIndexMax = 0xffffff;  // the index has 24 bits
-  std::uint8_t kind = 0;      // which owner handles it; 0 = ignore
-  std::uint32_t index = 0;    // slot within the owner (<= kIndexMax)
+  std::uint8_t kind = 0;                                // which owner handles it; 0 = ignore
+  std::uint32_t index = 0;                              // slot within the owner (<= kIndexMax)
   std::uint32_t generation = 0;
 
   std::uint64_t pack() const {
@@ -47,9 +47,9 @@ struct Completion {
 struct IoCounters {
   Counter submissions;
   Counter completions;
-  Counter sq_full;          // SQ was full: flushed early and went on
+  Counter sq_full;            // SQ was full: flushed early and went on
   Counter buffers_exhausted;  // -ENOBUFS on a provided-buffer ring
-  Counter rearms;           // multishot operations re-armed after F_MORE cleared
+  Counter rearms;             // multishot operations re-armed after F_MORE cleared
 };
 
 // The ringboot_io_* families: every field above, exported once.

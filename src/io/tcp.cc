@@ -74,8 +74,7 @@ void tcp_send_gather(Ring& ring, int fd, GatherSend& g, Bytes head, Bytes body, 
 
 void splice(Ring& ring, int fd_in, std::int64_t offset_in, int fd_out, std::uint32_t length, bool nonblock, Tag tag) {
   io_uring_sqe* sqe = ring.sqe(tag);
-  io_uring_prep_splice(sqe, fd_in, offset_in, fd_out, -1, length,
-                       SPLICE_F_MOVE | (nonblock ? SPLICE_F_NONBLOCK : 0u));
+  io_uring_prep_splice(sqe, fd_in, offset_in, fd_out, -1, length, SPLICE_F_MOVE | (nonblock ? SPLICE_F_NONBLOCK : 0u));
 }
 
 void poll_writable(Ring& ring, int fd, Tag tag) {

@@ -63,9 +63,8 @@ int udp_open(Endpoint bind_to, const UdpOptions& options, std::string* error) {
     if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &bytes, sizeof bytes) < 0)
       (void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &bytes, sizeof bytes);
   }
-  if (!options.device.empty() &&
-      setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, options.device.c_str(),
-                 static_cast<socklen_t>(options.device.size())) < 0)
+  if (!options.device.empty() && setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, options.device.c_str(),
+                                            static_cast<socklen_t>(options.device.size())) < 0)
     return fail("SO_BINDTODEVICE");
   const sockaddr_in addr = to_sockaddr(bind_to);
   if (::bind(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof addr) < 0) return fail("bind");
@@ -194,7 +193,4 @@ std::uint64_t UdpSendPool::complete(const Completion& c) {
 
 #include <sys/ioctl.h>
 
-namespace ringboot::io {
-
-
-}  // namespace ringboot::io
+namespace ringboot::io {}  // namespace ringboot::io

@@ -23,7 +23,7 @@ struct UdpOptions {
   // Never on ephemeral binds: the kernel would hand two sockets one port.
   bool reuse_addr = false;
   bool broadcast = false;
-  bool packet_info = true;      // learn the local address a datagram came to
+  bool packet_info = true;       // learn the local address a datagram came to
   int receive_buffer_bytes = 0;  // 0: kernel default
   std::string device;            // SO_BINDTODEVICE when set
 };
@@ -38,7 +38,7 @@ void udp_receive(Ring& ring, BufferRing& buffers, int fd, Tag tag);
 
 struct Datagram {
   Endpoint from;
-  Ipv4 local;      // destination address of the datagram (IP_PKTINFO)
+  Ipv4 local;  // destination address of the datagram (IP_PKTINFO)
   int interface = 0;
   Bytes payload;
 };

@@ -12,12 +12,18 @@ namespace ringboot::io {
 
 std::string_view to_string(CreateError e) {
   switch (e) {
-    case CreateError::none: return "none";
-    case CreateError::exists: return "exists";
-    case CreateError::not_found: return "not_found";
-    case CreateError::access: return "access";
-    case CreateError::too_many: return "too_many";
-    case CreateError::other: return "other";
+    case CreateError::none:
+      return "none";
+    case CreateError::exists:
+      return "exists";
+    case CreateError::not_found:
+      return "not_found";
+    case CreateError::access:
+      return "access";
+    case CreateError::too_many:
+      return "too_many";
+    case CreateError::other:
+      return "other";
   }
   return "other";
 }
@@ -51,19 +57,29 @@ int UploadDir::create(std::string_view relative, CreateError* error) {
   const long rc = syscall(SYS_openat2, dir_fd_, path.c_str(), &how, sizeof how);
   if (rc >= 0) return static_cast<int>(rc);
   switch (errno) {
-    case EEXIST: *error = CreateError::exists; break;
+    case EEXIST:
+      *error = CreateError::exists;
+      break;
     case ENOENT:
     case ENOTDIR:
-    case ENAMETOOLONG: *error = CreateError::not_found; break;
+    case ENAMETOOLONG:
+      *error = CreateError::not_found;
+      break;
     case EXDEV:
     case ELOOP:
     case EACCES:
     case EPERM:
     case EROFS:
-    case EISDIR: *error = CreateError::access; break;
+    case EISDIR:
+      *error = CreateError::access;
+      break;
     case EMFILE:
-    case ENFILE: *error = CreateError::too_many; break;
-    default: *error = CreateError::other; break;
+    case ENFILE:
+      *error = CreateError::too_many;
+      break;
+    default:
+      *error = CreateError::other;
+      break;
   }
   return -1;
 }

@@ -22,9 +22,10 @@ const MetricTable<TftpCounters>& metric_table() {
           .counter("ringboot_tftp_retransmits_total", "TFTP packets resent after a timeout or window rollback.",
                    &C::retransmits)
           .counter("ringboot_tftp_malformed_total", "Malformed TFTP datagrams dropped.", &C::malformed)
-          .counter("ringboot_tftp_rate_limit_untracked_total",
-                   "TFTP requests let through without a rate check: the per-client table (rate_limit_clients_max) was full.",
-                   &C::rate_untracked)
+          .counter(
+              "ringboot_tftp_rate_limit_untracked_total",
+              "TFTP requests let through without a rate check: the per-client table (rate_limit_clients_max) was full.",
+              &C::rate_untracked)
           .counter("ringboot_tftp_option_total", "TFTP options accepted, by option.", "option",
                    {{"blksize", &C::option_blksize},
                     {"windowsize", &C::option_windowsize},

@@ -23,9 +23,9 @@ struct TftpCounters {
   Counter option_windowsize;
   Counter option_tsize;
   Counter option_timeout;
-  Counter duplicates;         // Verdict::duplicate: retransmitted RRQ, dropped
-  Counter rate_limited;       // RateVerdict::limited: over requests_per_second_per_client, dropped
-  Counter rate_untracked;     // RateVerdict::untracked: let through, the client table was full
+  Counter duplicates;      // Verdict::duplicate: retransmitted RRQ, dropped
+  Counter rate_limited;    // RateVerdict::limited: over requests_per_second_per_client, dropped
+  Counter rate_untracked;  // RateVerdict::untracked: let through, the client table was full
   Gauge sessions_active;
   Histogram transfer_seconds;  // start to final ACK, Result::ok only
 };

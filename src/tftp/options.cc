@@ -8,10 +8,14 @@ namespace ringboot::tftp {
 
 std::string_view option_name(OptionKind kind) {
   switch (kind) {
-    case OptionKind::blksize: return "blksize";
-    case OptionKind::windowsize: return "windowsize";
-    case OptionKind::timeout: return "timeout";
-    case OptionKind::tsize: return "tsize";
+    case OptionKind::blksize:
+      return "blksize";
+    case OptionKind::windowsize:
+      return "windowsize";
+    case OptionKind::timeout:
+      return "timeout";
+    case OptionKind::tsize:
+      return "tsize";
   }
   return "";
 }
@@ -141,10 +145,18 @@ Bytes build_oack(const Negotiated& n, MutableBytes out) {
     const OptionKind kind = n.oack_order[i];
     std::uint64_t value = 0;
     switch (kind) {
-      case OptionKind::blksize: value = n.blksize; break;
-      case OptionKind::windowsize: value = n.windowsize; break;
-      case OptionKind::timeout: value = n.timeout_s; break;
-      case OptionKind::tsize: value = n.tsize; break;
+      case OptionKind::blksize:
+        value = n.blksize;
+        break;
+      case OptionKind::windowsize:
+        value = n.windowsize;
+        break;
+      case OptionKind::timeout:
+        value = n.timeout_s;
+        break;
+      case OptionKind::tsize:
+        value = n.tsize;
+        break;
     }
     char digits[24];
     auto [end, ec] = std::to_chars(digits, digits + sizeof digits, value);

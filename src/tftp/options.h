@@ -19,9 +19,9 @@
 namespace ringboot::tftp {
 
 inline constexpr std::uint16_t kBlksizeDefault = 512;
-inline constexpr std::uint16_t kBlksizeMin = 8;       // RFC 2348
-inline constexpr std::uint16_t kBlksizeMax = 65464;   // RFC 2348
-inline constexpr std::uint16_t kWindowsizeMin = 1;    // RFC 7440
+inline constexpr std::uint16_t kBlksizeMin = 8;      // RFC 2348
+inline constexpr std::uint16_t kBlksizeMax = 65464;  // RFC 2348
+inline constexpr std::uint16_t kWindowsizeMin = 1;   // RFC 7440
 inline constexpr std::uint16_t kWindowsizeMax = 65535;
 
 // The bounds come from [tftp] (blksize_max clamped to the MTU, windowsize_max,
@@ -45,8 +45,8 @@ enum class OptionKind : std::uint8_t { blksize, windowsize, timeout, tsize };
 struct Negotiated {
   std::uint16_t blksize = kBlksizeDefault;
   std::uint16_t windowsize = 1;
-  std::uint8_t timeout_s = 0;  // 0: not negotiated
-  std::uint64_t tsize = 0;     // valid when accepted(tsize)
+  std::uint8_t timeout_s = 0;              // 0: not negotiated
+  std::uint64_t tsize = 0;                 // valid when accepted(tsize)
   std::array<OptionKind, 4> oack_order{};  // accepted options in the client's order
   std::uint8_t oack_count = 0;
 

@@ -6,11 +6,16 @@ namespace ringboot::tftp {
 
 std::string_view to_string(ParseReason reason) {
   switch (reason) {
-    case ParseReason::truncated: return "truncated";
-    case ParseReason::unknown_opcode: return "unknown opcode";
-    case ParseReason::unexpected_opcode: return "unexpected opcode";
-    case ParseReason::missing_nul: return "missing NUL";
-    case ParseReason::bad_mode: return "bad mode";
+    case ParseReason::truncated:
+      return "truncated";
+    case ParseReason::unknown_opcode:
+      return "unknown opcode";
+    case ParseReason::unexpected_opcode:
+      return "unexpected opcode";
+    case ParseReason::missing_nul:
+      return "missing NUL";
+    case ParseReason::bad_mode:
+      return "bad mode";
   }
   return "unknown";
 }
@@ -105,8 +110,10 @@ SessionPacket parse_packet(Bytes datagram) {
     }
     case static_cast<std::uint16_t>(Opcode::rrq):
     case static_cast<std::uint16_t>(Opcode::wrq):
-    case static_cast<std::uint16_t>(Opcode::oack): return ParseError{ParseReason::unexpected_opcode};
-    default: return ParseError{ParseReason::unknown_opcode};
+    case static_cast<std::uint16_t>(Opcode::oack):
+      return ParseError{ParseReason::unexpected_opcode};
+    default:
+      return ParseError{ParseReason::unknown_opcode};
   }
 }
 

@@ -4,11 +4,16 @@ namespace ringboot::tftp {
 
 std::string_view to_string(PathError error) {
   switch (error) {
-    case PathError::empty: return "empty path";
-    case PathError::too_long: return "path too long";
-    case PathError::nul_byte: return "NUL in path";
-    case PathError::control_char: return "control character in path";
-    case PathError::dot_dot: return "'..' in path";
+    case PathError::empty:
+      return "empty path";
+    case PathError::too_long:
+      return "path too long";
+    case PathError::nul_byte:
+      return "NUL in path";
+    case PathError::control_char:
+      return "control character in path";
+    case PathError::dot_dot:
+      return "'..' in path";
   }
   return "bad path";
 }

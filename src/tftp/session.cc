@@ -12,13 +12,20 @@ static_assert(sizeof(Session) <= 512, "keep a session small");
 
 std::string_view to_string(Result result) {
   switch (result) {
-    case Result::active: return "active";
-    case Result::ok: return "ok";
-    case Result::timed_out: return "timed_out";
-    case Result::client_error: return "client_error";
-    case Result::probe: return "probe";
-    case Result::refused: return "refused";
-    case Result::failed: return "failed";
+    case Result::active:
+      return "active";
+    case Result::ok:
+      return "ok";
+    case Result::timed_out:
+      return "timed_out";
+    case Result::client_error:
+      return "client_error";
+    case Result::probe:
+      return "probe";
+    case Result::refused:
+      return "refused";
+    case Result::failed:
+      return "failed";
   }
   return "unknown";
 }
@@ -35,9 +42,7 @@ Session::Session(const SessionConfig& config, Endpoint peer)
       patience_min_(config.patience_min),
       rto_(RtoConfig{config.rto_min, config.rto_max, config.rto_initial}) {}
 
-std::uint64_t Session::bytes_acked() const {
-  return std::min(acked_ * negotiated_.blksize, file_size_);
-}
+std::uint64_t Session::bytes_acked() const { return std::min(acked_ * negotiated_.blksize, file_size_); }
 
 void Session::start_read(const Request& request, std::uint64_t file_size, Instant now, Sink& sink) {
   if (state_ != State::idle) return;
@@ -132,9 +137,7 @@ void Session::on_duplicate_ack(Instant now, Sink& sink) {
 // smoothed RTTs, so ACKs drawn by its duplicates may still be arriving. Past
 // that, a client that stays silent on duplicates (and ACKs a gap only once)
 // gets its next roll-back without waiting for the timer.
-bool Session::recovering_at(Instant now) const {
-  return acked_ < recover_ && now - rolled_back_at_ < 2 * rto_.srtt();
-}
+bool Session::recovering_at(Instant now) const { return acked_ < recover_ && now - rolled_back_at_ < 2 * rto_.srtt(); }
 
 void Session::resend_from_acked(Instant now, Sink& sink) {
   next_ = acked_ + 1;
@@ -155,8 +158,8 @@ void Session::resend_on_timeout(Instant now, Sink& sink) {
 
 void Session::on_client_error(ErrorCode code) {
   // EDK2 sends ERROR 8 and iPXE ERROR 0 once the OACK told them the size.
-  const bool size_probe = (code == ErrorCode::undefined || code == ErrorCode::option_refused) &&
-                          negotiated_.has_oack() && acked_ == 0;
+  const bool size_probe =
+      (code == ErrorCode::undefined || code == ErrorCode::option_refused) && negotiated_.has_oack() && acked_ == 0;
   finish(size_probe ? Result::probe : Result::client_error);  // no reply to an ERROR (RFC 1350)
 }
 

@@ -121,22 +121,22 @@ class Session {
   Rto rto_;
   Negotiated negotiated_;
   std::uint64_t file_size_ = 0;
-  std::uint64_t blocks_total_ = 0;      // last block is shorter than blksize, possibly empty
-  std::uint64_t acked_ = 0;             // highest in-order block index ACKed (0: none)
-  std::uint64_t next_ = 1;              // next block index to send
-  std::uint64_t highest_sent_ = 0;      // blocks at or below were sent before: resends
-  std::uint64_t flight_fresh_from_ = 0; // first block of the current flight sent only once
-  std::uint64_t recover_ = 0;           // highest block sent by the last roll-back (see recovering_at)
+  std::uint64_t blocks_total_ = 0;                       // last block is shorter than blksize, possibly empty
+  std::uint64_t acked_ = 0;                              // highest in-order block index ACKed (0: none)
+  std::uint64_t next_ = 1;                               // next block index to send
+  std::uint64_t highest_sent_ = 0;                       // blocks at or below were sent before: resends
+  std::uint64_t flight_fresh_from_ = 0;                  // first block of the current flight sent only once
+  std::uint64_t recover_ = 0;                            // highest block sent by the last roll-back (see recovering_at)
   std::uint64_t rolled_back_block_ = ~std::uint64_t{0};  // acked_ at the last roll-back
   std::uint64_t bytes_sent_ = 0;
   Instant started_{};
-  Instant sent_at_{};        // the current flight (all of it goes out at one `now`)
-  Instant progress_at_{};    // last ACK that moved acked_ forward
+  Instant sent_at_{};         // the current flight (all of it goes out at one `now`)
+  Instant progress_at_{};     // last ACK that moved acked_ forward
   Instant rolled_back_at_{};  // the last roll-back
   Instant deadline_ = kNever;
   std::uint32_t retransmits_ = 0;
   std::uint32_t ignored_ = 0;
-  int timeouts_ = 0;         // consecutive, reset by progress
+  int timeouts_ = 0;  // consecutive, reset by progress
   bool oack_resent_ = false;
   State state_ = State::idle;
   Result result_ = Result::active;

@@ -64,11 +64,11 @@ class Upload {
   Result result() const { return result_; }
   bool finished() const { return state_ == State::done; }
   bool complete() const { return result_ == Result::ok; }  // every byte received; may still be dallying
-  Instant decided() const { return decided_; }  // when result() was set
+  Instant decided() const { return decided_; }             // when result() was set
 
   Endpoint peer() const { return peer_; }
   const Negotiated& negotiated() const { return negotiated_; }
-  std::uint64_t bytes_received() const { return bytes_; }   // written to the sink, in order
+  std::uint64_t bytes_received() const { return bytes_; }  // written to the sink, in order
   std::uint64_t blocks_received() const { return blocks_; }
   std::uint32_t retransmits() const { return retransmits_; }  // OACKs and ACKs resent on timeout
   std::uint32_t ignored() const { return ignored_; }

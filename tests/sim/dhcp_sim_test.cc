@@ -22,8 +22,8 @@
 #include <fmt/format.h>
 
 #include "dhcp/engine.h"
-#include "support/dhcp_client_packet.h"
 #include "sim.h"
+#include "support/dhcp_client_packet.h"
 
 namespace ringboot::sim {
 namespace {
@@ -55,7 +55,7 @@ struct Client {
   std::uint32_t xid = 0;
   Ipv4 offered;
   Ipv4 server_id;
-  std::optional<Ipv4> address;   // in use (bound or renewing), per the client
+  std::optional<Ipv4> address;    // in use (bound or renewing), per the client
   std::int64_t expires_unix = 0;  // the client's view: from the REQUEST's send time
   Ipv4 remembered;                // for INIT-REBOOT
   std::int64_t request_unix = 0;  // first send of the current REQUEST
@@ -80,17 +80,21 @@ struct Scenario {
 class Sim {
  public:
   Sim(std::uint64_t seed, Scenario scenario)
-      : world_(seed * 0x9E3779B97F4A7C15ULL + 7), net_(world_, random_net(world_, false, seconds(600))), scenario_(scenario) {
+      : world_(seed * 0x9E3779B97F4A7C15ULL + 7),
+        net_(world_, random_net(world_, false, seconds(600))),
+        scenario_(scenario) {
     configure();
     engine_ = std::make_unique<Engine>(config_);
     net_.deliver = [this](const Datagram& d) { route(d); };
   }
 
   RunReport run() {
-    for (Client& c : clients_) world_.at(world_.start() + world_.between(Duration::zero(), seconds(20)), [this, &c] { init(c); });
+    for (Client& c : clients_)
+      world_.at(world_.start() + world_.between(Duration::zero(), seconds(20)), [this, &c] { init(c); });
     world_.after(seconds(1), [this] { tick(); });
     const int restarts = static_cast<int>(world_.uniform(1, 2));
-    for (int i = 0; i < restarts; ++i) world_.at(world_.start() + world_.between(seconds(30), run_length_), [this] { restart(); });
+    for (int i = 0; i < restarts; ++i)
+      world_.at(world_.start() + world_.between(seconds(30), run_length_), [this] { restart(); });
     world_.at(world_.start() + run_length_, [this] { stopping_ = true; });
     const bool quiesced = world_.run(world_.start() + run_length_ + std::chrono::hours(1));
     if (!quiesced) v().add("did not quiesce: ", world_.pending(), " events pending");
@@ -198,7 +202,8 @@ class Sim {
         v().add("ACK of ", p.yiaddr.to_string(), " to client ", to ? to->id : -1, " without its journal line");
       const Lease* l = engine_->leases().find(p.yiaddr);
       if (l == nullptr || l->mac != mac || l->state != LeaseState::bound)
-        v().add("ACK of ", p.yiaddr.to_string(), " but the table says ", l ? to_journal_line(*l) : std::string("nothing"));
+        v().add("ACK of ", p.yiaddr.to_string(), " but the table says ",
+                l ? to_journal_line(*l) : std::string("nothing"));
     }
     net_.send(kServer, reply->broadcast ? kBroadcast : reply->to, reply->bytes());
   }
@@ -250,7 +255,8 @@ class Sim {
   // Retransmit the last message with backoff; after `tries_max`, `give_up`.
   void arm(Client& c, int tries_max, std::function<void(Client&)> give_up) {
     const std::uint64_t generation = ++c.generation;
-    const Duration wait = seconds(std::int64_t{2} << std::min(c.tries, 3)) + world_.between(Duration::zero(), seconds(1));
+    const Duration wait =
+        seconds(std::int64_t{2} << std::min(c.tries, 3)) + world_.between(Duration::zero(), seconds(1));
     world_.after(wait, [this, &c, generation, tries_max, give_up = std::move(give_up)] {
       if (generation != c.generation || c.state == State::done) return;
       if (stopping_) return stop(c);
@@ -295,7 +301,10 @@ class Sim {
       c.tries = 0;
       c.request_unix = now_unix();
       send(c, Endpoint{Ipv4{}, kClientPort},
-           packet(c, MessageType::request).option_ip(option::kRequestedIp, c.offered).option_ip(option::kServerId, c.server_id).bytes());
+           packet(c, MessageType::request)
+               .option_ip(option::kRequestedIp, c.offered)
+               .option_ip(option::kServerId, c.server_id)
+               .bytes());
       arm(c, 4, [this](Client& cl) { init(cl); });
       return;
     }
@@ -313,7 +322,9 @@ class Sim {
       return init(c);
     }
     if (*type != MessageType::ack) return;
-    const Ipv4 expected = c.state == State::requesting ? c.offered : c.state == State::rebooting ? c.remembered : *c.address;
+    const Ipv4 expected = c.state == State::requesting  ? c.offered
+                          : c.state == State::rebooting ? c.remembered
+                                                        : *c.address;
     if (p.yiaddr != expected)
       v().add("client ", c.id, " got an ACK for ", p.yiaddr.to_string(), " after asking for ", expected.to_string());
     const auto lease = p.option(option::kLeaseTime);
@@ -351,7 +362,10 @@ class Sim {
         if (generation != c.generation || c.state != State::bound) return;
         ++c.declines;
         send(c, Endpoint{Ipv4{}, kClientPort},
-             packet(c, MessageType::decline).option_ip(option::kRequestedIp, *c.address).option_ip(option::kServerId, c.server_id).bytes());
+             packet(c, MessageType::decline)
+                 .option_ip(option::kRequestedIp, *c.address)
+                 .option_ip(option::kServerId, c.server_id)
+                 .bytes());
         drop_address(c);
         c.state = State::off;
         ++c.generation;
@@ -406,7 +420,8 @@ class Sim {
     c.xid = static_cast<std::uint32_t>(world_.uniform(1, 0xffffffff));
     c.tries = 0;
     c.request_unix = now_unix();
-    send(c, Endpoint{Ipv4{}, kClientPort}, packet(c, MessageType::request).option_ip(option::kRequestedIp, c.remembered).bytes());
+    send(c, Endpoint{Ipv4{}, kClientPort},
+         packet(c, MessageType::request).option_ip(option::kRequestedIp, c.remembered).bytes());
     arm(c, 2, [this](Client& cl) { init(cl); });
   }
 
@@ -431,15 +446,18 @@ class Sim {
     }
     const DhcpCounters& k = engine_->counters();
     return fmt::format(
-        "  net: {}\n  dhcp: clients={} pool={} lease={}s offer_hold={}s decline_hold={}s reservation={} run={}\n"
-        "  clients: bindings={} naks={} releases={} declines={} reboots={} never_bound={}; restarts={} journal_lines={}\n"
-        "  engine (since last restart): discover={} offer={} request={} ack={} nak={} pool_exhausted={} dropped={}\n"
-        "  network: sent={} lost={} duplicated={} reordered={}; events={}",
-        net_.config().describe(), clients_.size(), pool_, config_.subnets[0].lease_seconds, config_.offer_hold_seconds,
-        config_.decline_hold_seconds, reserved_, ms(run_length_), bindings, naks, releases, declines, reboots, never,
-        restarts_, journal_.lines.size(), k.discover.get(), k.offer.get(), k.request.get(), k.ack.get(),
-        k.nak.get(), k.pool_exhausted.get(), k.dropped.get(), net_.stats().sent, net_.stats().lost,
-        net_.stats().duplicated, net_.stats().reordered, world_.events()) + trace_;
+               "  net: {}\n  dhcp: clients={} pool={} lease={}s offer_hold={}s decline_hold={}s reservation={} run={}\n"
+               "  clients: bindings={} naks={} releases={} declines={} reboots={} never_bound={}; restarts={} "
+               "journal_lines={}\n"
+               "  engine (since last restart): discover={} offer={} request={} ack={} nak={} pool_exhausted={} "
+               "dropped={}\n"
+               "  network: sent={} lost={} duplicated={} reordered={}; events={}",
+               net_.config().describe(), clients_.size(), pool_, config_.subnets[0].lease_seconds,
+               config_.offer_hold_seconds, config_.decline_hold_seconds, reserved_, ms(run_length_), bindings, naks,
+               releases, declines, reboots, never, restarts_, journal_.lines.size(), k.discover.get(), k.offer.get(),
+               k.request.get(), k.ack.get(), k.nak.get(), k.pool_exhausted.get(), k.dropped.get(), net_.stats().sent,
+               net_.stats().lost, net_.stats().duplicated, net_.stats().reordered, world_.events()) +
+           trace_;
   }
 
   World world_;

@@ -53,8 +53,8 @@ Sent random_request(World& w, bool last) {
   r.target = random_path(w, &r.path);
   if (w.chance(0.2)) r.target += "?x=" + std::to_string(w.uniform(0, 999));
   r.version_minor = w.chance(0.1) ? 0 : 1;
-  std::string head = fmt::format("{} {} HTTP/1.{}\r\n", r.method == http::Method::get ? "GET" : "HEAD", r.target,
-                                 r.version_minor);
+  std::string head =
+      fmt::format("{} {} HTTP/1.{}\r\n", r.method == http::Method::get ? "GET" : "HEAD", r.target, r.version_minor);
   if (r.version_minor == 1 || w.chance(0.5)) {
     r.host = "10.0.0.1";
     head += fmt::format("{}: 10.0.0.1\r\n", w.chance(0.5) ? "Host" : "host");

@@ -14,14 +14,13 @@
 
 namespace ringboot::sim {
 
-std::string ms(Duration d) {
-  return fmt::format("{:.3f}ms", std::chrono::duration<double, std::milli>(d).count());
-}
+std::string ms(Duration d) { return fmt::format("{:.3f}ms", std::chrono::duration<double, std::milli>(d).count()); }
 
 std::string NetConfig::describe() const {
   std::string s = fmt::format("loss={:.3f} duplicate={:.3f} reorder={:.3f} latency={}..{} reorder_delay_max={}", loss,
                               duplicate, reorder, ms(latency_min), ms(latency_max), ms(reorder_delay_max));
-  for (const auto& [from, to] : outages) s += fmt::format(" outage={}+{}", ms(from.time_since_epoch() - std::chrono::hours(1)), ms(to - from));
+  for (const auto& [from, to] : outages)
+    s += fmt::format(" outage={}+{}", ms(from.time_since_epoch() - std::chrono::hours(1)), ms(to - from));
   return s;
 }
 
@@ -63,8 +62,9 @@ void run_seeds(std::uint64_t default_seeds, const std::function<RunReport(std::u
   std::size_t failures = 0;
   for (std::uint64_t seed = first; seed <= last; ++seed) {
     RunReport report = run(seed);
-    if (single) std::printf("[sim] %s seed %llu\n%s\n", filter.c_str(), static_cast<unsigned long long>(seed),
-                            report.summary.c_str());
+    if (single)
+      std::printf("[sim] %s seed %llu\n%s\n", filter.c_str(), static_cast<unsigned long long>(seed),
+                  report.summary.c_str());
     if (report.violations.empty()) continue;
     if (++failures > 5) continue;  // enough to go on; the count is below
     std::string text;

@@ -58,8 +58,8 @@ class World {
   }
   double real(double lo, double hi) { return std::uniform_real_distribution<double>(lo, hi)(rng); }
   Duration between(Duration lo, Duration hi) {
-    return Duration(static_cast<Duration::rep>(uniform(static_cast<std::uint64_t>(lo.count()),
-                                                       static_cast<std::uint64_t>(hi.count()))));
+    return Duration(static_cast<Duration::rep>(
+        uniform(static_cast<std::uint64_t>(lo.count()), static_cast<std::uint64_t>(hi.count()))));
   }
   template <class T>
   const T& pick(const std::vector<T>& v) {
@@ -83,9 +83,9 @@ class World {
 };
 
 struct NetConfig {
-  double loss = 0;        // per datagram
-  double duplicate = 0;   // per datagram: a second copy with its own delay
-  double reorder = 0;     // per copy: an extra delay up to reorder_delay_max
+  double loss = 0;       // per datagram
+  double duplicate = 0;  // per datagram: a second copy with its own delay
+  double reorder = 0;    // per copy: an extra delay up to reorder_delay_max
   Duration latency_min = microseconds(50);
   Duration latency_max = milliseconds(2);
   Duration reorder_delay_max = milliseconds(30);

@@ -19,12 +19,12 @@
 
 #include <fmt/format.h>
 
+#include "../unit/tftp_test_defaults.h"
 #include "sim.h"
 #include "tftp/admission.h"
 #include "tftp/options.h"
 #include "tftp/packet.h"
 #include "tftp/session.h"
-#include "../unit/tftp_test_defaults.h"
 
 namespace ringboot::sim {
 namespace {
@@ -67,17 +67,22 @@ Profile ipxe() {
 }
 Profile plain() { return {Kind::plain, "plain", {}, false, seconds(2), seconds(2), 5, true}; }
 Profile tiny(std::uint16_t windowsize) {
-  return {Kind::tiny, "tiny",  {{"blksize", "8"}, {"windowsize", std::to_string(windowsize)}, {"tsize", "0"}},
-          false,      seconds(1), seconds(1), 8, false};
+  return {Kind::tiny, "tiny",     {{"blksize", "8"}, {"windowsize", std::to_string(windowsize)}, {"tsize", "0"}},
+          false,      seconds(1), seconds(1),
+          8,          false};
 }
 
 enum class Outcome : std::uint8_t { running, complete, error, gave_up };
 std::string_view to_string(Outcome o) {
   switch (o) {
-    case Outcome::running: return "running";
-    case Outcome::complete: return "complete";
-    case Outcome::error: return "error";
-    case Outcome::gave_up: return "gave_up";
+    case Outcome::running:
+      return "running";
+    case Outcome::complete:
+      return "complete";
+    case Outcome::error:
+      return "error";
+    case Outcome::gave_up:
+      return "gave_up";
   }
   return "?";
 }
@@ -100,8 +105,8 @@ struct Client {
   std::uint64_t window_base = 0;  // EDK2: last block ACKed
   std::uint64_t gap_acked_for = 0;
   std::map<std::uint64_t, std::size_t> ahead;  // iPXE keeps blocks past a gap: index -> length
-  std::uint64_t bytes = 0;        // in-order bytes verified
-  std::uint64_t final_block = 0;  // index of the short block once seen
+  std::uint64_t bytes = 0;                     // in-order bytes verified
+  std::uint64_t final_block = 0;               // index of the short block once seen
   std::vector<std::uint8_t> last_packet;
   Endpoint last_to;
   int timeouts = 0;
@@ -159,7 +164,9 @@ NetConfig net_for(World& world, const Scenario& scenario) {
 class Sim {
  public:
   Sim(std::uint64_t seed, const Scenario& scenario)
-      : world_(seed * 0x2545F4914F6CDD1DULL + (scenario.lossless ? 11 : scenario.wrap ? 23 : 1)),
+      : world_(seed * 0x2545F4914F6CDD1DULL + (scenario.lossless ? 11
+                                               : scenario.wrap   ? 23
+                                                                 : 1)),
         net_(world_, net_for(world_, scenario)),
         scenario_(scenario) {
     configure();
@@ -208,8 +215,8 @@ class Sim {
     if (world_.chance(0.2)) config_.limits.blksize_max = static_cast<std::uint16_t>(world_.uniform(512, 1468));
 
     // Files: edge sizes around block boundaries, and a missing one.
-    const std::vector<std::uint64_t> edges = {0, 1, 7, 8, 511, 512, 513, 1024, 1432, 1468, 1469, 2936, 4 * 1468,
-                                              4 * 1468 + 1, 5872 + 1468};
+    const std::vector<std::uint64_t> edges = {0,    1,    7,    8,    511,      512,          513,        1024,
+                                              1432, 1468, 1469, 2936, 4 * 1468, 4 * 1468 + 1, 5872 + 1468};
     const int nfiles = scenario_.wrap ? 1 : 6;
     for (int i = 0; i < nfiles; ++i) {
       SimFile f;
@@ -405,7 +412,8 @@ class Sim {
         v().add("client ", c.id, " got an OACK without a final NUL");
         return;
       }
-      parts.emplace_back(bytes.begin() + static_cast<std::ptrdiff_t>(i), bytes.begin() + static_cast<std::ptrdiff_t>(j));
+      parts.emplace_back(bytes.begin() + static_cast<std::ptrdiff_t>(i),
+                         bytes.begin() + static_cast<std::ptrdiff_t>(j));
       i = j + 1;
     }
     if (parts.size() % 2 != 0) v().add("client ", c.id, " got an OACK with an odd number of strings");
@@ -450,7 +458,8 @@ class Sim {
   }
 
   std::uint64_t index_of(const Client& c, std::uint16_t block) const {
-    const auto delta = static_cast<std::int16_t>(static_cast<std::uint16_t>(block - static_cast<std::uint16_t>(c.next)));
+    const auto delta =
+        static_cast<std::int16_t>(static_cast<std::uint16_t>(block - static_cast<std::uint16_t>(c.next)));
     return static_cast<std::uint64_t>(static_cast<std::int64_t>(c.next) + delta);
   }
 
@@ -462,8 +471,7 @@ class Sim {
     const std::uint64_t offset = (index - 1) * c.blksize;
     for (std::size_t k = 0; k < payload.size(); ++k) {
       if (payload[k] != file_byte(c.file->id, offset + k)) {
-        v().add("client ", c.id, " (", c.profile.name, ") got wrong bytes in block ", index, " at offset ",
-                offset + k);
+        v().add("client ", c.id, " (", c.profile.name, ") got wrong bytes in block ", index, " at offset ", offset + k);
         return false;
       }
     }
@@ -491,7 +499,8 @@ class Sim {
       return;
     }
     if (index < c.next) {  // duplicate
-      if (c.profile.kind == Kind::ipxe || (c.profile.kind == Kind::plain && index == c.next - 1)) send_ack(c, c.next - 1);
+      if (c.profile.kind == Kind::ipxe || (c.profile.kind == Kind::plain && index == c.next - 1))
+        send_ack(c, c.next - 1);
       return;
     }
     if (index > c.next) {
@@ -576,12 +585,18 @@ class Sim {
     }
     const auto& request = std::get<tftp::Request>(parsed);
     switch (admission_->try_admit(d.from)) {
-      case tftp::Verdict::admitted: break;
-      case tftp::Verdict::duplicate: ++duplicates_; return;
+      case tftp::Verdict::admitted:
+        break;
+      case tftp::Verdict::duplicate:
+        ++duplicates_;
+        return;
       case tftp::Verdict::over_global:
-      case tftp::Verdict::over_client: ++busy_; return refuse(d.from, ErrorCode::undefined, "server busy, try again");
+      case tftp::Verdict::over_client:
+        ++busy_;
+        return refuse(d.from, ErrorCode::undefined, "server busy, try again");
     }
-    auto file = std::find_if(files_.begin(), files_.end(), [&](const SimFile& f) { return f.name == request.filename; });
+    auto file =
+        std::find_if(files_.begin(), files_.end(), [&](const SimFile& f) { return f.name == request.filename; });
     if (file == files_.end() || !file->exists) {
       admission_->release(d.from);
       return refuse(d.from, ErrorCode::file_not_found, "file not found");
@@ -641,7 +656,8 @@ class Sim {
       const Duration lived = s.finished_at - std::max(s.started, s.last_rx);
       if (lived > timeout_bound())
         v().add("session ", s.local.port, " (", s.file->name, ") outlived its timeout: ", ms(lived),
-                " after its last datagram, bound ", ms(timeout_bound()), ", result ", tftp::to_string(session.result()));
+                " after its last datagram, bound ", ms(timeout_bound()), ", result ",
+                tftp::to_string(session.result()));
       if (session.result() == tftp::Result::ok) {
         if (session.bytes_acked() != s.file->size)
           v().add("session ", s.local.port, " ok with ", session.bytes_acked(), " of ", s.file->size, " bytes ACKed");
@@ -661,10 +677,11 @@ class Sim {
       if (c.outcome == Outcome::error && c.error_text.empty() && c.error_code == 0)
         v().add("client ", c.id, " ended in an error without a message");
       if (!c.file->exists && c.outcome == Outcome::complete) v().add("client ", c.id, " completed a missing file");
-      if (net_.config().loss == 0 && net_.config().outages.empty() && c.file->exists && c.outcome != Outcome::complete &&
-          !(c.outcome == Outcome::error && c.busy_retries >= 10))
-        v().add("client ", c.id, " (", c.profile.name, ") did not complete on a lossless network: ",
-                to_string(c.outcome), " ", c.error_code, " \"", c.error_text, "\"");
+      if (net_.config().loss == 0 && net_.config().outages.empty() && c.file->exists &&
+          c.outcome != Outcome::complete && !(c.outcome == Outcome::error && c.busy_retries >= 10))
+        v().add("client ", c.id, " (", c.profile.name,
+                ") did not complete on a lossless network: ", to_string(c.outcome), " ", c.error_code, " \"",
+                c.error_text, "\"");
     }
   }
 
@@ -679,25 +696,27 @@ class Sim {
       ++results[tftp::to_string(s->session->result())];
       data += s->data_sent;
     }
-    std::string out = fmt::format("  net: {}\n  server: rto_initial={} rto_max={} retries_max={} patience_min={} "
-                                  "windowsize_max={} blksize_max={} sessions_max={} per_client_max={}\n",
-                                  net_.config().describe(), ms(config_.rto_initial), ms(config_.rto_max),
-                                  config_.retries_max, ms(config_.patience_min), config_.limits.windowsize_max,
-                                  config_.limits.blksize_max, sessions_max_, per_client_max_);
+    std::string out = fmt::format(
+        "  net: {}\n  server: rto_initial={} rto_max={} retries_max={} patience_min={} "
+        "windowsize_max={} blksize_max={} sessions_max={} per_client_max={}\n",
+        net_.config().describe(), ms(config_.rto_initial), ms(config_.rto_max), config_.retries_max,
+        ms(config_.patience_min), config_.limits.windowsize_max, config_.limits.blksize_max, sessions_max_,
+        per_client_max_);
     out += "  clients:";
     for (const auto& [k, n] : outcomes) out += fmt::format(" {}={}", k, n);
     out += "\n  sessions:";
     for (const auto& [k, n] : results) out += fmt::format(" {}={}", k, n);
     out += fmt::format(" duplicates={} busy={} data_packets={}\n", duplicates_, busy_, data);
-    out += fmt::format("  network: sent={} lost={} duplicated={} reordered={}; events={} virtual={}",
-                       net_.stats().sent, net_.stats().lost, net_.stats().duplicated, net_.stats().reordered,
-                       world_.events(), ms(world_.elapsed()));
+    out += fmt::format("  network: sent={} lost={} duplicated={} reordered={}; events={} virtual={}", net_.stats().sent,
+                       net_.stats().lost, net_.stats().duplicated, net_.stats().reordered, world_.events(),
+                       ms(world_.elapsed()));
     if (std::getenv("RINGBOOT_SIM_VERBOSE") != nullptr) {
       for (const Client& c : clients_)
-        out += fmt::format("\n  client {} {} {} size={} ip={} outcome={} error={} \"{}\" blocks={} busy_retries={} "
-                           "finished={}",
-                           c.id, c.profile.name, c.file->name, c.file->size, c.ip.to_string(), to_string(c.outcome),
-                           c.error_code, c.error_text, c.next - 1, c.busy_retries, ms(c.finished_at - world_.start()));
+        out += fmt::format(
+            "\n  client {} {} {} size={} ip={} outcome={} error={} \"{}\" blocks={} busy_retries={} "
+            "finished={}",
+            c.id, c.profile.name, c.file->name, c.file->size, c.ip.to_string(), to_string(c.outcome), c.error_code,
+            c.error_text, c.next - 1, c.busy_retries, ms(c.finished_at - world_.start()));
       for (const auto& s : sessions_)
         out += fmt::format("\n  session {} peer={} {} result={} started={} last_rx={} finished={} retransmits={}",
                            s->local.port, s->peer.to_string(), s->file->name, tftp::to_string(s->session->result()),

@@ -14,7 +14,8 @@ namespace ringboot::dhcp {
 
 class ClientPacket {
  public:
-  explicit ClientPacket(MessageType type, Mac mac = Mac{{0x52, 0x54, 0x00, 0x12, 0x34, 0x56}}, std::uint32_t xid = 0x1234) {
+  explicit ClientPacket(MessageType type, Mac mac = Mac{{0x52, 0x54, 0x00, 0x12, 0x34, 0x56}},
+                        std::uint32_t xid = 0x1234) {
     header_.resize(kFixedHeaderBytes);
     header_[0] = kBootRequest;
     header_[1] = 1;

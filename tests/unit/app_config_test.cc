@@ -9,7 +9,8 @@ std::vector<ConfigError> load(std::string_view text, Settings* s) { return load_
 
 TEST(Config, ValidFileSetsValues) {
   Settings s;
-  const auto errors = load("threads = 2\n[tftp]\nlisten = \"127.0.0.1:6969\"\nwindowsize_max = 8\n[http]\nlisten = \"off\"\n", &s);
+  const auto errors =
+      load("threads = 2\n[tftp]\nlisten = \"127.0.0.1:6969\"\nwindowsize_max = 8\n[http]\nlisten = \"off\"\n", &s);
   ASSERT_TRUE(errors.empty()) << errors[0].to_string();
   EXPECT_EQ(s.threads, 2u);
   EXPECT_EQ(s.tftp.listen->port, 6969);

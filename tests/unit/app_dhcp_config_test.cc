@@ -98,15 +98,18 @@ TEST(DhcpConfig, SharedPortIsForProxyOnly) {
   ASSERT_TRUE(proxy.ok()) << errors(proxy);
   EXPECT_TRUE(proxy.config.shared_port);
   EXPECT_FALSE(load("[dhcp]\nmode = \"proxy\"\ninterface = \"br0\"\n").config.shared_port);
-  auto server = load("[dhcp]\nmode = \"server\"\ninterface = \"br0\"\nshared_port = true\n"
-                     "[[dhcp.subnet]]\ncidr = \"10.0.0.0/24\"\nrange = [\"10.0.0.10\", \"10.0.0.20\"]\n");
+  auto server = load(
+      "[dhcp]\nmode = \"server\"\ninterface = \"br0\"\nshared_port = true\n"
+      "[[dhcp.subnet]]\ncidr = \"10.0.0.0/24\"\nrange = [\"10.0.0.10\", \"10.0.0.20\"]\n");
   EXPECT_TRUE(has_error(server, "ringboot.toml:4: dhcp.shared_port: is for mode \"proxy\" only")) << errors(server);
   auto typed = load("[dhcp]\nmode = \"proxy\"\ninterface = \"br0\"\nshared_port = 1\n");
   EXPECT_TRUE(has_error(typed, "ringboot.toml:4: dhcp.shared_port: must be true or false")) << errors(typed);
 }
 
 TEST(DhcpConfig, UnknownKeysWithLineNumbers) {
-  auto r = load("[dhcp]\nmode = \"proxy\"\ninterface = \"eth0\"\nbogus = 1\n[[dhcp.boot]]\nfile = \"x\"\nmatch = { arch = [0], cpu = 1 }\n");
+  auto r = load(
+      "[dhcp]\nmode = \"proxy\"\ninterface = \"eth0\"\nbogus = 1\n[[dhcp.boot]]\nfile = \"x\"\nmatch = { arch = [0], "
+      "cpu = 1 }\n");
   EXPECT_TRUE(has_error(r, "ringboot.toml:4: dhcp.bogus: unknown key")) << errors(r);
   EXPECT_TRUE(has_error(r, "ringboot.toml:7: dhcp.boot[0].match.cpu: unknown key")) << errors(r);
 }
@@ -127,7 +130,8 @@ address = "192.168.1.5"
 mac = "52:54:00:12:34"
 address = "10.0.0.5"
 )");
-  EXPECT_TRUE(has_error(r, "ringboot.toml:2: dhcp.mode: \"relay\" is not \"proxy\", \"server\" or \"off\"")) << errors(r);
+  EXPECT_TRUE(has_error(r, "ringboot.toml:2: dhcp.mode: \"relay\" is not \"proxy\", \"server\" or \"off\""))
+      << errors(r);
   EXPECT_TRUE(has_error(r, "ringboot.toml:4: dhcp.server_address: \"10.0.0.300\" is not an IPv4 address")) << errors(r);
   EXPECT_TRUE(has_error(r, "ringboot.toml:7: dhcp.subnet[0].range: is not inside 10.0.0.0/24")) << errors(r);
   EXPECT_TRUE(has_error(r, "ringboot.toml:8: dhcp.subnet[0].lease_seconds: must be an integer")) << errors(r);
@@ -163,9 +167,11 @@ cidr = "10.0.0.0/16"
 range = ["10.0.1.10", "10.0.1.20"]
 )");
   EXPECT_TRUE(has_error(overlap, ":6: dhcp.subnet[0].range: must not include the network")) << errors(overlap);
-  EXPECT_TRUE(has_error(overlap, ":7: dhcp.subnet[1].cidr: subnet 10.0.0.0/16 overlaps 10.0.0.0/24")) << errors(overlap);
+  EXPECT_TRUE(has_error(overlap, ":7: dhcp.subnet[1].cidr: subnet 10.0.0.0/16 overlaps 10.0.0.0/24"))
+      << errors(overlap);
   auto no_subnet = load("[dhcp]\nmode = \"server\"\ninterface = \"eth0\"\n");
-  EXPECT_TRUE(has_error(no_subnet, ":1: dhcp.mode: \"server\" needs at least one [[dhcp.subnet]]")) << errors(no_subnet);
+  EXPECT_TRUE(has_error(no_subnet, ":1: dhcp.mode: \"server\" needs at least one [[dhcp.subnet]]"))
+      << errors(no_subnet);
 }
 
 constexpr std::string_view kHead = R"([dhcp]
@@ -196,7 +202,8 @@ TEST(DhcpConflictConfig, DefaultsAndValues) {
 TEST(DhcpConflictConfig, BadValuesAreErrors) {
   auto arp = load(std::string(kHead) + "conflict_check = \"arp\"\n" + std::string(kSubnet));
   ASSERT_EQ(arp.errors.size(), 1u);
-  EXPECT_NE(arp.errors[0].find("ringboot.toml:4: dhcp.conflict_check: \"arp\" is not \"icmp\" or \"none\""), std::string::npos)
+  EXPECT_NE(arp.errors[0].find("ringboot.toml:4: dhcp.conflict_check: \"arp\" is not \"icmp\" or \"none\""),
+            std::string::npos)
       << arp.errors[0];
   EXPECT_FALSE(load(std::string(kHead) + "conflict_check_ms = 0\n" + std::string(kSubnet)).ok());
   EXPECT_FALSE(load(std::string(kHead) + "conflict_check_ms = 10001\n" + std::string(kSubnet)).ok());

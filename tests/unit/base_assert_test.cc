@@ -37,9 +37,12 @@ TEST(TimerHeapDeathTest, OutOfRangeIdAborts) {
 enum class Three : std::uint8_t { a, b, c };
 constexpr std::string_view three_name(Three t) {
   switch (t) {
-    case Three::a: return "a";
-    case Three::b: return "b";
-    case Three::c: return "c";
+    case Three::a:
+      return "a";
+    case Three::b:
+      return "b";
+    case Three::c:
+      return "c";
   }
   return {};
 }

@@ -13,9 +13,12 @@ namespace {
 enum class Colour : std::uint8_t { none, red, green };
 std::string_view to_string(Colour c) {
   switch (c) {
-    case Colour::none: return "none";
-    case Colour::red: return "red";
-    case Colour::green: return "green";
+    case Colour::none:
+      return "none";
+    case Colour::red:
+      return "red";
+    case Colour::green:
+      return "green";
   }
   return "?";
 }
@@ -112,8 +115,8 @@ TEST(MetricTable, FirstUnreadByteFindsAFieldNotExported) {
                            .counter("p_total", "P.", &Partial::exported)
                            .gauge("p_level", "P level.", &Partial::also_exported);
   EXPECT_EQ(partial.first_unread_byte(), sizeof(Counter));
-  const auto last_missing = MetricTable<Partial>()
-                                .counter("p_total", "P.", "which", {{"a", &Partial::exported}, {"b", &Partial::forgotten}});
+  const auto last_missing =
+      MetricTable<Partial>().counter("p_total", "P.", "which", {{"a", &Partial::exported}, {"b", &Partial::forgotten}});
   EXPECT_EQ(last_missing.first_unread_byte(), 2 * sizeof(Counter));
   // Elements before an array family's `first` are declared never counted,
   // so the first unread byte is the gauge after the array.

@@ -3,7 +3,6 @@
 // and the ICMP echo bytes the glue sends and parses.
 #include <gtest/gtest.h>
 
-
 #include <array>
 #include <string>
 #include <vector>
@@ -68,7 +67,7 @@ TEST(DhcpConflictLease, MarkConflictQuarantinesTheOfferedAddress) {
   ASSERT_TRUE(q);
   EXPECT_EQ(q->state, LeaseState::declined);
   EXPECT_EQ(q->expires_unix, kNow + 600);
-  EXPECT_EQ(t.find(mac_n(1)), nullptr);  // the client no longer holds it
+  EXPECT_EQ(t.find(mac_n(1)), nullptr);                       // the client no longer holds it
   EXPECT_FALSE(t.mark_conflict(ip("10.0.0.100"), kNow + 1));  // already quarantined: nothing new to journal
   EXPECT_EQ(t.offer(mac_n(1), 0, std::nullopt, kNow + 1), ip("10.0.0.101"));
   EXPECT_EQ(t.offer(mac_n(2), 0, ip("10.0.0.100"), kNow + 1), ip("10.0.0.102"));  // nobody gets it while quarantined
@@ -162,10 +161,9 @@ TEST(DhcpConflictEngine, ConflictQuarantinesJournalsAndTheRetryOffersAnother) {
   EXPECT_EQ(ack->type, MessageType::ack);
   EXPECT_EQ(ack->probe.value, 0u);
   // A REQUEST for the conflicted address is refused while it is quarantined.
-  auto nak = e.handle(Bytes(ClientPacket(MessageType::request, mac_n(2))
-                                .option_ip(option::kRequestedIp, ip("10.0.0.100"))
-                                .bytes()),
-                      on67(), kNow + 1, j);
+  auto nak = e.handle(
+      Bytes(ClientPacket(MessageType::request, mac_n(2)).option_ip(option::kRequestedIp, ip("10.0.0.100")).bytes()),
+      on67(), kNow + 1, j);
   ASSERT_TRUE(nak);
   EXPECT_EQ(nak->type, MessageType::nak);
   // Its renewing DISCOVER (own binding) and a reservation are never probed.
@@ -213,7 +211,7 @@ TEST(DhcpConflictIcmp, EchoRequestHasAValidChecksumAndTheReplyParses) {
   EXPECT_FALSE(icmp_parse_echo_reply(Bytes(d)));
   d[20] = 0;
   EXPECT_FALSE(icmp_parse_echo_reply(Bytes(d.data(), 27)));  // truncated
-  d[0] = 0x46;  // header claims 24 bytes: ICMP part truncated
+  d[0] = 0x46;                                               // header claims 24 bytes: ICMP part truncated
   EXPECT_FALSE(icmp_parse_echo_reply(Bytes(d.data(), 30)));
   d[0] = 0x65;
   EXPECT_FALSE(icmp_parse_echo_reply(Bytes(d)));  // not IPv4

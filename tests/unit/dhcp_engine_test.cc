@@ -63,7 +63,6 @@ DhcpConfig base_config(Mode mode) {
 
 Received on67() { return Received{Endpoint{Ipv4{}, kClientPort}, kServerPort, ip("10.0.0.1")}; }
 
-
 std::unique_ptr<Packet> parse_reply(const Reply& r) {
   auto p = std::make_unique<Packet>();
   EXPECT_EQ(parse_packet(r.bytes(), *p).error, ParseError::not_request);
@@ -83,7 +82,11 @@ std::vector<std::uint8_t> uuid() {
 
 ClientPacket pxe_discover(std::uint16_t arch) {
   ClientPacket c(MessageType::discover, kMac);
-  c.flags(kFlagBroadcast).option_text(option::kVendorClass, "PXEClient:Arch:0000" + std::to_string(arch) + ":UNDI:002001").arch(arch).option(option::kClientNdi, {1, 2, 1}).option(option::kClientUuid, uuid());
+  c.flags(kFlagBroadcast)
+      .option_text(option::kVendorClass, "PXEClient:Arch:0000" + std::to_string(arch) + ":UNDI:002001")
+      .arch(arch)
+      .option(option::kClientNdi, {1, 2, 1})
+      .option(option::kClientUuid, uuid());
   return c;
 }
 
@@ -124,7 +127,10 @@ TEST(DhcpProxy, BiosDiscoverGetsOfferWithOption43) {
 TEST(DhcpProxy, UefiOfferHasNo43AndNo97WhenNotSent) {
   Engine e(base_config(Mode::proxy));
   Journal j;
-  auto d = ClientPacket(MessageType::discover, kMac).option_text(option::kVendorClass, "PXEClient:Arch:00007:UNDI:003016").arch(7).bytes();
+  auto d = ClientPacket(MessageType::discover, kMac)
+               .option_text(option::kVendorClass, "PXEClient:Arch:00007:UNDI:003016")
+               .arch(7)
+               .bytes();
   auto r = e.handle(Bytes(d), on67(), kNow, j);
   ASSERT_TRUE(r);
   auto p = parse_reply(*r);
@@ -200,7 +206,10 @@ TEST(DhcpProxy, Port4011RequestAckedToSender) {
 TEST(DhcpProxy, HttpClientGetsUrlAndHttpClientVendorClass) {
   Engine e(base_config(Mode::proxy));
   Journal j;
-  auto d = ClientPacket(MessageType::discover, kMac).option_text(option::kVendorClass, "HTTPClient:Arch:00016:UNDI:003001").arch(16).bytes();
+  auto d = ClientPacket(MessageType::discover, kMac)
+               .option_text(option::kVendorClass, "HTTPClient:Arch:00016:UNDI:003001")
+               .arch(16)
+               .bytes();
   auto r = e.handle(Bytes(d), on67(), kNow, j);
   ASSERT_TRUE(r);
   auto p = parse_reply(*r);
@@ -257,7 +266,10 @@ struct Dora {
 
 TEST(DhcpServer, DoraWithBootOptions) {
   Dora s;
-  auto offer = s.send(ClientPacket(MessageType::discover, kMac).arch(7).option_text(option::kVendorClass, "PXEClient:Arch:00007").bytes());
+  auto offer = s.send(ClientPacket(MessageType::discover, kMac)
+                          .arch(7)
+                          .option_text(option::kVendorClass, "PXEClient:Arch:00007")
+                          .bytes());
   ASSERT_TRUE(offer) << s.engine.last_decision().drop_reason;
   auto o = parse_reply(*offer);
   EXPECT_EQ(o->message_type(), MessageType::offer);
@@ -265,7 +277,8 @@ TEST(DhcpServer, DoraWithBootOptions) {
   EXPECT_EQ(o->siaddr, ip("10.0.0.1"));
   EXPECT_EQ(o->file(), "ipxe.efi");
   EXPECT_EQ(o->server_id(), ip("10.0.0.1"));
-  EXPECT_EQ(text(o->option(option::kSubnetMask)), text(std::optional<Bytes>(Bytes(std::vector<std::uint8_t>{255, 255, 255, 0}))));
+  EXPECT_EQ(text(o->option(option::kSubnetMask)),
+            text(std::optional<Bytes>(Bytes(std::vector<std::uint8_t>{255, 255, 255, 0}))));
   EXPECT_EQ(o->option(option::kRouter)->size(), 4u);
   EXPECT_EQ(o->option(option::kDns)->size(), 8u);
   EXPECT_EQ(text(o->option(option::kDomainName)), "example");
@@ -298,7 +311,10 @@ TEST(DhcpServer, DoraWithBootOptions) {
   EXPECT_EQ(s.journal.lines.size(), 2u);
 
   // Release, then the lease line says so.
-  EXPECT_FALSE(s.send(ClientPacket(MessageType::release, kMac).ciaddr(ip("10.0.0.100")).option_ip(option::kServerId, ip("10.0.0.1")).bytes()));
+  EXPECT_FALSE(s.send(ClientPacket(MessageType::release, kMac)
+                          .ciaddr(ip("10.0.0.100"))
+                          .option_ip(option::kServerId, ip("10.0.0.1"))
+                          .bytes()));
   ASSERT_EQ(s.journal.lines.size(), 3u);
   EXPECT_EQ(s.journal.lines[2].rfind("release 52:54:00:12:34:56 10.0.0.100", 0), 0u);
   s.engine.tick(kNow + 2000);
@@ -320,7 +336,9 @@ TEST(DhcpServer, NakForWrongAddress) {
   EXPECT_EQ(n->server_id(), ip("10.0.0.1"));
   EXPECT_TRUE(s.journal.lines.empty());
   // INIT-REBOOT into another network: NAK.
-  auto other = s.send(ClientPacket(MessageType::request, Mac{{2, 0, 0, 0, 0, 1}}).option_ip(option::kRequestedIp, ip("192.168.1.5")).bytes());
+  auto other = s.send(ClientPacket(MessageType::request, Mac{{2, 0, 0, 0, 0, 1}})
+                          .option_ip(option::kRequestedIp, ip("192.168.1.5"))
+                          .bytes());
   ASSERT_TRUE(other);
   EXPECT_EQ(other->type, MessageType::nak);
 }
@@ -348,7 +366,8 @@ TEST(DhcpServer, ReservationAndHostname) {
 
 TEST(DhcpServer, PoolExhaustionCounted) {
   Dora s;
-  for (std::uint8_t i = 0; i < 3; ++i) ASSERT_TRUE(s.send(ClientPacket(MessageType::discover, Mac{{2, 0, 0, 0, 0, i}}).bytes()));
+  for (std::uint8_t i = 0; i < 3; ++i)
+    ASSERT_TRUE(s.send(ClientPacket(MessageType::discover, Mac{{2, 0, 0, 0, 0, i}}).bytes()));
   EXPECT_FALSE(s.send(ClientPacket(MessageType::discover, Mac{{2, 0, 0, 0, 0, 9}}).bytes()));
   EXPECT_EQ(s.engine.counters().pool_exhausted.get(), 1u);
   EXPECT_TRUE(s.send(ClientPacket(MessageType::discover, Mac{{2, 0, 0, 0, 0, 9}}).bytes(), on67(), kNow + 31));
@@ -357,8 +376,14 @@ TEST(DhcpServer, PoolExhaustionCounted) {
 TEST(DhcpServer, DeclineJournaledAndQuarantined) {
   Dora s;
   ASSERT_TRUE(s.send(ClientPacket(MessageType::discover, kMac).bytes()));
-  ASSERT_TRUE(s.send(ClientPacket(MessageType::request, kMac).option_ip(option::kServerId, ip("10.0.0.1")).option_ip(option::kRequestedIp, ip("10.0.0.100")).bytes()));
-  EXPECT_FALSE(s.send(ClientPacket(MessageType::decline, kMac).option_ip(option::kServerId, ip("10.0.0.1")).option_ip(option::kRequestedIp, ip("10.0.0.100")).bytes()));
+  ASSERT_TRUE(s.send(ClientPacket(MessageType::request, kMac)
+                         .option_ip(option::kServerId, ip("10.0.0.1"))
+                         .option_ip(option::kRequestedIp, ip("10.0.0.100"))
+                         .bytes()));
+  EXPECT_FALSE(s.send(ClientPacket(MessageType::decline, kMac)
+                          .option_ip(option::kServerId, ip("10.0.0.1"))
+                          .option_ip(option::kRequestedIp, ip("10.0.0.100"))
+                          .bytes()));
   ASSERT_EQ(s.journal.lines.size(), 2u);
   EXPECT_EQ(s.journal.lines[1].rfind("decline 52:54:00:12:34:56 10.0.0.100", 0), 0u);
   auto again = s.send(ClientPacket(MessageType::discover, kMac).bytes());
@@ -396,7 +421,8 @@ TEST(DhcpServer, InformGetsOptionsWithoutLease) {
 
 TEST(DhcpServer, IpxeGetsNoPxeDhcpAndScript) {
   Dora s;
-  auto offer = s.send(ClientPacket(MessageType::discover, kMac).arch(7).option_text(option::kUserClass, "iPXE").bytes());
+  auto offer =
+      s.send(ClientPacket(MessageType::discover, kMac).arch(7).option_text(option::kUserClass, "iPXE").bytes());
   ASSERT_TRUE(offer);
   auto o = parse_reply(*offer);
   EXPECT_EQ(text(o->option(option::kBootfileName)), "http://10.0.0.1/boot.ipxe");
@@ -407,7 +433,10 @@ TEST(DhcpServer, IpxeGetsNoPxeDhcpAndScript) {
 
 TEST(DhcpServer, HttpBootEchoesHttpClient) {
   Dora s;
-  auto offer = s.send(ClientPacket(MessageType::discover, kMac).arch(16).option_text(option::kVendorClass, "HTTPClient:Arch:00016").bytes());
+  auto offer = s.send(ClientPacket(MessageType::discover, kMac)
+                          .arch(16)
+                          .option_text(option::kVendorClass, "HTTPClient:Arch:00016")
+                          .bytes());
   ASSERT_TRUE(offer);
   auto o = parse_reply(*offer);
   EXPECT_EQ(o->vendor_class(), "HTTPClient");
@@ -432,7 +461,11 @@ TEST(DhcpServer, ManyClientsNeverShareAnAddress) {
     auto offer = s.send(ClientPacket(MessageType::discover, m, id).bytes(), on67(), now);
     if (!offer) continue;
     const Ipv4 a = parse_reply(*offer)->yiaddr;
-    auto ack = s.send(ClientPacket(MessageType::request, m, id).option_ip(option::kServerId, ip("10.0.0.1")).option_ip(option::kRequestedIp, a).bytes(), on67(), now);
+    auto ack = s.send(ClientPacket(MessageType::request, m, id)
+                          .option_ip(option::kServerId, ip("10.0.0.1"))
+                          .option_ip(option::kRequestedIp, a)
+                          .bytes(),
+                      on67(), now);
     ASSERT_TRUE(ack);
     if (ack->type != MessageType::ack) continue;
     const Lease* l = s.engine.leases().find(a);
@@ -504,7 +537,8 @@ TEST(DhcpMetrics, JournalSelfAndMalformedReachThePage) {
                           .option_ip(option::kServerId, ip("10.0.0.1"))
                           .bytes(),
                       Received{Endpoint{ip("10.0.0.100"), 68}, 67, ip("10.0.0.1")}));
-  EXPECT_FALSE(s.send(ClientPacket(MessageType::discover, kMac).bytes(), Received{Endpoint{ip("10.0.0.1"), 68}, 67, ip("10.0.0.1")}));
+  EXPECT_FALSE(s.send(ClientPacket(MessageType::discover, kMac).bytes(),
+                      Received{Endpoint{ip("10.0.0.1"), 68}, 67, ip("10.0.0.1")}));
   EXPECT_FALSE(s.send(std::vector<std::uint8_t>(10, 0)));
   const DhcpCounters& c = s.engine.counters();
   ASSERT_GE(s.journal.lines.size(), 2u);  // the bind and the release

@@ -10,7 +10,10 @@ namespace ringboot::dhcp {
 namespace {
 
 Ipv4 ip(std::string_view s) { return *Ipv4::parse(s); }
-Mac mac_n(std::uint32_t n) { return Mac{{0x52, 0x54, 0x00, static_cast<std::uint8_t>(n >> 16), static_cast<std::uint8_t>(n >> 8), static_cast<std::uint8_t>(n)}}; }
+Mac mac_n(std::uint32_t n) {
+  return Mac{{0x52, 0x54, 0x00, static_cast<std::uint8_t>(n >> 16), static_cast<std::uint8_t>(n >> 8),
+              static_cast<std::uint8_t>(n)}};
+}
 
 SubnetConfig subnet(std::string_view first = "10.0.0.100", std::string_view last = "10.0.0.103") {
   SubnetConfig s;
@@ -45,7 +48,7 @@ TEST(DhcpLease, BindAndNakRules) {
   ASSERT_TRUE(l);
   EXPECT_EQ(l->state, LeaseState::bound);
   EXPECT_EQ(l->expires_unix, kNow + 3600);
-  EXPECT_FALSE(t.bind(mac_n(2), *a, 0, kNow));               // someone else's
+  EXPECT_FALSE(t.bind(mac_n(2), *a, 0, kNow));                // someone else's
   EXPECT_FALSE(t.bind(mac_n(1), ip("10.0.0.101"), 0, kNow));  // holds another address
   EXPECT_FALSE(t.bind(mac_n(2), ip("10.0.1.5"), 0, kNow));    // wrong subnet
   EXPECT_FALSE(t.bind(mac_n(2), ip("10.0.0.5"), 0, kNow));    // outside the range
@@ -133,7 +136,7 @@ TEST(DhcpLease, ReleaseRemembersClient) {
   ASSERT_TRUE(r);
   EXPECT_EQ(r->state, LeaseState::released);
   EXPECT_EQ(t.offer(mac_n(2), 0, std::nullopt, kNow + 6), ip("10.0.0.101"));  // never-used first
-  EXPECT_EQ(t.offer(mac_n(1), 0, std::nullopt, kNow + 7), a);               // same address back
+  EXPECT_EQ(t.offer(mac_n(1), 0, std::nullopt, kNow + 7), a);                 // same address back
 }
 
 TEST(DhcpLease, JournalLineRoundTrip) {
@@ -163,7 +166,7 @@ TEST(DhcpLease, ReplayRestoresTableAndSnapshotCompacts) {
   append(*t.release(mac_n(1), ip("10.0.0.101"), kNow + 1));
   append(*t.decline(mac_n(2), ip("10.0.0.102"), kNow + 1));
   append(*t.bind(mac_n(0), ip("10.0.0.100"), 0, kNow + 2));  // renewal
-  journal += "bind 52:54:00:00:00:09 10.0.";                  // torn last write
+  journal += "bind 52:54:00:00:00:09 10.0.";                 // torn last write
   LeaseTable r(subnets, {}, 100, 30, 600);
   auto stats = r.replay(journal);
   EXPECT_EQ(stats.applied, 8u);
@@ -185,7 +188,8 @@ TEST(DhcpLease, ReplayRestoresTableAndSnapshotCompacts) {
   for (auto& l : lines) snap += l + "\n";
   LeaseTable s(subnets, {}, 100, 30, 600);
   EXPECT_EQ(s.replay(snap).applied, 5u);
-  for (std::uint32_t i = 0; i < 5; ++i) EXPECT_EQ(*s.find(Ipv4{ip("10.0.0.100").value + i}), *t.find(Ipv4{ip("10.0.0.100").value + i}));
+  for (std::uint32_t i = 0; i < 5; ++i)
+    EXPECT_EQ(*s.find(Ipv4{ip("10.0.0.100").value + i}), *t.find(Ipv4{ip("10.0.0.100").value + i}));
   // Addresses no longer in any subnet are ignored.
   EXPECT_EQ(s.replay("bind 52:54:00:00:00:01 192.168.0.1 1\n").ignored, 1u);
 }
@@ -203,18 +207,28 @@ TEST(DhcpLease, NeverTwoClientsSameAddressRandomised) {
     const Mac m = mac_n(rng() % 120);
     const Ipv4 any{ip("10.0.0.0").value + rng() % 70};
     switch (rng() % 6) {
-      case 0: (void)t.offer(m, 0, rng() % 2 ? std::optional<Ipv4>(any) : std::nullopt, now); break;
+      case 0:
+        (void)t.offer(m, 0, rng() % 2 ? std::optional<Ipv4>(any) : std::nullopt, now);
+        break;
       case 1: {
         auto a = t.offer(m, 0, std::nullopt, now);
         if (a) (void)t.bind(m, *a, 0, now);
         break;
       }
-      case 2: (void)t.bind(m, any, 0, now); break;
-      case 3: (void)t.release(m, any, now); break;
-      case 4: (void)t.decline(m, any, now); break;
+      case 2:
+        (void)t.bind(m, any, 0, now);
+        break;
+      case 3:
+        (void)t.release(m, any, now);
+        break;
+      case 4:
+        (void)t.decline(m, any, now);
+        break;
       case 5:
-        if (rng() % 100 == 0) (void)t.sweep(now);
-        else t.drop_offer(m);
+        if (rng() % 100 == 0)
+          (void)t.sweep(now);
+        else
+          t.drop_offer(m);
         break;
     }
     if (step % 997 != 0) continue;

@@ -104,7 +104,10 @@ TEST(DhcpPacket, BadOptionLength) {
   d.push_back(60);
   EXPECT_EQ(parse(d, p), ParseError::bad_option_length);
   // Fixed-size options with the wrong size read as absent, not garbage.
-  auto e = ClientPacket(MessageType::none).option(option::kMessageType, {1, 1}).option(option::kRequestedIp, {10, 0, 0}).bytes();
+  auto e = ClientPacket(MessageType::none)
+               .option(option::kMessageType, {1, 1})
+               .option(option::kRequestedIp, {10, 0, 0})
+               .bytes();
   ASSERT_EQ(parse(e, p), ParseError::none);
   EXPECT_FALSE(p.message_type());
   EXPECT_FALSE(p.requested_ip());
@@ -148,7 +151,8 @@ TEST(DhcpPacket, Rfc2132OverloadFileAndSname) {
   // Options continue in file (first), then sname (RFC 3396 order).
   std::vector<std::uint8_t> file = {60, 4, 'P', 'X', 'E', 'C', 255};
   std::vector<std::uint8_t> sname = {60, 5, 'l', 'i', 'e', 'n', 't', 93, 2, 0, 7, 255};
-  auto d = ClientPacket(MessageType::discover).option(option::kOverload, {3}).file_bytes(file).sname_bytes(sname).bytes();
+  auto d =
+      ClientPacket(MessageType::discover).option(option::kOverload, {3}).file_bytes(file).sname_bytes(sname).bytes();
   ASSERT_EQ(parse(d, p), ParseError::none);
   EXPECT_EQ(p.vendor_class(), "PXEClient");
   EXPECT_EQ(p.client_arch(), 7);
@@ -156,12 +160,14 @@ TEST(DhcpPacket, Rfc2132OverloadFileAndSname) {
   EXPECT_EQ(p.sname(), "");
   // Overload 1: sname stays a string.
   std::vector<std::uint8_t> name = {'s', 'r', 'v'};
-  auto e = ClientPacket(MessageType::discover).option(option::kOverload, {1}).file_bytes(file).sname_bytes(name).bytes();
+  auto e =
+      ClientPacket(MessageType::discover).option(option::kOverload, {1}).file_bytes(file).sname_bytes(name).bytes();
   ASSERT_EQ(parse(e, p), ParseError::none);
   EXPECT_EQ(p.vendor_class(), "PXEC");
   EXPECT_EQ(p.sname(), "srv");
   // Bad overload value; bad TLV inside the overloaded field.
-  EXPECT_EQ(parse(ClientPacket(MessageType::discover).option(option::kOverload, {4}).bytes(), p), ParseError::bad_overload);
+  EXPECT_EQ(parse(ClientPacket(MessageType::discover).option(option::kOverload, {4}).bytes(), p),
+            ParseError::bad_overload);
   std::vector<std::uint8_t> bad = {60, 200, 'x'};
   EXPECT_EQ(parse(ClientPacket(MessageType::discover).option(option::kOverload, {2}).sname_bytes(bad).bytes(), p),
             ParseError::bad_option_length);

@@ -129,7 +129,8 @@ TEST(DhcpRules, HttpBootDetection) {
 // iPXE never loads itself.
 TEST(DhcpRules, DefaultsNeverLoopIpxe) {
   const auto rules = default_boot_rules(ip("10.0.0.1"));
-  for (std::uint16_t arch : {std::uint16_t{0}, std::uint16_t{7}, std::uint16_t{9}, std::uint16_t{11}, std::uint16_t{16}}) {
+  for (std::uint16_t arch :
+       {std::uint16_t{0}, std::uint16_t{7}, std::uint16_t{9}, std::uint16_t{11}, std::uint16_t{16}}) {
     ClientFacts fw = firmware(arch);
     const BootRule* r = match_boot_rule(rules, fw);
     ASSERT_NE(r, nullptr) << arch;

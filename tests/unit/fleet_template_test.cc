@@ -18,7 +18,8 @@ Variables vars() {
 }
 
 TEST(FleetTemplate, RendersVariablesLabelsAndNoHtmlEscape) {
-  const Rendered r = render_template("{{mac}} {{mac_hyphens}} {{done_url}} {{#labels}}[{{.}}]{{/labels}} {{label.rack}}", vars());
+  const Rendered r =
+      render_template("{{mac}} {{mac_hyphens}} {{done_url}} {{#labels}}[{{.}}]{{/labels}} {{label.rack}}", vars());
   ASSERT_TRUE(r.ok) << r.error;
   EXPECT_EQ(r.text, "52:54:00:12:34:56 52-54-00-12-34-56 http://10.0.0.1/fleet/done/x/y?a=1&b=2 [rack=a1][gpu] a1");
 }
@@ -109,12 +110,14 @@ TEST(FleetScript, LocalBootByPlatform) {
   EXPECT_NE(local_script(s, "", "why").find("\nexit 1\n"), std::string::npos);
   FleetSettings custom;
   custom.local_boot_efi = "sanboot --no-describe --drive 0x81";
-  EXPECT_EQ(local_script(custom, "efi", "why"), "#!ipxe\necho ringboot: why: booting from the local disk\nsanboot --no-describe --drive 0x81\n");
+  EXPECT_EQ(local_script(custom, "efi", "why"),
+            "#!ipxe\necho ringboot: why: booting from the local disk\nsanboot --no-describe --drive 0x81\n");
 }
 
 TEST(FleetScript, ChainAsksWithIpxesOwnFacts) {
   EXPECT_EQ(chain_script("http://10.0.0.1:8080"),
-            "#!ipxe\nchain http://10.0.0.1:8080/ipxe?mac=${mac:hexhyp}&uuid=${uuid}&buildarch=${buildarch}&platform=${platform}\n");
+            "#!ipxe\nchain "
+            "http://10.0.0.1:8080/ipxe?mac=${mac:hexhyp}&uuid=${uuid}&buildarch=${buildarch}&platform=${platform}\n");
 }
 
 }  // namespace

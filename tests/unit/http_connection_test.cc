@@ -97,7 +97,7 @@ TEST(HttpConnection, LingeringIsBoundedAndNotExtendedByBytes) {
   const Instant deadline = c.deadline();
   EXPECT_EQ(deadline, clock.now() + seconds(3));
   clock.advance(seconds(2));
-  c.on_bytes(clock.now());         // the client goes on sending: dropped, no extension
+  c.on_bytes(clock.now());  // the client goes on sending: dropped, no extension
   c.on_send_progress(clock.now());
   c.on_lingering(clock.now());
   EXPECT_EQ(c.phase(), Phase::lingering);

@@ -134,7 +134,8 @@ TEST(HttpRequest, HeaderTooLargeAcrossFeedsIs431) {
   RequestParser p;
   ASSERT_EQ(feed(p, "GET / HTTP/1.1\r\nHost: h\r\n").status, ParseStatus::need_more);
   Feed f;
-  for (int i = 0; i < 100 && f.status != ParseStatus::error; ++i) f = feed(p, "X-Pad: " + std::string(100, 'p') + "\r\n");
+  for (int i = 0; i < 100 && f.status != ParseStatus::error; ++i)
+    f = feed(p, "X-Pad: " + std::string(100, 'p') + "\r\n");
   EXPECT_EQ(f.status, ParseStatus::error);
   EXPECT_EQ(f.error_status, 431);
 }
@@ -182,7 +183,7 @@ TEST(HttpRequest, MalformedIs400) {
            std::string_view("\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03"),
            std::string_view("GET /%zz HTTP/1.1\r\nHost: h\r\n\r\n"),
            std::string_view("GET /%4 HTTP/1.1\r\nHost: h\r\n\r\n"),
-           std::string_view("GET / HTTP/1.1\r\n\r\n"),                  // 1.1 without Host
+           std::string_view("GET / HTTP/1.1\r\n\r\n"),                        // 1.1 without Host
            std::string_view("GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n"),  // two Hosts
        }) {
     RequestParser p;

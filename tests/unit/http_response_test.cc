@@ -187,9 +187,9 @@ TEST(HttpResponse, ContentTypes) {
   EXPECT_EQ(content_type_for("index.html"), "text/html; charset=utf-8");
   EXPECT_EQ(content_type_for("ipxe/snp.efi"), "application/efi");
   EXPECT_EQ(content_type_for("debian.iso"), "application/x-iso9660-image");
-  for (const std::string_view bin : {"undionly.kpxe", "ipxe.pxe", "ipxe.lkrn", "disk.img", "vmlinuz", "linux",
-                                     "initrd.img-6.1", "initrd", "root.gz", "a.xz", "b.zst", "ipxe/noext",
-                                     "dir.efi/file"}) {
+  for (const std::string_view bin :
+       {"undionly.kpxe", "ipxe.pxe", "ipxe.lkrn", "disk.img", "vmlinuz", "linux", "initrd.img-6.1", "initrd", "root.gz",
+        "a.xz", "b.zst", "ipxe/noext", "dir.efi/file"}) {
     EXPECT_EQ(content_type_for(bin), "application/octet-stream") << bin;
   }
 }

@@ -24,9 +24,7 @@ TEST(TftpNetascii, TranslatesLineEnds) {
   EXPECT_EQ(encode("\n\n"), "\r\n\r\n");
 }
 
-TEST(TftpNetascii, PassesOtherBytes) {
-  EXPECT_EQ(encode("\0\x01\xff\t"sv), "\0\x01\xff\t"sv);
-}
+TEST(TftpNetascii, PassesOtherBytes) { EXPECT_EQ(encode("\0\x01\xff\t"sv), "\0\x01\xff\t"sv); }
 
 }  // namespace
 }  // namespace ringboot::tftp

@@ -80,7 +80,10 @@ TEST(TftpOptions, TimeoutEchoedExactly) {
 
 TEST(TftpOptions, InvalidValuesOmittedNotRefused) {
   const std::vector<Option> asked = {
-      {"blksize", "7"},  {"windowsize", "0"}, {"timeout", "0"}, {"tsize", "0"},
+      {"blksize", "7"},
+      {"windowsize", "0"},
+      {"timeout", "0"},
+      {"tsize", "0"},
   };
   Negotiated n = negotiate_read(asked, 99, test_limits());
   EXPECT_EQ(oack(n), "\0\6tsize\00099\0"sv);
@@ -92,7 +95,8 @@ TEST(TftpOptions, InvalidValuesOmittedNotRefused) {
 TEST(TftpOptions, AbsurdValuesOmitted) {
   for (const char* v : {"", "-1", "+512", " 512", "512 ", "0x200", "1e3", "99999999999999999999999999",
                         "18446744073709551616", "512abc"}) {
-    Negotiated n = negotiate_read(std::vector<Option>{{"blksize", v}, {"windowsize", v}, {"timeout", v}}, 0, test_limits());
+    Negotiated n =
+        negotiate_read(std::vector<Option>{{"blksize", v}, {"windowsize", v}, {"timeout", v}}, 0, test_limits());
     EXPECT_FALSE(n.has_oack()) << "value '" << v << "'";
   }
   EXPECT_FALSE(negotiate_read(std::vector<Option>{{"blksize", "65465"}}, 0, test_limits()).has_oack());
@@ -166,11 +170,9 @@ namespace {
 // overestimate, never undercut, or a window it answers can still overflow.
 TEST(ReceiveCost, NeverBelowMeasuredTruesize) {
   const std::pair<std::uint16_t, std::uint32_t> measured[] = {
-      {8, 832},        {195, 832},      {196, 1280},     {512, 1280},     {643, 1280},
-      {644, 2304},     {1024, 2304},    {1468, 2304},    {1667, 2304},    {1668, 4352},
-      {3715, 4352},    {3716, 8448},    {4096, 8448},    {7811, 8448},    {7812, 16640},
-      {8192, 16640},   {16003, 16640},  {16004, 16840},  {16384, 17220},  {32768, 33604},
-      {65464, 66300},
+      {8, 832},      {195, 832},    {196, 1280},    {512, 1280},    {643, 1280},    {644, 2304},    {1024, 2304},
+      {1468, 2304},  {1667, 2304},  {1668, 4352},   {3715, 4352},   {3716, 8448},   {4096, 8448},   {7811, 8448},
+      {7812, 16640}, {8192, 16640}, {16003, 16640}, {16004, 16840}, {16384, 17220}, {32768, 33604}, {65464, 66300},
   };
   for (const auto& [blksize, truesize] : measured) {
     EXPECT_GE(receive_cost(blksize), truesize) << "blksize " << blksize;
@@ -228,15 +230,15 @@ TEST(ReceiveCost, AnsweredWindowPerBlksize) {
 TEST(ReceiveCost, BudgetFollowsTheConfiguredBuffer) {
   Limits limits = test_limits();
   limits.blksize_max = kBlksizeMax;
-  limits.window_bytes_max = 0;  // only the receive buffer bounds the window
-  EXPECT_EQ(answered(16384, 64, limits), 9);   // 159744 / 17668
+  limits.window_bytes_max = 0;                // only the receive buffer bounds the window
+  EXPECT_EQ(answered(16384, 64, limits), 9);  // 159744 / 17668
   EXPECT_EQ(answered(65464, 64, limits), 2);
   limits.client_receive_buffer_bytes = 4 << 20;  // a client that set SO_RCVBUF 2 MiB (doubled)
   EXPECT_EQ(answered(4096, 64, limits), 64);
   EXPECT_EQ(answered(65464, 64, limits), 47);  // 3145728 / 66748
   limits.client_receive_buffer_bytes = 0;      // off
   EXPECT_EQ(answered(65464, 64, limits), 64);
-  limits.window_bytes_max = 128 * 1024;        // the payload cap still applies alone
+  limits.window_bytes_max = 128 * 1024;  // the payload cap still applies alone
   EXPECT_EQ(answered(65464, 64, limits), 2);
   EXPECT_EQ(answered(4096, 64, limits), 32);
 }

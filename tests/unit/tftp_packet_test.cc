@@ -16,7 +16,8 @@ using namespace std::string_view_literals;
 
 Request expect_request(std::string_view wire) {
   auto r = parse_request(raw(wire));
-  EXPECT_TRUE(std::holds_alternative<Request>(r)) << (std::holds_alternative<ParseError>(r) ? std::get<ParseError>(r).text() : "");
+  EXPECT_TRUE(std::holds_alternative<Request>(r))
+      << (std::holds_alternative<ParseError>(r) ? std::get<ParseError>(r).text() : "");
   return std::holds_alternative<Request>(r) ? std::get<Request>(r) : Request{};
 }
 

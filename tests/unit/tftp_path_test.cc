@@ -72,7 +72,8 @@ TEST(TftpPath, RejectsTooLong) {
 }
 
 TEST(TftpPath, ErrorsHaveText) {
-  for (auto e : {PathError::empty, PathError::too_long, PathError::nul_byte, PathError::control_char, PathError::dot_dot}) {
+  for (auto e :
+       {PathError::empty, PathError::too_long, PathError::nul_byte, PathError::control_char, PathError::dot_dot}) {
     EXPECT_FALSE(to_string(e).empty());
   }
 }

@@ -41,7 +41,9 @@ const Endpoint kStranger{Ipv4{0x0a000003}, 2070};
 
 Request rrq(std::vector<Option> options = {}) { return Request{Opcode::rrq, "f", Mode::octet, std::move(options)}; }
 
-std::string ack_bytes(std::uint16_t block) { return std::string("\0\4"sv) + static_cast<char>(block >> 8) + static_cast<char>(block & 0xff); }
+std::string ack_bytes(std::uint16_t block) {
+  return std::string("\0\4"sv) + static_cast<char>(block >> 8) + static_cast<char>(block & 0xff);
+}
 std::string error_bytes(std::uint16_t code) { return std::string("\0\5\0"sv) + static_cast<char>(code) + "bye" + '\0'; }
 
 // The RTO tests below were written against a 20 ms floor; the engine's
@@ -55,8 +57,12 @@ SessionConfig test_config() {
 struct Harness {
   explicit Harness(SessionConfig c = test_config()) : config(c), session(config, kPeer) {}
 
-  void start(std::vector<Option> options, std::uint64_t size) { session.start_read(rrq(std::move(options)), size, clock.now(), sink); }
-  void datagram(const std::string& bytes, Endpoint from = kPeer) { session.on_datagram(from, as_bytes(bytes), clock.now(), sink); }
+  void start(std::vector<Option> options, std::uint64_t size) {
+    session.start_read(rrq(std::move(options)), size, clock.now(), sink);
+  }
+  void datagram(const std::string& bytes, Endpoint from = kPeer) {
+    session.on_datagram(from, as_bytes(bytes), clock.now(), sink);
+  }
   void ack(std::uint16_t block) { datagram(ack_bytes(block)); }
   // Moves the clock to the deadline and fires the timer.
   void expire() {
@@ -266,7 +272,7 @@ TEST(TftpSession, AckDrawnByOurOwnResendSlidesTheWindow) {
 TEST(TftpSession, RollBackAgainOnceTheResentWindowIsOld) {
   Recovery h;
   h.clock.advance(milliseconds(25));  // past two smoothed RTTs
-  h.ack(3);  // a client silent on duplicates: block 4 really is missing
+  h.ack(3);                           // a client silent on duplicates: block 4 really is missing
   EXPECT_EQ(h.blocks(), seq(4, 7));
 }
 

@@ -137,6 +137,17 @@ std::optional<std::int64_t> integer_in_range(const Key<S>& key, const toml::node
   return value;
 }
 
+// A field's TOML text by `format`; an unset std::optional is nullopt.
+template <typename T, typename F>
+std::optional<std::string> write_field(const T& field, F&& format) {
+  if constexpr (IsOptional<T>::value) {
+    if (!field) return std::nullopt;
+    return format(*field);
+  } else {
+    return format(field);
+  }
+}
+
 template <auto M>
 constexpr Key<StructOf<M>> integer(std::string_view name, std::int64_t min, std::int64_t max, Reload reload,
                                    std::string_view help) {
@@ -178,12 +189,7 @@ constexpr Key<StructOf<M>> boolean(std::string_view name, Reload reload, std::st
     out.*M = *node.value<bool>();
   };
   k.write = [](const Key<S>&, const S& in) -> std::optional<std::string> {
-    if constexpr (IsOptional<TypeOf<M>>::value) {
-      if (!(in.*M)) return std::nullopt;
-      return std::string(*(in.*M) ? "true" : "false");
-    } else {
-      return std::string(in.*M ? "true" : "false");
-    }
+    return write_field(in.*M, [](bool b) { return std::string(b ? "true" : "false"); });
   };
   return k;
 }
@@ -203,13 +209,10 @@ constexpr Key<StructOf<M>> string(std::string_view name, std::int64_t min, std::
     out.*M = std::move(text);
   };
   k.write = [](const Key<S>& key, const S& in) -> std::optional<std::string> {
-    if constexpr (IsOptional<TypeOf<M>>::value) {
-      if (!(in.*M)) return std::nullopt;
-      return quote(*(in.*M));
-    } else {
+    if constexpr (!IsOptional<TypeOf<M>>::value) {
       if ((in.*M).empty() && key.min > 0) return std::nullopt;  // empty: not given
-      return quote(in.*M);
     }
+    return write_field(in.*M, [](const std::string& text) { return quote(text); });
   };
   return k;
 }
@@ -252,12 +255,7 @@ constexpr Key<StructOf<M>> parsed(std::string_view name, std::string_view type, 
     out.*M = std::move(*value);
   };
   k.write = [](const Key<S>&, const S& in) -> std::optional<std::string> {
-    if constexpr (IsOptional<TypeOf<M>>::value) {
-      if (!(in.*M)) return std::nullopt;
-      return quote(Format(*(in.*M)));
-    } else {
-      return quote(Format(in.*M));
-    }
+    return write_field(in.*M, [](const auto& value) { return quote(Format(value)); });
   };
   return k;
 }

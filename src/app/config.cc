@@ -11,6 +11,7 @@
 #include <limits>
 
 #include "app/schema.h"
+#include "fleet/names.h"
 #include "fleet/script.h"
 
 namespace ringboot {
@@ -259,7 +260,6 @@ std::optional<std::string> word_of(std::string_view t, std::size_t min, std::siz
   if (t.size() < min || t.size() > max || !std::all_of(t.begin(), t.end(), allowed)) return std::nullopt;
   return std::string(t);
 }
-bool alnum(char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
 std::optional<std::string> parse_uuid(std::string_view t) {
   auto uuid = word_of(t, 1, 36, [](char c) { return std::isxdigit(static_cast<unsigned char>(c)) != 0 || c == '-'; });
   if (uuid)
@@ -275,11 +275,12 @@ std::optional<std::string> parse_arch(std::string_view t) {
   return std::string(t);
 }
 std::optional<std::string> parse_label(std::string_view t) {
-  return word_of(t, 1, 64,
-                 [](char c) { return alnum(c) || std::string_view("._:/=-").find(c) != std::string_view::npos; });
+  if (!fleet::label_ok(t)) return std::nullopt;
+  return std::string(t);
 }
 std::optional<std::string> parse_hostname(std::string_view t) {
-  return word_of(t, 0, 253, [](char c) { return alnum(c) || c == '.' || c == '-'; });
+  if (!fleet::hostname_ok(t)) return std::nullopt;
+  return std::string(t);
 }
 std::optional<std::string> parse_text(std::string_view t) {
   if (t.size() > 4096) return std::nullopt;
@@ -289,7 +290,7 @@ std::optional<Mac> parse_any_mac(std::string_view t) { return Mac::parse_any(t);
 const std::string& format_text(const std::string& s) { return s; }
 
 using FS = fleet::FleetSettings;
-constexpr std::array<Key<FS>, 5> kFleetKeys{
+constexpr std::array<Key<FS>, 8> kFleetKeys{
     schema::integer<&FS::machines_max>("machines_max", 1, 1 << 24, kRestart,
                                        "machines in the inventory; over it a new machine boots local, counted"),
     schema::integer<&FS::install_attempts_max>(
@@ -301,6 +302,13 @@ constexpr std::array<Key<FS>, 5> kFleetKeys{
                                         "iPXE command that boots the local disk on EFI (exit 1: the next boot entry)"),
     schema::string<&FS::http_base>("http_base", 0, 256, kApplies,
                                    "\"http://HOST[:PORT]\" scripts point at; empty: the request's Host header"),
+    schema::integer<&FS::token_lifetime_seconds>(
+        "token_lifetime_seconds", 60, 30 * 86400, kApplies,
+        "an install's callback token is refused (403) this long after its install boot"),
+    schema::integer<&FS::events_max>("events_max", 0, 1024, kApplies,
+                                     "installer progress messages kept per machine, the oldest dropped"),
+    schema::integer<&FS::event_bytes_max>("event_bytes_max", 1, 65536, kApplies,
+                                          "one progress message's bound; over it: 413"),
 };
 
 using FP = fleet::Profile;

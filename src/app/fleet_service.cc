@@ -68,6 +68,7 @@ std::string SharedFleet::ipxe(std::string_view target, std::optional<Ipv4> peer,
     std::lock_guard lock(mutex_);
     facts.http_base = http_base(host);
     d = engine_.boot(facts, now_unix, random);
+    note_changes_locked();  // a boot is not acknowledged: it never waits on the disk
   }
   if (!facts.mac) {
     log(LogLevel::warn, "fleet.boot", "mac=\"{}\" decision=local reason={}", mac_text.value_or(""),
@@ -82,6 +83,28 @@ std::string SharedFleet::ipxe(std::string_view target, std::optional<Ipv4> peer,
   }
   return std::move(d.script);
 }
+
+void SharedFleet::observe_dhcp(const Mac& mac, const fleet::DhcpFacts& facts, std::string_view uuid,
+                               std::optional<Ipv4> ip, std::int64_t now_unix) {
+  std::lock_guard lock(mutex_);
+  engine_.observe_dhcp(mac, facts, uuid, ip, now_unix);
+  note_changes_locked();
+}
+
+void SharedFleet::observe_ip(Ipv4 ip, std::int64_t now_unix) {
+  std::lock_guard lock(mutex_);
+  engine_.observe_ip(ip, now_unix);
+  note_changes_locked();
+}
+
+// No store yet: changes are dropped as they are made.
+std::uint64_t SharedFleet::note_changes_locked() {
+  if (!engine_.has_changes()) return 0;
+  (void)engine_.take_changes();
+  return 0;
+}
+
+bool SharedFleet::wait_durable(std::uint64_t /*sequence*/) { return true; }
 
 fleet::FleetCounters SharedFleet::counters() const {
   std::lock_guard lock(mutex_);

@@ -55,8 +55,11 @@ struct FleetSettings {
   std::uint32_t machines_max = 65536;      // inventory bound; over it new machines boot local, counted
   std::uint32_t install_attempts_max = 3;  // install starts without a done before `failed`
   std::string local_boot_pcbios = "sanboot --no-describe --drive 0x80";
-  std::string local_boot_efi = "exit 1";  // back to the firmware's next boot entry
-  std::string http_base;                  // "http://10.0.0.1"; empty: from the request's Host
+  std::string local_boot_efi = "exit 1";         // back to the firmware's next boot entry
+  std::string http_base;                         // "http://10.0.0.1"; empty: from the request's Host
+  std::uint32_t token_lifetime_seconds = 21600;  // a done or event after this long from the install boot: 403
+  std::uint32_t events_max = 32;                 // progress messages kept per machine, the oldest dropped
+  std::uint32_t event_bytes_max = 512;           // one progress message's bound
 };
 
 struct FleetConfig {

@@ -54,9 +54,9 @@ FleetConfig one_group(bool once, std::uint32_t attempts_max = 3) {
 
 // The token the last install script carries, from its done_url.
 std::string token_of(const Decision& d) {
-  const auto at = d.script.find("/fleet/done/");
+  const auto at = d.script.find("/done?token=");
   EXPECT_NE(at, std::string::npos) << d.script;
-  return d.script.substr(at + 12 + 18, 32);
+  return d.script.substr(at + 12, 32);
 }
 
 TEST(FleetEngine, InstallOnceThenDoneThenLocal) {
@@ -107,7 +107,7 @@ TEST(FleetEngine, FailedAfterNStartsWithoutDoneUntilReset) {
   EXPECT_NE(fourth.script.find("\nsanboot --no-describe --drive 0x80\n"), std::string::npos) << fourth.script;
   EXPECT_EQ(h.boot(f, "52:54:00:12:34:56").reason, Reason::failed);  // stays failed
   EXPECT_EQ(f.counters().failed, 1u);
-  ASSERT_TRUE(f.reset(mac("52:54:00:12:34:56")));
+  ASSERT_EQ(f.reset(mac("52:54:00:12:34:56")), ChangeResult::ok);
   const Decision again = h.boot(f, "52:54:00:12:34:56");
   EXPECT_TRUE(again.install());
   EXPECT_EQ(again.install_attempts, 1u);

@@ -231,7 +231,9 @@ const std::array<Key<D>, 17> kDhcpKeys{
         "server_address", "an IPv4 address", kRestart, "option 54 and default next server; default: the interface's"),
     schema::boolean<&D::shared_port>("shared_port", kRestart,
                                      "proxy mode on the address server's host: bind 67 on 255.255.255.255 only"),
-    schema::path<&D::lease_file>("lease_file", kRestart, "write-ahead lease journal, fdatasync before each ACK leaves"),
+    schema::path<&D::lease_file>(
+        "lease_file", kRestart,
+        "write-ahead lease journal, fdatasync before each ACK leaves; \"\": <state_dir>/leases"),
     schema::integer<&D::leases_max>("leases_max", 1, 1 << 24, kRestart, "leases held"),
     schema::integer<&D::offer_hold_seconds>("offer_hold_seconds", 1, 3600, kRestart,
                                             "how long an OFFER reserves its address"),
@@ -290,7 +292,7 @@ std::optional<Mac> parse_any_mac(std::string_view t) { return Mac::parse_any(t);
 const std::string& format_text(const std::string& s) { return s; }
 
 using FS = fleet::FleetSettings;
-constexpr std::array<Key<FS>, 8> kFleetKeys{
+constexpr std::array<Key<FS>, 9> kFleetKeys{
     schema::integer<&FS::machines_max>("machines_max", 1, 1 << 24, kRestart,
                                        "machines in the inventory; over it a new machine boots local, counted"),
     schema::integer<&FS::install_attempts_max>(
@@ -309,6 +311,8 @@ constexpr std::array<Key<FS>, 8> kFleetKeys{
                                      "installer progress messages kept per machine, the oldest dropped"),
     schema::integer<&FS::event_bytes_max>("event_bytes_max", 1, 65536, kApplies,
                                           "one progress message's bound; over it: 413"),
+    schema::millis<&FS::store_wait>("store_wait_ms", 1, 60000, kApplies,
+                                    "how long an API change or a done waits for the machine store's disk; then 503"),
 };
 
 using FP = fleet::Profile;
@@ -420,7 +424,8 @@ const std::array<Key<R>, 13> kTopKeys{
                                        "SIGTERM: how long transfers in flight may finish"),
     schema::table<&R::tftp, kTftpKeys>("tftp", "TFTP"),
     schema::table<&R::http, kHttpKeys>("http", "HTTP and /metrics"),
-    schema::path<&R::state_dir>("state_dir", kRestart, "the fleet's state directory (not written yet)"),
+    schema::path<&R::state_dir>("state_dir", kRestart,
+                                "the machine store (machines.db) and, by default, the lease file (leases)"),
     schema::table<&R::dhcp, kDhcpKeys>("dhcp", "the DHCP tagger"),
     schema::table<&R::fleet, kFleetKeys>("fleet", "per-machine boot: inventory and local boot"),
     schema::tables<&R::profiles, kProfileKeys, check_profile>("profile", "what machines boot: iPXE script templates"),
@@ -474,6 +479,8 @@ std::vector<ConfigError> load_config_from(const toml::table& document, const std
   schema::read_table(schema::keys_of(kTopKeys), document, *settings, ctx, "");
   check_dhcp(document, settings->dhcp, ctx);
   check_fleet(document, *settings, ctx);
+  if (const toml::node* state_dir = document.get("state_dir"); state_dir != nullptr && settings->state_dir.empty())
+    ctx.error(*state_dir, "state_dir", "must not be empty (the machine store and the lease file live there)");
   std::stable_sort(found.begin(), found.end(), [](const auto& a, const auto& b) { return a.line < b.line; });
   std::vector<ConfigError> errors;
   for (auto& e : found) errors.push_back(ConfigError{path, e.line, e.key + ": " + e.reason});
@@ -543,6 +550,20 @@ std::vector<ConfigError> apply_setting(std::string_view assignment, Settings* se
   }
   return {ConfigError{name, 0, "the value is not TOML"}};
 }
+
+namespace {
+std::string under_state_dir(const Settings& s, std::string_view name) {
+  std::string path = s.state_dir;
+  if (path.empty() || path.back() != '/') path += '/';
+  return path + std::string(name);
+}
+}  // namespace
+
+void apply_state_dir(Settings* settings) {
+  if (settings->dhcp.lease_file.empty()) settings->dhcp.lease_file = under_state_dir(*settings, "leases");
+}
+
+std::string machine_store_path(const Settings& settings) { return under_state_dir(settings, "machines.db"); }
 
 std::string dump_config(const Settings& settings) {
   std::string out = fmt::format(

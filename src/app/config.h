@@ -62,7 +62,7 @@ struct Settings {
   LogLevel log_level = LogLevel::info;
   std::string user;                             // drop privileges to this user after binding
   Duration shutdown_grace = seconds(10);        // SIGTERM: how long transfers in flight may finish
-  std::string state_dir = "/var/lib/ringboot";  // the fleet's state (the store, later)
+  std::string state_dir = "/var/lib/ringboot";  // the machine store, and the lease file unless dhcp.lease_file is set
   TftpSettings tftp;
   HttpSettings http;
   dhcp::DhcpConfig dhcp;
@@ -89,6 +89,11 @@ std::vector<ConfigError> load_config_text(std::string_view text, std::string nam
 // --set KEY=VALUE: one key of the schema, e.g. "tftp.windowsize_max=16" (a
 // value that is not TOML is taken as a string). Errors name the flag.
 std::vector<ConfigError> apply_setting(std::string_view assignment, Settings* settings);
+// Fills in what defaults to a place under state_dir: dhcp.lease_file, when
+// empty, becomes "<state_dir>/leases". Run after the file and the flags.
+void apply_state_dir(Settings* settings);
+// The machine store's file: "<state_dir>/machines.db".
+std::string machine_store_path(const Settings& settings);
 // The whole effective config as commented TOML that load_config_text accepts.
 std::string dump_config(const Settings& settings);
 // The keys SIGHUP cannot apply that differ between the two.

@@ -75,6 +75,7 @@ std::vector<ConfigError> load_settings(const Flags& f, Settings* settings) {
     errors = load_config_file(f.config_file, settings);
   }
   for (auto& e : apply_flags(f, settings)) errors.push_back(std::move(e));
+  apply_state_dir(settings);
   return errors;
 }
 

@@ -48,7 +48,7 @@ struct DhcpConfig {
   // port 67 is bound with SO_REUSEADDR on 255.255.255.255 only, so broadcasts
   // reach both and unicast to 67 (renewals, relays) stays with that server.
   bool shared_port = false;
-  std::string lease_file = "/var/lib/ringboot/leases";
+  std::string lease_file;  // empty: <state_dir>/leases (the app fills it in, ringboot::apply_state_dir)
   std::size_t leases_max = 65536;
   std::uint32_t offer_hold_seconds = 30;               // extension: how long an OFFER reserves its address
   std::uint32_t decline_hold_seconds = 600;            // extension: quarantine after DECLINE (RFC 2131 3.1.5)

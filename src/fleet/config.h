@@ -11,6 +11,7 @@
 
 #include "base/endpoint.h"
 #include "base/mac.h"
+#include "base/time.h"
 
 namespace ringboot::fleet {
 
@@ -60,6 +61,10 @@ struct FleetSettings {
   std::uint32_t token_lifetime_seconds = 21600;  // a done or event after this long from the install boot: 403
   std::uint32_t events_max = 32;                 // progress messages kept per machine, the oldest dropped
   std::uint32_t event_bytes_max = 512;           // one progress message's bound
+  // Not the engine's: how long an acknowledged change (an API 2xx, a done)
+  // waits for the machine store to have it on disk before the caller gives
+  // up (503). Read by src/app's SharedFleet.
+  Duration store_wait = milliseconds(5000);
 };
 
 struct FleetConfig {

@@ -77,6 +77,31 @@ TEST(FleetConfig, ReadsEveryKey) {
   EXPECT_FALSE(Settings{}.fleet_config().enabled());
 }
 
+TEST(FleetConfig, StateDirHoldsTheStoreAndByDefaultTheLeases) {
+  Loaded r = load("state_dir = \"/srv/state/\"\n[fleet]\nstore_wait_ms = 250\n");
+  ASSERT_TRUE(r.errors.empty()) << r.all();
+  EXPECT_EQ(r.settings.fleet.store_wait, milliseconds(250));
+  EXPECT_EQ(Settings{}.fleet.store_wait, milliseconds(5000));
+  EXPECT_TRUE(r.settings.dhcp.lease_file.empty());  // until the flags are in too
+  apply_state_dir(&r.settings);
+  EXPECT_EQ(r.settings.dhcp.lease_file, "/srv/state/leases");
+  EXPECT_EQ(machine_store_path(r.settings), "/srv/state/machines.db");
+  Settings defaults;
+  apply_state_dir(&defaults);
+  EXPECT_EQ(defaults.dhcp.lease_file, "/var/lib/ringboot/leases");
+  EXPECT_EQ(machine_store_path(defaults), "/var/lib/ringboot/machines.db");
+  // A lease file of its own stays where it is said to be.
+  r = load("state_dir = \"/srv/state\"\n[dhcp]\nlease_file = \"/elsewhere/leases\"\n");
+  ASSERT_TRUE(r.errors.empty()) << r.all();
+  apply_state_dir(&r.settings);
+  EXPECT_EQ(r.settings.dhcp.lease_file, "/elsewhere/leases");
+  r = load("state_dir = \"\"\n");
+  EXPECT_EQ(r.all(),
+            "ringboot.toml:1: state_dir: must not be empty (the machine store and the lease file live there)\n");
+  r = load("[fleet]\nstore_wait_ms = 0\n");
+  EXPECT_EQ(r.all(), "ringboot.toml:2: fleet.store_wait_ms: 0 is out of range 1..60000\n");
+}
+
 TEST(FleetConfig, DumpIsReadAgainTheSame) {
   const Loaded r = load(kGood);
   ASSERT_TRUE(r.errors.empty()) << r.all();

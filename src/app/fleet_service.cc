@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "app/store_writer.h"
 #include "base/log.h"
 #include "fleet/script.h"
 #include "http/query.h"
@@ -97,14 +98,44 @@ void SharedFleet::observe_ip(Ipv4 ip, std::int64_t now_unix) {
   note_changes_locked();
 }
 
-// No store yet: changes are dropped as they are made.
 std::uint64_t SharedFleet::note_changes_locked() {
   if (!engine_.has_changes()) return 0;
-  (void)engine_.take_changes();
-  return 0;
+  ++sequence_;
+  if (writer_ != nullptr)
+    writer_->notify(sequence_);
+  else
+    (void)engine_.take_changes();  // no store: nothing to write them to
+  return sequence_;
 }
 
-bool SharedFleet::wait_durable(std::uint64_t /*sequence*/) { return true; }
+bool SharedFleet::wait_durable(StoreWriter* writer, std::uint64_t sequence, Duration bound) {
+  return writer != nullptr && writer->wait_durable(sequence, bound);
+}
+
+std::size_t SharedFleet::restore(std::vector<fleet::Machine> machines) {
+  std::lock_guard lock(mutex_);
+  std::size_t refused = 0;
+  for (fleet::Machine& m : machines)
+    if (!engine_.restore(std::move(m))) ++refused;
+  return refused;
+}
+
+void SharedFleet::attach(StoreWriter* writer) {
+  std::lock_guard lock(mutex_);
+  writer_ = writer;
+  note_changes_locked();  // anything changed before (a machine declared by the config is not: it is not stored)
+}
+
+fleet::Changes SharedFleet::take_changes(std::uint64_t* sequence) {
+  std::lock_guard lock(mutex_);
+  *sequence = sequence_;
+  return engine_.take_changes();
+}
+
+const StoreWriter* SharedFleet::writer() const {
+  std::lock_guard lock(mutex_);
+  return writer_;
+}
 
 fleet::FleetCounters SharedFleet::counters() const {
   std::lock_guard lock(mutex_);

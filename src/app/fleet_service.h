@@ -8,6 +8,13 @@
 // landed on, and a decision is a map lookup and at most one 64 KiB render,
 // rare next to the file bytes the workers move. This is the first slice's
 // choice; a later one may give the engine one owning thread and a queue.
+//
+// Persistence: every change bumps a sequence and wakes the StoreWriter
+// (app/store_writer.h), which takes the engine's changes under the lock and
+// writes them on its own thread. change() waits for its sequence; a boot, a
+// sighting and a reload never wait. Without a writer (per-machine boot was
+// off at start, so no store was opened) changes are dropped and change()
+// reports them not durable.
 #pragma once
 
 #include <atomic>
@@ -17,12 +24,16 @@
 #include <string>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 #include "base/endpoint.h"
+#include "base/time.h"
 #include "fleet/config.h"
 #include "fleet/engine.h"
 
 namespace ringboot {
+
+class StoreWriter;
 
 // What a change through SharedFleet::change returns: the engine's answer
 // and whether the store has it on disk (false: the store failed; the change
@@ -60,8 +71,10 @@ class SharedFleet {
     std::unique_lock lock(mutex_);
     auto result = f(engine_);
     const std::uint64_t sequence = note_changes_locked();
+    StoreWriter* writer = writer_;
+    const Duration bound = engine_.config().settings.store_wait;
     lock.unlock();
-    return {std::move(result), sequence == 0 || wait_durable(sequence)};
+    return {std::move(result), sequence == 0 || wait_durable(writer, sequence, bound)};
   }
   // Runs `f` on the engine under the lock, for reads (the API's views).
   template <typename F>
@@ -70,16 +83,29 @@ class SharedFleet {
     return f(engine_);
   }
 
+  // At start, before serving: the store's machines into the engine. The
+  // number that did not fit in machines_max (0: all restored).
+  std::size_t restore(std::vector<fleet::Machine> machines);
+  // The store's writer from now on (it outlives every caller of change()).
+  void attach(StoreWriter* writer);
+  // The writer's side: what changed, and the sequence it covers.
+  fleet::Changes take_changes(std::uint64_t* sequence);
+  // The writer's counters for /metrics; nullptr without a store.
+  const StoreWriter* writer() const;
+
  private:
   std::string http_base(std::optional<std::string_view> host) const;
   // Under the lock: hands what changed to the store's writer; returns the
   // sequence number to wait for, 0 when nothing changed.
   std::uint64_t note_changes_locked();
-  // Blocks until the store has written `sequence` (true) or has failed.
-  bool wait_durable(std::uint64_t sequence);
+  // Blocks until the store has written `sequence` (true), has failed or
+  // `bound` has passed (false).
+  static bool wait_durable(StoreWriter* writer, std::uint64_t sequence, Duration bound);
 
   mutable std::mutex mutex_;
   fleet::Fleet engine_;
+  std::uint64_t sequence_ = 0;  // bumped by every change to the engine
+  StoreWriter* writer_ = nullptr;
   std::atomic<bool> enabled_{false};
 };
 

@@ -2,6 +2,9 @@
 
 #include <fmt/format.h>
 
+#include <array>
+
+#include "app/store_writer.h"
 #include "base/metrics.h"
 #include "base/version.h"
 
@@ -40,6 +43,10 @@ void write_fleet(MetricsWriter& out, const SharedFleet& fleet) {
   out.sample("ringboot_fleet_done_total", "result=\"refused\"", c.done_refused);
   single(out, "ringboot_fleet_render_errors_total", MetricType::counter,
          "Install scripts that did not render for a machine (answered with local boot).", c.render_errors);
+  if (const StoreWriter* writer = fleet.writer()) {
+    const std::array<const StoreCounters*, 1> store{&writer->counters()};
+    metric_table_of_store().write(out, store);
+  }
 }
 
 }  // namespace

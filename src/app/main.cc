@@ -16,12 +16,14 @@
 #include "app/fleet_service.h"
 #include "app/metrics_page.h"
 #include "app/signals.h"
+#include "app/store_writer.h"
 #include "app/worker.h"
 #include "base/log.h"
 #include "base/version.h"
 #include "io/journal.h"
 #include "io/privileges.h"
 #include "io/rlimit.h"
+#include "store/sqlite_store.h"
 
 namespace {
 
@@ -93,15 +95,55 @@ void reload(const Flags& f, SettingsBox& box, SharedFleet& fleet) {
     log(LogLevel::warn, "ringboot.reload", "keys=\"{}\" reason=\"these take effect on restart\"",
         fmt::join(restart, ","));
   set_log_level(next.log_level);
+  if (fleet.writer() == nullptr && next.fleet_config().enabled())
+    log(LogLevel::warn, "fleet.store_off",
+        "reason=\"per-machine boot was off at start, so no machine store is open: its state is not kept and API "
+        "changes answer 503 until a restart\"");
   fleet.configure(next.fleet_config());
   box.publish(std::move(next));
   log(LogLevel::info, "ringboot.reloaded", "config=\"{}\"", f.config_file);
 }
 
+// The machine store, when per-machine boot is on: <state_dir>/machines.db,
+// opened (as the --user: its files are that user's) and loaded into the
+// engine before the first request is served, then written by its own
+// thread. A store that cannot be read refuses the start: starting empty
+// would forget every machine's state and hand out installs again.
+std::unique_ptr<StoreWriter> open_store(const Settings& settings, SharedFleet& fleet, std::string* error) {
+  const Instant start = Clock::now();
+  const std::string path = machine_store_path(settings);
+  if (!io::file_ensure_private(path, error)) {
+    *error = "machine store: " + *error;
+    return nullptr;
+  }
+  std::unique_ptr<store::MachineStore> store = store::open_sqlite(path, error);
+  if (!store) return nullptr;
+  store::Loaded loaded = store->load();
+  if (!loaded.ok()) {
+    *error = fmt::format("machine store {}: {}", path, loaded.error);
+    return nullptr;
+  }
+  const std::size_t stored = loaded.machines.size();
+  if (const std::size_t refused = fleet.restore(std::move(loaded.machines)); refused > 0) {
+    *error = fmt::format("machine store {}: {} of its {} machines do not fit in [fleet] machines_max {} (raise it)",
+                         path, refused, stored, settings.fleet.machines_max);
+    return nullptr;
+  }
+  auto writer = std::make_unique<StoreWriter>(
+      std::move(store), [&fleet](std::uint64_t* sequence) { return fleet.take_changes(sequence); });
+  writer->start();
+  fleet.attach(writer.get());
+  log(LogLevel::info, "fleet.store_loaded", "store=\"{}\" machines={} ms={}", writer->describe(), stored,
+      std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start).count());
+  return writer;
+}
+
 int serve(const Flags& flags, const Settings& initial) {
   SettingsBox box(initial);
   SharedFleet fleet(initial.fleet_config());
+  std::unique_ptr<StoreWriter> writer;  // destroyed before the engine it writes from
   const Settings& settings = initial;
+  const bool store_on = initial.fleet_config().enabled();
   // Each TFTP session holds a socket; each HTTP connection a socket and a pipe.
   const unsigned long files = io::raise_open_file_limit();
   const unsigned long wanted = std::uint64_t{settings.tftp.sessions_max} + 3ull * settings.http.connections_max + 512;
@@ -110,7 +152,9 @@ int serve(const Flags& flags, const Settings& initial) {
         "limit={} needed={} reason=\"raise LimitNOFILE or lower tftp.sessions_max / http.connections_max\"", files,
         wanted);
   const unsigned threads = settings.threads != 0 ? settings.threads : std::max(1u, std::thread::hardware_concurrency());
-  if (settings.dhcp.mode == dhcp::Mode::server && !settings.dhcp.lease_file.empty()) {
+  const bool leases_on = settings.dhcp.mode == dhcp::Mode::server;
+  int state_lock = -1;
+  if (leases_on || store_on) {
     // The state directory (/var/lib/ringboot by default) is made here when
     // missing, for the --user that will write it.
     std::string error;
@@ -119,7 +163,13 @@ int serve(const Flags& flags, const Settings& initial) {
       std::fprintf(stderr, "ringboot: %s\n", error.c_str());
       return 1;
     }
-    if (!io::journal_directory_ensure(settings.dhcp.lease_file, owner, &error)) {
+    if (leases_on && !io::journal_directory_ensure(settings.dhcp.lease_file, owner, &error)) {
+      std::fprintf(stderr, "ringboot: %s\n", error.c_str());
+      return 1;
+    }
+    if (store_on &&
+        (!io::journal_directory_ensure(machine_store_path(settings), owner, &error, "machine store", "state_dir") ||
+         (state_lock = io::directory_lock(settings.state_dir, &error)) < 0)) {
       std::fprintf(stderr, "ringboot: %s\n", error.c_str());
       return 1;
     }
@@ -160,6 +210,7 @@ int serve(const Flags& flags, const Settings& initial) {
   // Every port is bound now: drop root before serving a single packet.
   if (failure.empty() && !settings.user.empty() && !io::drop_privileges(settings.user, &failure))
     phase.store(RunPhase::stopped);
+  if (failure.empty() && store_on && !(writer = open_store(settings, fleet, &failure))) phase.store(RunPhase::stopped);
   go.store(true);
   go.notify_all();
   if (failure.empty() && settings.user.empty() && io::running_as_root())
@@ -180,6 +231,9 @@ int serve(const Flags& flags, const Settings& initial) {
   }
   phase.store(RunPhase::stopped);
   for (auto& t : pool) t.join();
+  // Every worker has stopped: what they changed last is written, then the writer ends.
+  if (writer) writer->stop();
+  io::journal_close(state_lock);
   if (!failure.empty()) {
     std::fprintf(stderr, "ringboot: %s\n", failure.c_str());
     return 1;

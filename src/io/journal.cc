@@ -1,6 +1,7 @@
 #include "io/journal.h"
 
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -36,24 +37,60 @@ bool write_all(int fd, std::string_view bytes) {
 
 }  // namespace
 
-bool journal_directory_ensure(const std::string& path, const std::optional<UserIds>& owner, std::string* error) {
+bool journal_directory_ensure(const std::string& path, const std::optional<UserIds>& owner, std::string* error,
+                              std::string_view what, std::string_view key) {
   const std::string directory = directory_of(path);
+  const std::string subject = std::string(what) + " " + path;
   struct stat st {};
   if (::stat(directory.c_str(), &st) == 0) {
     if (S_ISDIR(st.st_mode)) return true;
-    *error = "lease file " + path + ": " + directory + " is not a directory";
+    *error = subject + ": " + directory + " is not a directory";
     return false;
   }
   if (::mkdir(directory.c_str(), 0750) < 0 && errno != EEXIST) {
-    *error = "lease file " + path + ": cannot create directory " + directory + ": " + std::strerror(errno) +
-             (errno == ENOENT ? " (its parent does not exist: create it, or set dhcp.lease_file elsewhere)" : "");
+    *error = subject + ": cannot create directory " + directory + ": " + std::strerror(errno) +
+             (errno == ENOENT ? " (its parent does not exist: create it, or set " + std::string(key) + " elsewhere)"
+                              : std::string());
     return false;
   }
   if (owner && ::chown(directory.c_str(), owner->uid, owner->gid) < 0) {
-    *error = "lease file " + path + ": cannot give " + directory + " to the --user: " + std::strerror(errno);
+    *error = subject + ": cannot give " + directory + " to the --user: " + std::strerror(errno);
     return false;
   }
+  // The new directory's entry survives a power cut with what is written in it.
+  const int parent = ::open(directory_of(directory).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (parent >= 0) {
+    (void)::fsync(parent);
+    ::close(parent);
+  }
   return true;
+}
+
+bool file_ensure_private(const std::string& path, std::string* error) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CREAT | O_CLOEXEC, 0640);
+  if (fd < 0) {
+    *error = describe("file", path, errno);
+    return false;
+  }
+  ::close(fd);
+  return true;
+}
+
+int directory_lock(const std::string& directory, std::string* error) {
+  const int fd = ::open(directory.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) {
+    *error = "state_dir " + directory + ": " + std::strerror(errno);
+    return -1;
+  }
+  if (::flock(fd, LOCK_EX | LOCK_NB) < 0) {
+    const int err = errno;
+    *error = "state_dir " + directory +
+             (err == EWOULDBLOCK ? std::string(" is in use by another ringboot (one ringboot per state_dir)")
+                                 : ": cannot lock it: " + std::string(std::strerror(err)));
+    ::close(fd);
+    return -1;
+  }
+  return fd;
 }
 
 int journal_open(const std::string& path, std::string* error) {

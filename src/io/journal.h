@@ -27,8 +27,20 @@ bool read_file(const std::string& path, std::string* out, std::string* error);
 void journal_close(int fd);
 // Creates the directory that holds `path` (mode 0750) when it is missing,
 // owned by `owner` when there is one: the user ringboot drops to must be
-// able to write the journal and its compactions there. The parent must
-// exist. An existing directory is left as it is. False with *error.
-bool journal_directory_ensure(const std::string& path, const std::optional<UserIds>& owner, std::string* error);
+// able to write the journal and its compactions there (or the machine
+// store). The parent must exist; it is fsynced after the new entry. An
+// existing directory is left as it is. False with *error, which names
+// `what` is kept there and the `key` that moves it.
+bool journal_directory_ensure(const std::string& path, const std::optional<UserIds>& owner, std::string* error,
+                              std::string_view what = "lease file", std::string_view key = "dhcp.lease_file");
+// Creates `path` empty with mode 0640 when it is missing (an existing file is
+// left as it is): a file another library then opens, as SQLite opens the
+// machine store (its -wal and -shm files take the database's mode), is
+// private like the journal. False with *error.
+bool file_ensure_private(const std::string& path, std::string* error);
+// Takes an exclusive lock (flock) on `directory` for as long as the returned
+// descriptor stays open: one ringboot per state directory. -1 with *error
+// when another process holds it (or the directory cannot be opened).
+int directory_lock(const std::string& directory, std::string* error);
 
 }  // namespace ringboot::io

@@ -244,6 +244,8 @@ void HttpService::respond(Slot& slot, std::uint32_t index, const http::Request& 
   if (slot.listener == kMetricsOnly)
     return start_response(slot, index, http::plan_error(404, request.keep_alive, head_only, now_unix), now);
   if (respond_fleet(slot, index, request, now)) return;
+  // A boot file fetched over HTTP (a kernel, an initrd): its machine was seen.
+  if (fleet_ != nullptr && fleet_->enabled()) fleet_->observe_ip(slot.peer.ip, now_unix);
   const std::optional<std::string> relative = http::resolve_target_path(path);
   io::OpenError error = io::OpenError::access;
   io::OpenFile* file = relative ? files_.open(*relative, &error) : nullptr;

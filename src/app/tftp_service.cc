@@ -56,9 +56,12 @@ class TftpService::UploadSink final : public tftp::UploadSink {
   Slot& slot_;
 };
 
-TftpService::TftpService(io::Ring& ring, io::BufferRing& buffers, io::FileCache& files, const TftpSettings& settings,
-                         std::uint32_t sessions_max, tftp::TftpCounters& counters)
+TftpService::TftpService(io::Ring& ring, const Tick& tick, io::BufferRing& buffers, io::FileCache& files,
+                         const TftpSettings& settings, std::uint32_t sessions_max, tftp::TftpCounters& counters,
+                         SharedFleet* fleet)
     : ring_(ring),
+      tick_(tick),
+      fleet_(fleet),
       buffers_(buffers),
       files_(files),
       settings_(settings),
@@ -186,6 +189,7 @@ void TftpService::handle_request(const io::Datagram& d, Instant now) {
   }
   const std::optional<std::string> admitted = admit(d, request, "", now);
   if (!admitted) return;
+  if (fleet_ != nullptr && fleet_->enabled()) fleet_->observe_ip(d.from.ip, tick_.unix_seconds);
   const std::string& path = *admitted;
   io::OpenError open_error{};
   io::OpenFile* file = files_.open(path, &open_error);

@@ -72,7 +72,8 @@ bool Worker::init(std::string* error) {
                                   256, error);
   if (!s.files) return false;
   if (settings_->tftp.listen) {
-    s.tftp = std::make_unique<TftpService>(*s.ring, *s.buffers, *s.files, settings_->tftp, sessions, stats_.tftp);
+    s.tftp = std::make_unique<TftpService>(*s.ring, s.tick, *s.buffers, *s.files, settings_->tftp, sessions,
+                                           stats_.tftp, fleet_);
     if (!s.tftp->start(error)) return false;
   }
   if (settings_->http.listen || settings_->http.metrics_listen) {
@@ -82,7 +83,7 @@ bool Worker::init(std::string* error) {
     if (!s.http->start(error)) return false;
   }
   if (id_ == 0 && settings_->dhcp.mode != dhcp::Mode::off) {
-    s.dhcp = std::make_unique<DhcpService>(*s.ring, s.tick, *s.buffers, settings_->dhcp);
+    s.dhcp = std::make_unique<DhcpService>(*s.ring, s.tick, *s.buffers, settings_->dhcp, fleet_);
     if (!s.dhcp->start(error)) return false;
     stats_.dhcp.store(&s.dhcp->counters());
   }

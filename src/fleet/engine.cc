@@ -188,7 +188,16 @@ Decision Fleet::local(Reason reason, const Machine* m, std::string_view platform
   ++counters_.boots_local;
   Decision d;
   d.reason = reason;
-  d.script = local_script(config_.settings, platform, why(reason));
+  const Group* group = m != nullptr ? group_of(*m) : nullptr;
+  const Profile* profile = nullptr;
+  if (m != nullptr) {
+    const Assignment a = assignment(*m);
+    profile = a.profile.empty() ? nullptr : config_.profile(a.profile);
+  }
+  const LocalBoot* by_group = group != nullptr ? &group->local_boot : nullptr;
+  const LocalBoot* by_profile = profile != nullptr ? &profile->local_boot : nullptr;
+  d.script = reason == Reason::failed ? failed_script(config_.settings, platform, why(reason), {by_group, by_profile})
+                                      : local_script(config_.settings, platform, why(reason), {by_group, by_profile});
   if (m != nullptr) {
     d.state = m->state;
     d.install_attempts = m->install_attempts;

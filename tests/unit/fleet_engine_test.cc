@@ -487,6 +487,35 @@ TEST(FleetEngine, DhcpSightingsOverTheBoundAreCounted) {
   EXPECT_EQ(f.counters().machines_refused, 1u);
 }
 
+TEST(FleetEngine, LocalBootByGroupThenProfileThenFleet) {
+  FleetConfig c = one_group(true);
+  c.profiles[0].local_boot.efi = "exit 0";
+  c.groups[0].local_boot.pcbios = "sanboot --drive 0x81";
+  Fleet f(c);
+  Harness h;
+  // The group's pcbios command, the profile's efi one, [fleet]'s for a machine with neither.
+  const Decision d = h.boot(f, "52:54:00:12:34:56");
+  ASSERT_EQ(f.done(mac("52:54:00:12:34:56"), token_of(d), h.now), DoneResult::accepted);
+  EXPECT_NE(h.boot(f, "52:54:00:12:34:56", "pcbios").script.find("\nsanboot --drive 0x81\n"), std::string::npos);
+  EXPECT_NE(h.boot(f, "52:54:00:12:34:56", "efi").script.find("\nexit 0\n"), std::string::npos);
+  EXPECT_NE(h.boot(f, "aa:00:00:00:00:01", "efi").script.find("\nexit 1\n"), std::string::npos);
+  EXPECT_NE(h.boot(f, "aa:00:00:00:00:01", "pcbios").script.find("\nsanboot --no-describe --drive 0x80\n"),
+            std::string::npos);
+}
+
+TEST(FleetEngine, FailedMachineGetsTheHoldScriptWithWhy) {
+  FleetConfig c = one_group(true, 1);
+  c.settings.failed_script = "#!ipxe\nprompt --timeout 3600000 held\nexit 1\n";
+  Fleet f(c);
+  Harness h;
+  ASSERT_TRUE(h.boot(f, "52:54:00:12:34:56").install());
+  const Decision held = h.boot(f, "52:54:00:12:34:56");
+  EXPECT_EQ(held.reason, Reason::failed);
+  EXPECT_EQ(held.script,
+            "#!ipxe\necho ringboot: install failed too often, reset the machine to retry\nprompt --timeout 3600000 "
+            "held\nexit 1\n");
+}
+
 // --- selectors ------------------------------------------------------------------
 
 Machine machine() {
@@ -545,9 +574,9 @@ TEST(FleetSelector, AllGivenMustMatchAndTheFirstGroupWins) {
   both.mac = MacPattern::parse("52:54:00");
   both.arch = {"arm64"};
   EXPECT_FALSE(matches(both, machine()));
-  Group arm{"arm", both, "p1", true};
-  Group x86{"x86", GroupMatch{}, "p2", true};
-  Group later{"later", GroupMatch{}, "p3", true};
+  Group arm{"arm", both, "p1", true, {}};
+  Group x86{"x86", GroupMatch{}, "p2", true, {}};
+  Group later{"later", GroupMatch{}, "p3", true, {}};
   x86.match.arch = {"x86_64"};
   const std::vector<Group> groups{arm, x86, later};
   EXPECT_EQ(first_matching(groups, machine())->name, "x86");

@@ -303,7 +303,7 @@ constexpr std::array<Key<FL>, 2> kLocalBootKeys{
 };
 
 using FS = fleet::FleetSettings;
-constexpr std::array<Key<FS>, 9> kFleetKeys{
+constexpr std::array<Key<FS>, 11> kFleetKeys{
     schema::integer<&FS::machines_max>("machines_max", 1, 1 << 24, kRestart,
                                        "machines in the inventory; over it a new machine boots local, counted"),
     schema::integer<&FS::install_attempts_max>(
@@ -325,6 +325,10 @@ constexpr std::array<Key<FS>, 9> kFleetKeys{
     schema::string<&FS::failed_script>("failed_script", 0, 65536, kApplies,
                                        "iPXE script a failed machine gets (a hold), after an echo of why; empty: "
                                        "local boot"),
+    schema::integer<&FS::timeline_events_max>("timeline_events_max", 0, 4096, kApplies,
+                                              "steps of the boot chain kept per machine, the oldest dropped"),
+    schema::integer<&FS::stuck_after_seconds>("stuck_after_seconds", 10, 7 * 86400, kApplies,
+                                              "no step this long in a boot in progress: the machine is stuck"),
 };
 
 using FP = fleet::Profile;

@@ -70,6 +70,8 @@ struct FleetSettings {
   std::uint32_t events_max = 32;                 // progress messages kept per machine, the oldest dropped
   std::uint32_t event_bytes_max = 512;           // one progress message's bound
   std::string failed_script;                     // a whole iPXE script for a failed machine (a hold); empty: local boot
+  std::uint32_t timeline_events_max = 64;        // steps kept per machine, the oldest dropped
+  std::uint32_t stuck_after_seconds = 900;       // no step this long in a boot in progress: stuck
 };
 
 struct FleetConfig {

@@ -87,6 +87,34 @@ std::string failed_script(const FleetSettings& settings, std::string_view platfo
   return fmt::format("#!ipxe\necho ringboot: {}\n{}", why, body);
 }
 
+std::vector<ScriptFile> script_files(std::string_view script) {
+  std::vector<ScriptFile> files;
+  while (!script.empty()) {
+    const auto eol = script.find('\n');
+    std::string_view line = script.substr(0, eol);
+    script = eol == std::string_view::npos ? std::string_view() : script.substr(eol + 1);
+    const auto word = [&line]() {
+      while (!line.empty() && (line.front() == ' ' || line.front() == '\t')) line.remove_prefix(1);
+      const auto end = line.find_first_of(" \t");
+      const std::string_view w = line.substr(0, end);
+      line = end == std::string_view::npos ? std::string_view() : line.substr(end);
+      return w;
+    };
+    const std::string_view command = word();
+    const bool kernel = command == "kernel" || command == "chain" || command == "imgexec";
+    if (!kernel && command != "initrd" && command != "imgfetch" && command != "module") continue;
+    // The first word that is not an option ("--name x", "-n x", "--autofree") is the URL.
+    for (std::string_view w = word(); !w.empty(); w = word()) {
+      if (w.front() != '-') {
+        files.push_back(ScriptFile{kernel, w});
+        break;
+      }
+      if (w == "--name" || w == "-n" || w == "--timeout" || w == "-t") word();
+    }
+  }
+  return files;
+}
+
 std::string chain_script(std::string_view http_base) {
   return fmt::format(
       "#!ipxe\nchain {}/ipxe?mac=${{mac:hexhyp}}&uuid=${{uuid}}&buildarch=${{buildarch}}&platform=${{platform}}\n",

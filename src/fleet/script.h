@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "fleet/config.h"
 #include "fleet/template.h"
@@ -39,6 +40,14 @@ std::string local_script(const FleetSettings& settings, std::string_view platfor
 // or local boot when none is configured.
 std::string failed_script(const FleetSettings& settings, std::string_view platform, std::string_view why,
                           std::initializer_list<const LocalBoot*> overrides = {});
+
+// The files a rendered iPXE script fetches with `kernel` (or `chain`,
+// `imgexec`) and `initrd` (or `imgfetch`, `module`), in order, as URLs.
+struct ScriptFile {
+  bool kernel = false;
+  std::string_view url;  // into the script
+};
+std::vector<ScriptFile> script_files(std::string_view script);
 
 // /boot.ipxe: iPXE fills in its own facts and asks for its decision.
 std::string chain_script(std::string_view http_base);

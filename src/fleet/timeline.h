@@ -19,7 +19,6 @@
 #include <string>
 #include <string_view>
 
-
 namespace ringboot::fleet {
 
 enum class Stage : std::uint8_t {

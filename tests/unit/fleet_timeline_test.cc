@@ -39,7 +39,7 @@ TEST(FleetTimeline, AnInstallBootWalksTheChainInOrder) {
   Timeline t = replay(kUefiInstall, base);
   EXPECT_EQ(t.stage(), Stage::done);
   EXPECT_EQ(t.entered_ms(Stage::firmware_dhcp), base);  // the boot began at the first DISCOVER
-  EXPECT_EQ(t.entered_ms(Stage::loader), base + 4300);          // iPXE's own DHCP keeps it there
+  EXPECT_EQ(t.entered_ms(Stage::loader), base + 4300);  // iPXE's own DHCP keeps it there
   EXPECT_EQ(t.entered_ms(Stage::script), base + 26650);
   EXPECT_EQ(t.entered_ms(Stage::kernel), base + 27800);
   EXPECT_EQ(t.entered_ms(Stage::initrd), 0);  // one initrd: straight to the hand-off

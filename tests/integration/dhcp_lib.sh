@@ -7,6 +7,7 @@ PY=/usr/bin/python3  # Debian's python3-scapy lives in the system interpreter
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 TAG=$(printf '%04x%02x' $(($$ & 0xffff)) $((RANDOM & 0xff)))
 WORK=$(mktemp -d "/tmp/ringboot-dhcp-$TAG.XXXX")
+STATE_DIR=$WORK/state  # ringboot's state_dir (lib.sh says why)
 NAMESPACES=()
 PIDS=()
 CLEANUP_HOOKS=()  # functions the test adds, run first
@@ -66,7 +67,7 @@ start_ringboot() {
   mkdir -p "$WORK/root"
   # ip netns exec execs ringboot: $! is ringboot itself, so signals reach it.
   ip netns exec "$(ns srv)" "$RINGBOOT" --config "$config" --root "$WORK/root" --tftp-listen off --http-listen off \
-    --threads 1 --log-level "${LOG_LEVEL:-info}" ${RINGBOOT_ARGS:-} >>"$log" 2>&1 &
+    --threads 1 --log-level "${LOG_LEVEL:-info}" --set "state_dir=$STATE_DIR" ${RINGBOOT_ARGS:-} >>"$log" 2>&1 &
   RINGBOOT_PID=$!
   PIDS+=("$RINGBOOT_PID")
   for _ in $(seq 100); do

@@ -10,7 +10,7 @@ start_rb() {
   [[ -n $netns ]] && pre=(ip netns exec "$netns")
   RINGBOOT_LOG=$log
   "${pre[@]}" "$RINGBOOT" --root "$root" --tftp-listen "$addr:$port" --http-listen "$http" --threads "${THREADS:-1}" \
-    --log-level "${LOG_LEVEL:-info}" "$@" >>"$log" 2>&1 &
+    --log-level "${LOG_LEVEL:-info}" --set "state_dir=$STATE_DIR" "$@" >>"$log" 2>&1 &
   RINGBOOT_PID=$!
   PIDS+=("$RINGBOOT_PID")
   for _ in $(seq 100); do

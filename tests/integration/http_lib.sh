@@ -15,7 +15,7 @@ start_http() {
   BASE="http://127.0.0.1:$HTTP_PORT"
   RINGBOOT_LOG=$log
   "$RINGBOOT" --root "$root" --tftp-listen off --http-listen "127.0.0.1:$HTTP_PORT" --threads 1 \
-    --log-level "${LOG_LEVEL:-info}" "$@" >>"$log" 2>&1 &
+    --log-level "${LOG_LEVEL:-info}" --set "state_dir=$STATE_DIR" "$@" >>"$log" 2>&1 &
   RINGBOOT_PID=$!
   PIDS+=("$RINGBOOT_PID")
   wait_http "$BASE/" "HTTP on 127.0.0.1:$HTTP_PORT"

@@ -3,13 +3,19 @@
 # - a private work dir (mktemp), removed on exit;
 # - ringboot started on a free loopback port (or inside a namespace) and
 #   stopped by PID in an EXIT trap; namespaces the test made are deleted;
-# - a missing tool is a failure with a clear message, never a silent skip.
+# - a missing tool is a failure with a clear message, never a silent skip;
+# - every start helper gives ringboot a state_dir of its own, $STATE_DIR
+#   ($WORK/state; a test may set another before it starts ringboot): the
+#   machine store of a test with a fleet config (and the lease file of one
+#   without dhcp.lease_file) never goes to /var/lib/ringboot, and never
+#   outlives the test.
 set -euo pipefail
 
 PY=/usr/bin/python3  # Debian's interpreter: the tests use the standard library only
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 TAG=$(printf '%04x%02x' $(($$ & 0xffff)) $((RANDOM & 0xff)))
 WORK=$(mktemp -d "/tmp/ringboot-it-$TAG.XXXX")
+STATE_DIR=$WORK/state
 NAMESPACES=()
 PIDS=()
 CLEANUP_HOOKS=()  # functions the test adds, run first
@@ -88,7 +94,7 @@ start_ringboot() {
   RINGBOOT_LOG=$log
   # exec: $! is ringboot itself (ip netns exec execs too), so signals reach it.
   "${pre[@]}" "$RINGBOOT" --root "$root" --tftp-listen "$addr:$port" --http-listen off --threads 1 \
-    --log-level "${LOG_LEVEL:-info}" "$@" >>"$log" 2>&1 &
+    --log-level "${LOG_LEVEL:-info}" --set "state_dir=$STATE_DIR" "$@" >>"$log" 2>&1 &
   RINGBOOT_PID=$!
   PIDS+=("$RINGBOOT_PID")
   local _

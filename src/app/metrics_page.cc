@@ -28,7 +28,7 @@ void single(MetricsWriter& out, std::string_view name, MetricType type, std::str
 }
 
 // The fleet engine is one for the process: its counters are read, not summed.
-void write_fleet(MetricsWriter& out, const SharedFleet& fleet) {
+void write_fleet(MetricsWriter& out, const SharedFleet& fleet, std::int64_t now_ms) {
   const fleet::FleetCounters c = fleet.counters();
   single(out, "ringboot_fleet_machines", MetricType::gauge, "Machines in the fleet inventory.", fleet.machines());
   single(out, "ringboot_fleet_machines_refused_total", MetricType::counter,
@@ -48,6 +48,18 @@ void write_fleet(MetricsWriter& out, const SharedFleet& fleet) {
   out.sample("ringboot_fleet_events_total", "result=\"accepted\"", c.events_accepted);
   out.sample("ringboot_fleet_events_total", "result=\"refused\"", c.events_refused);
   out.sample("ringboot_fleet_events_total", "result=\"dropped\"", c.events_dropped);
+  // Bounded labels: one series per stage, never per machine.
+  const fleet::Fleet::StageCounts stages = fleet.stage_counts(now_ms);
+  out.family("ringboot_machines", MetricType::gauge, "Machines of the inventory by stage of the boot chain.");
+  for (std::size_t i = 0; i < fleet::kStageCount; ++i)
+    out.sample("ringboot_machines", fmt::format("stage=\"{}\"", fleet::to_string(static_cast<fleet::Stage>(i))),
+               std::uint64_t{stages.machines[i]});
+  out.family("ringboot_machines_stuck", MetricType::gauge,
+             "Machines with no step for [fleet] stuck_after_seconds in a boot in progress, by stage.");
+  for (std::size_t i = 0; i < fleet::kStageCount; ++i)
+    if (fleet::in_progress(static_cast<fleet::Stage>(i)))
+      out.sample("ringboot_machines_stuck", fmt::format("stage=\"{}\"", fleet::to_string(static_cast<fleet::Stage>(i))),
+                 std::uint64_t{stages.stuck[i]});
   single(out, "ringboot_fleet_sightings_total", MetricType::counter,
          "DHCP requests, TFTP reads and HTTP requests recorded against a machine of the inventory.", c.sightings);
   if (const StoreWriter* writer = fleet.writer()) {
@@ -58,7 +70,7 @@ void write_fleet(MetricsWriter& out, const SharedFleet& fleet) {
 
 }  // namespace
 
-std::string render_metrics(const Workers& workers, const SharedFleet* fleet) {
+std::string render_metrics(const Workers& workers, const SharedFleet* fleet, std::int64_t now_ms) {
   MetricsWriter out;
   out.family("ringboot_build_info", MetricType::gauge, "ringboot's version.");
   out.sample("ringboot_build_info", fmt::format("version=\"{}\"", kVersion), std::uint64_t{1});
@@ -68,7 +80,7 @@ std::string render_metrics(const Workers& workers, const SharedFleet* fleet) {
   write(out, tftp::metric_table(), workers, [](const WorkerStats& w) { return &w.tftp; });
   write(out, http::metric_table(), workers, [](const WorkerStats& w) { return &w.http; });
   write(out, dhcp::metric_table(), workers, [](const WorkerStats& w) { return w.dhcp.load(); });
-  if (fleet != nullptr && fleet->enabled()) write_fleet(out, *fleet);
+  if (fleet != nullptr && fleet->enabled()) write_fleet(out, *fleet, now_ms);
   return out.take();
 }
 

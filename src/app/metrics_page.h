@@ -11,7 +11,8 @@
 namespace ringboot {
 
 // `fleet`: its ringboot_fleet_* families when per-machine boot is on.
-std::string render_metrics(const std::vector<std::unique_ptr<WorkerStats>>& workers,
-                           const SharedFleet* fleet = nullptr);
+// `now_ms` (unix): for the fleet's stuck machines.
+std::string render_metrics(const std::vector<std::unique_ptr<WorkerStats>>& workers, const SharedFleet* fleet = nullptr,
+                           std::int64_t now_ms = 0);
 
 }  // namespace ringboot

@@ -3,11 +3,11 @@
 # fleet config and a state_dir in this test's work dir; an install boot over
 # /ipxe reaches the store (asynchronously: a boot never waits on the disk),
 # ringboot is killed with SIGKILL, started again, and the machine's state is
-# back: the next boot is its second install start, and the boot-loop breaker
-# counts across restarts until the machine is failed. A second ringboot on
-# the same state_dir, a damaged store and one from a newer ringboot are
-# refused at start with the path and the reason; --check-config and a
-# config without a fleet open no store.
+# back (a SIGHUP before keeps the store): the next boot is its second
+# install start, and the boot-loop breaker counts across restarts until the
+# machine is failed. A second ringboot on the same state_dir, a damaged
+# store and one from a newer ringboot are refused at start with the path
+# and the reason; --check-config and a config without a fleet open no store.
 RINGBOOT=${1:-}
 source "$(dirname "$0")/http_lib.sh"
 need sqlite3 stat
@@ -74,9 +74,15 @@ token=$(grep -oE 'token=[0-9a-f]{32}' "$OUT/s" | cut -d= -f2)
 await_db "SELECT state, install_attempts, install_profile, token FROM machines WHERE mac = '$MAC'" \
   "installing|1|debian12|$token" "the first install boot in the store"
 
+note "SIGHUP keeps the store: a boot after the reload is written too"
+kill -HUP "$RINGBOOT_PID"
+await_log 'ringboot.reloaded' 1 "the reload"
+ipxe 52:54:00:00:00:01
+await_db "SELECT install_attempts FROM machines WHERE mac = '52:54:00:00:00:01'" 1 "a boot after SIGHUP in the store"
+
 note "kill -9, restart: the machine's state is back (its second install start)"
 restart KILL
-await_log 'fleet.store_loaded .* machines=1 ' 1 "the machine loaded"
+await_log 'fleet.store_loaded .* machines=2 ' 1 "the machines loaded"
 ipxe $MAC
 await_log "fleet.boot mac=$MAC decision=install profile=\"debian12\" reason=install state=installing install_attempts=2" 1 \
   "the second install start after kill -9"
@@ -100,7 +106,7 @@ expect "store errors" "$(metric "$OUT/metrics" ringboot_fleet_store_errors_total
 for i in $(seq 10 29); do ipxe "52:54:00:00:00:$i"; done
 stop_ringboot TERM
 grep -q "ringboot.stopped" "$WORK/ringboot.log" || fail "no clean stop"
-expect "machines after SIGTERM" "$(db 'SELECT count(*) FROM machines')" 21
+expect "machines after SIGTERM" "$(db 'SELECT count(*) FROM machines')" 22
 
 note "one ringboot per state_dir"
 start_http "$ROOT" "$WORK/ringboot.log" --config "$CONFIG"

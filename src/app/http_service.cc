@@ -7,6 +7,7 @@
 #include "app/kinds.h"
 #include "base/log.h"
 #include "http/path.h"
+#include "http/query.h"
 #include "io/udp.h"
 
 namespace ringboot {
@@ -231,7 +232,8 @@ void HttpService::process_input(Slot& slot, std::uint32_t index, Instant now) {
 void HttpService::respond(Slot& slot, std::uint32_t index, const http::Request& request, Instant now) {
   counters_.record_method(request.method);
   slot.method = request.method_name;
-  slot.path = request.target.substr(0, 512);
+  // The access log's copy of the target: bounded, without the callbacks' token.
+  slot.path = http::redact_query_value(std::string_view(request.target).substr(0, 512), "token");
   const std::int64_t now_unix = tick_.unix_seconds;
   const bool head_only = request.method == http::Method::head;
   const bool metrics_here = slot.listener == kMetricsOnly || !settings_.metrics_listen;

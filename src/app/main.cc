@@ -32,7 +32,7 @@ struct Flags {
   bool check_config = false;
   bool dump_config = false;
   std::vector<std::string> sets;  // --set KEY=VALUE, in order
-  std::optional<std::string> root, tftp_listen, http_listen, metrics_listen, log_level, user;
+  std::optional<std::string> root, tftp_listen, http_listen, metrics_listen, api_listen, log_level, user;
   std::optional<unsigned> threads;
 };
 
@@ -55,6 +55,10 @@ std::vector<ConfigError> apply_flags(const Flags& f, Settings* s) {
   listen(f.tftp_listen, "--tftp-listen", &s->tftp.listen);
   listen(f.http_listen, "--http-listen", &s->http.listen);
   listen(f.metrics_listen, "--metrics-listen", &s->http.metrics_listen);
+  listen(f.api_listen, "--api-listen", &s->api.listen);
+  if (f.api_listen && s->api.listen && s->api.tokens_file.empty())
+    errors.push_back(ConfigError{
+        "--api-listen", 0, "the API listens only with [api] tokens_file (without a token it could answer only 401)"});
   if (f.threads) s->threads = *f.threads;
   if (f.user) s->user = *f.user;
   if (f.log_level) {
@@ -67,21 +71,25 @@ std::vector<ConfigError> apply_flags(const Flags& f, Settings* s) {
   return errors;
 }
 
-// Defaults, then the config file, then flags.
-std::vector<ConfigError> load_settings(const Flags& f, Settings* settings) {
+// Defaults, then the config file, then flags; then the API's tokens file.
+std::vector<ConfigError> load_settings(const Flags& f, Settings* settings, std::vector<std::string>* warnings) {
   std::vector<ConfigError> errors;
   if (!f.config_file.empty()) {
     settings->config_file = f.config_file;
     errors = load_config_file(f.config_file, settings);
   }
   for (auto& e : apply_flags(f, settings)) errors.push_back(std::move(e));
+  if (errors.empty())
+    for (auto& e : load_api_tokens(settings, warnings)) errors.push_back(std::move(e));
   return errors;
 }
 
 // SIGHUP: re-read the config; an invalid one is rejected and the old stays.
 void reload(const Flags& f, SettingsBox& box, SharedFleet& fleet) {
   Settings next;
-  const std::vector<ConfigError> errors = load_settings(f, &next);
+  std::vector<std::string> warnings;
+  const std::vector<ConfigError> errors = load_settings(f, &next, &warnings);
+  for (const auto& w : warnings) log(LogLevel::warn, "ringboot.config_warning", "reason=\"{}\"", w);
   if (!errors.empty()) {
     for (const auto& e : errors) log(LogLevel::error, "ringboot.reload_rejected", "error=\"{}\"", e.to_string());
     return;
@@ -133,7 +141,8 @@ int serve(const Flags& flags, const Settings& initial) {
   std::vector<std::thread> pool;
   std::vector<std::future<std::string>> ready;
   for (unsigned i = 0; i < threads; ++i) stats.push_back(std::make_unique<WorkerStats>());
-  auto metrics = [&stats, &fleet] { return render_metrics(stats, &fleet); };
+  const bool api_on = settings.api.enabled();
+  auto metrics = [&stats, &fleet, api_on] { return render_metrics(stats, &fleet, api_on); };
   // Every worker exists before the first thread starts: a thread holds its
   // own Worker, never an element of a vector that is still growing (found by
   // ThreadSanitizer: the vector's reallocation freed what thread 0 read).
@@ -165,9 +174,10 @@ int serve(const Flags& flags, const Settings& initial) {
     log(LogLevel::warn, "ringboot.root",
         "reason=\"running as root without --user: set --user to drop privileges after binding\"");
   if (failure.empty()) {
-    log(LogLevel::info, "ringboot.started", "root=\"{}\" threads={} tftp={} http={} dhcp={}", settings.root, threads,
-        settings.tftp.listen ? settings.tftp.listen->to_string() : "off",
-        settings.http.listen ? settings.http.listen->to_string() : "off", dhcp::to_string(settings.dhcp.mode));
+    log(LogLevel::info, "ringboot.started", "root=\"{}\" threads={} tftp={} http={} api={} dhcp={}", settings.root,
+        threads, settings.tftp.listen ? settings.tftp.listen->to_string() : "off",
+        settings.http.listen ? settings.http.listen->to_string() : "off",
+        settings.api.enabled() ? settings.api.listen->to_string() : "off", dhcp::to_string(settings.dhcp.mode));
     while (wait_for_signal() == SignalEvent::reload) reload(flags, box, fleet);
     // Stop accepting; transfers in flight get the grace period; a second
     // signal stops at once.
@@ -204,6 +214,8 @@ int main(int argc, char** argv) {
   app.add_option("--tftp-listen", f.tftp_listen, "TFTP address ADDR:PORT or off (default 0.0.0.0:69)");
   app.add_option("--http-listen", f.http_listen, "HTTP address ADDR:PORT or off (default 0.0.0.0:80)");
   app.add_option("--metrics-listen", f.metrics_listen, "separate /metrics address (default: the HTTP listener)");
+  app.add_option("--api-listen", f.api_listen,
+                 "admin API address ADDR:PORT or off (default 127.0.0.1:8081; listens only with [api] tokens_file)");
   app.add_option("--threads", f.threads, "worker threads (default: one per core)")->check(CLI::Range(1u, 256u));
   app.add_option("--log-level", f.log_level, "debug, info, warn or error");
   app.add_option("--user", f.user, "drop privileges to this user after binding ports");
@@ -211,8 +223,11 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
 
   Settings settings;
-  const std::vector<ConfigError> errors = load_settings(f, &settings);
+  std::vector<std::string> warnings;
+  const std::vector<ConfigError> errors = load_settings(f, &settings, &warnings);
   for (const auto& e : errors) std::fprintf(stderr, "%s\n", e.to_string().c_str());
+  if (f.check_config || f.dump_config)
+    for (const auto& w : warnings) std::fprintf(stderr, "warning: %s\n", w.c_str());
   if (f.dump_config) {
     if (!errors.empty()) return 1;
     std::fputs(dump_config(settings).c_str(), stdout);
@@ -224,5 +239,6 @@ int main(int argc, char** argv) {
   }
   if (!errors.empty()) return 1;
   set_log_level(settings.log_level);
+  for (const auto& w : warnings) log(LogLevel::warn, "ringboot.config_warning", "reason=\"{}\"", w);
   return serve(f, settings);
 }

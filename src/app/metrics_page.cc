@@ -51,7 +51,7 @@ void write_fleet(MetricsWriter& out, const SharedFleet& fleet) {
 
 }  // namespace
 
-std::string render_metrics(const Workers& workers, const SharedFleet* fleet) {
+std::string render_metrics(const Workers& workers, const SharedFleet* fleet, bool api) {
   MetricsWriter out;
   out.family("ringboot_build_info", MetricType::gauge, "ringboot's version.");
   out.sample("ringboot_build_info", fmt::format("version=\"{}\"", kVersion), std::uint64_t{1});
@@ -61,7 +61,10 @@ std::string render_metrics(const Workers& workers, const SharedFleet* fleet) {
   write(out, tftp::metric_table(), workers, [](const WorkerStats& w) { return &w.tftp; });
   write(out, http::metric_table(), workers, [](const WorkerStats& w) { return &w.http; });
   write(out, dhcp::metric_table(), workers, [](const WorkerStats& w) { return w.dhcp.load(); });
-  if (fleet != nullptr && fleet->enabled()) write_fleet(out, *fleet);
+  const bool fleet_on = fleet != nullptr && fleet->enabled();
+  if (fleet_on) write_fleet(out, *fleet);
+  // The API's listener, and the installer's callbacks while the fleet is on.
+  if (api || fleet_on) write(out, api::metric_table(), workers, [](const WorkerStats& w) { return &w.api; });
   return out.take();
 }
 

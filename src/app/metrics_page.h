@@ -11,7 +11,9 @@
 namespace ringboot {
 
 // `fleet`: its ringboot_fleet_* families when per-machine boot is on.
-std::string render_metrics(const std::vector<std::unique_ptr<WorkerStats>>& workers,
-                           const SharedFleet* fleet = nullptr);
+// `api`: the admin API listens; ringboot_api_* then (and while the fleet is
+// on: its installer callbacks count there too).
+std::string render_metrics(const std::vector<std::unique_ptr<WorkerStats>>& workers, const SharedFleet* fleet = nullptr,
+                           bool api = false);
 
 }  // namespace ringboot

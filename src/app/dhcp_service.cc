@@ -167,13 +167,17 @@ void DhcpService::handle(const io::Datagram& d, std::uint32_t socket) {
 // relay, host name and, once ACKed, its address.
 void DhcpService::observe(const dhcp::Decision& decision) {
   if (fleet_ == nullptr || !fleet_->enabled() || decision.received == dhcp::MessageType::none) return;
-  fleet::DhcpFacts facts;
-  facts.arch = decision.arch;
-  if (decision.relay.value != 0) facts.relay = decision.relay;
-  if (fleet::hostname_ok(decision.hostname)) facts.dhcp_hostname = std::string(decision.hostname);
-  std::optional<Ipv4> ip;
-  if (decision.sent == dhcp::MessageType::ack && decision.address.value != 0) ip = decision.address;
-  fleet_->observe_dhcp(decision.mac, facts, decision.uuid, ip, tick_.unix_seconds);
+  fleet::DhcpSighting s;
+  s.mac = decision.mac;
+  s.facts.arch = decision.arch;
+  if (decision.relay.value != 0) s.facts.relay = decision.relay;
+  if (fleet::hostname_ok(decision.hostname)) s.facts.dhcp_hostname = std::string(decision.hostname);
+  s.uuid = decision.uuid;
+  if (decision.sent == dhcp::MessageType::ack && decision.address.value != 0) s.ip = decision.address;
+  s.ipxe = decision.ipxe;
+  s.file = decision.file;
+  s.detail = dhcp::format_decision(decision);  // client strings escaped already
+  fleet_->observe_dhcp(s, tick_.unix_ms);
 }
 
 void DhcpService::emit(std::uint32_t socket, const dhcp::Reply& reply) {

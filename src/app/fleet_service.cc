@@ -45,7 +45,7 @@ std::string SharedFleet::chain(std::optional<std::string_view> host) const {
 }
 
 std::string SharedFleet::ipxe(std::string_view target, std::optional<Ipv4> peer, std::optional<std::string_view> host,
-                              std::int64_t now_unix) {
+                              std::int64_t now_ms) {
   const std::optional<std::string> mac_text = http::query_value(target, "mac");
   const std::string uuid = http::query_value(target, "uuid").value_or("");
   const std::string buildarch = http::query_value(target, "buildarch").value_or("");
@@ -67,7 +67,7 @@ std::string SharedFleet::ipxe(std::string_view target, std::optional<Ipv4> peer,
   {
     std::lock_guard lock(mutex_);
     facts.http_base = http_base(host);
-    d = engine_.boot(facts, now_unix, random);
+    d = engine_.boot(facts, now_ms / 1000, random, now_ms);
     note_changes_locked();  // a boot is not acknowledged: it never waits on the disk
   }
   if (!facts.mac) {
@@ -84,16 +84,15 @@ std::string SharedFleet::ipxe(std::string_view target, std::optional<Ipv4> peer,
   return std::move(d.script);
 }
 
-void SharedFleet::observe_dhcp(const Mac& mac, const fleet::DhcpFacts& facts, std::string_view uuid,
-                               std::optional<Ipv4> ip, std::int64_t now_unix) {
+void SharedFleet::observe_dhcp(const fleet::DhcpSighting& sighting, std::int64_t now_ms) {
   std::lock_guard lock(mutex_);
-  engine_.observe_dhcp(mac, facts, uuid, ip, now_unix);
+  engine_.observe_dhcp(sighting, now_ms);
   note_changes_locked();
 }
 
-void SharedFleet::observe_ip(Ipv4 ip, std::int64_t now_unix) {
+void SharedFleet::fetched(const fleet::Fetch& fetch, std::int64_t now_ms) {
   std::lock_guard lock(mutex_);
-  engine_.observe_ip(ip, now_unix);
+  engine_.fetched(fetch, now_ms);
   note_changes_locked();
 }
 

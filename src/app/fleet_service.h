@@ -45,14 +45,13 @@ class SharedFleet {
   // `host`: the request's Host header, used for URLs unless [fleet] http_base is set.
   std::string chain(std::optional<std::string_view> host) const;
   std::string ipxe(std::string_view target, std::optional<Ipv4> peer, std::optional<std::string_view> host,
-                   std::int64_t now_unix);
+                   std::int64_t now_ms);
   fleet::FleetCounters counters() const;
   std::size_t machines() const;
 
   // Facts from the DHCP, TFTP and HTTP services; never wait on the store.
-  void observe_dhcp(const Mac& mac, const fleet::DhcpFacts& facts, std::string_view uuid, std::optional<Ipv4> ip,
-                    std::int64_t now_unix);
-  void observe_ip(Ipv4 ip, std::int64_t now_unix);
+  void observe_dhcp(const fleet::DhcpSighting& sighting, std::int64_t now_ms);
+  void fetched(const fleet::Fetch& fetch, std::int64_t now_ms);
 
   // Runs `f` on the engine under the lock. When it changed anything, returns
   // only once the store has the change on disk: an acknowledged change (an

@@ -189,7 +189,6 @@ void TftpService::handle_request(const io::Datagram& d, Instant now) {
   }
   const std::optional<std::string> admitted = admit(d, request, "", now);
   if (!admitted) return;
-  if (fleet_ != nullptr && fleet_->enabled()) fleet_->observe_ip(d.from.ip, tick_.unix_seconds);
   const std::string& path = *admitted;
   io::OpenError open_error{};
   io::OpenFile* file = files_.open(path, &open_error);
@@ -313,6 +312,15 @@ void TftpService::end_session(std::uint32_t index, Instant now) {
       "result={}",
       slot.peer.to_string(), slot.filename, s.bytes_acked(), s.bytes_sent(), s.blksize(), s.windowsize(),
       elapsed * 1000.0, s.retransmits(), tftp::to_string(result));
+  if (fleet_ != nullptr && fleet_->enabled() && result != tftp::Result::probe) {
+    fleet::Fetch f;
+    f.peer = slot.peer.ip;
+    f.path = slot.filename;
+    f.ok = result == tftp::Result::ok;
+    f.detail = log_fields("tftp file=\"{}\" bytes={} duration_ms={:.1f} result={}", slot.filename, s.bytes_acked(),
+                          elapsed * 1000.0, tftp::to_string(result));
+    fleet_->fetched(f, tick_.unix_ms);
+  }
   close_transfer(index);
   files_.release(slot.file);
   slot.file = nullptr;

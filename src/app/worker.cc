@@ -24,8 +24,10 @@ constexpr Duration kStopPoll = milliseconds(200);
 // The worker's only clock reads: once per loop turn, handed to the services.
 void read_clocks(Tick& tick) {
   tick.now = Clock::now();
-  tick.unix_seconds =
-      std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+  tick.unix_ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+          .count();
+  tick.unix_seconds = tick.unix_ms / 1000;
 }
 
 std::uint32_t share(std::uint32_t total, unsigned threads) {

@@ -56,6 +56,23 @@ bool same_token(const Token& a, const Token& b) {
   return diff == 0;
 }
 
+// "http://10.0.0.1:8080/debian12/linux?x" -> "/debian12/linux"; a bare
+// path as it is.
+std::string_view url_path(std::string_view url) {
+  if (const auto scheme = url.find("://"); scheme != std::string_view::npos) {
+    const auto slash = url.find('/', scheme + 3);
+    url = slash == std::string_view::npos ? std::string_view("/") : url.substr(slash);
+  }
+  return url.substr(0, url.find('?'));
+}
+
+// TFTP names are relative ("ipxe.efi"), HTTP paths absolute ("/ipxe.efi").
+bool same_file(std::string_view a, std::string_view b) {
+  while (!a.empty() && a.front() == '/') a.remove_prefix(1);
+  while (!b.empty() && b.front() == '/') b.remove_prefix(1);
+  return a == b;
+}
+
 std::string_view why(Reason reason) {
   switch (reason) {
     case Reason::install:
@@ -188,7 +205,16 @@ Decision Fleet::local(Reason reason, const Machine* m, std::string_view platform
   ++counters_.boots_local;
   Decision d;
   d.reason = reason;
-  d.script = local_script(config_.settings, platform, why(reason));
+  const Group* group = m != nullptr ? group_of(*m) : nullptr;
+  const Profile* profile = nullptr;
+  if (m != nullptr) {
+    const Assignment a = assignment(*m);
+    profile = a.profile.empty() ? nullptr : config_.profile(a.profile);
+  }
+  const LocalBoot* by_group = group != nullptr ? &group->local_boot : nullptr;
+  const LocalBoot* by_profile = profile != nullptr ? &profile->local_boot : nullptr;
+  d.script = reason == Reason::failed ? failed_script(config_.settings, platform, why(reason), {by_group, by_profile})
+                                      : local_script(config_.settings, platform, why(reason), {by_group, by_profile});
   if (m != nullptr) {
     d.state = m->state;
     d.install_attempts = m->install_attempts;
@@ -196,7 +222,8 @@ Decision Fleet::local(Reason reason, const Machine* m, std::string_view platform
   return d;
 }
 
-Decision Fleet::boot(const BootFacts& facts, std::int64_t now_unix, const Token& random) {
+Decision Fleet::boot(const BootFacts& facts, std::int64_t now_unix, const Token& random, std::int64_t now_ms) {
+  if (now_ms == 0) now_ms = now_unix * 1000;
   const std::string platform = clean_platform(facts.platform);
   if (!facts.mac) return local(Reason::no_mac, nullptr, platform);
   Machine* m = inventory_.find_or_add(*facts.mac);
@@ -217,6 +244,20 @@ Decision Fleet::boot(const BootFacts& facts, std::int64_t now_unix, const Token&
   if (!platform.empty()) m->platform = platform;
   if (facts.ip) inventory_.set_ip(*m, *facts.ip);
   Decision d = decide(*m, facts, random, now_unix);
+  if (d.install()) {
+    m->boot_files.kernel.clear();
+    m->boot_files.initrds.clear();
+    m->boot_files.initrds_fetched = 0;
+    for (const ScriptFile& file : script_files(d.script)) {
+      if (file.kernel)
+        m->boot_files.kernel = std::string(url_path(file.url));
+      else
+        m->boot_files.initrds.emplace_back(url_path(file.url));
+    }
+    step(*m, Step::script, "install " + d.profile, now_ms);
+  } else {
+    step(*m, d.reason == Reason::failed ? Step::failed : Step::local, std::string(to_string(d.reason)), now_ms);
+  }
   if (m->state != before_state || m->install_attempts != before_attempts || m->token != before_token ||
       m->ip != before_ip || m->uuid + '|' + m->buildarch + '|' + m->platform != before_facts)
     mark(*m);
@@ -307,6 +348,7 @@ DoneResult Fleet::done(const Mac& mac, std::string_view token_text, std::int64_t
   m->token.reset();  // one done per install rendering: a reused token is refused
   m->done_unix = now_unix;
   mark(*m);
+  step(*m, Step::done, "done", now_unix * 1000);
   ++counters_.done_accepted;
   return result;
 }
@@ -325,6 +367,7 @@ DoneResult Fleet::event(const Mac& mac, std::string_view token_text, std::string
   }
   m->events.push_back(Event{now_unix, std::string(message)});
   mark(*m);
+  step(*m, Step::progress, "event", now_unix * 1000);
   ++counters_.events_accepted;
   return result;
 }
@@ -349,25 +392,42 @@ void Fleet::seen(Machine& m, std::int64_t now_unix) {
   if (now_unix - m.stored_seen_unix >= kSeenStoreSeconds) mark(m);
 }
 
-void Fleet::observe_dhcp(const Mac& mac, const DhcpFacts& facts, std::string_view uuid, std::optional<Ipv4> ip,
-                         std::int64_t now_unix) {
-  Machine* m = inventory_.find_or_add(mac);
+void Fleet::step(Machine& m, Step what, std::string detail, std::int64_t now_ms) {
+  m.timeline.record(TimelineEvent{now_ms, what, std::move(detail)}, config_.settings.timeline_events_max);
+}
+
+void Fleet::observe_dhcp(const DhcpSighting& d, std::int64_t now_ms) {
+  Machine* m = inventory_.find_or_add(d.mac);
   if (m == nullptr) {
     ++counters_.machines_refused;
     return;
   }
-  seen(*m, now_unix);
-  const bool changed = (!uuid.empty() && uuid != m->uuid) || (ip && m->ip != ip) || facts.arch != m->dhcp.arch ||
-                       facts.relay != m->dhcp.relay || facts.dhcp_hostname != m->dhcp.dhcp_hostname;
+  seen(*m, now_ms / 1000);
+  if (!d.ipxe && !d.file.empty()) m->boot_files.loader = std::string(url_path(d.file));
+  step(*m, d.ipxe ? Step::dhcp_loader : Step::dhcp_firmware, d.detail, now_ms);
+  const bool changed = (!d.uuid.empty() && d.uuid != m->uuid) || (d.ip && m->ip != d.ip) || d.facts != m->dhcp;
   if (!changed) return;
-  if (!uuid.empty()) m->uuid = std::string(uuid);
-  if (ip) inventory_.set_ip(*m, *ip);
-  m->dhcp = facts;
+  if (!d.uuid.empty()) m->uuid = std::string(d.uuid);
+  if (d.ip) inventory_.set_ip(*m, *d.ip);
+  m->dhcp = d.facts;
   mark(*m);
 }
 
-void Fleet::observe_ip(Ipv4 ip, std::int64_t now_unix) {
-  if (Machine* m = inventory_.find_by_ip(ip)) seen(*m, now_unix);
+void Fleet::fetched(const Fetch& f, std::int64_t now_ms) {
+  Machine* m = inventory_.find_by_ip(f.peer);
+  if (m == nullptr) return;
+  seen(*m, now_ms / 1000);
+  BootFiles& files = m->boot_files;
+  const std::string_view path = url_path(f.path);
+  Step what = Step::other;
+  if (f.ok && !files.loader.empty() && same_file(path, files.loader)) what = Step::loader_fetch;
+  if (f.ok && !files.kernel.empty() && same_file(path, files.kernel)) what = Step::kernel_fetch;
+  if (f.ok && std::any_of(files.initrds.begin(), files.initrds.end(),
+                          [&](const std::string& i) { return same_file(path, i); })) {
+    ++files.initrds_fetched;
+    what = files.initrds_fetched >= files.initrds.size() ? Step::handoff : Step::initrd_fetch;
+  }
+  step(*m, what, f.detail, now_ms);
 }
 
 ChangeResult Fleet::set_next_boot(const Mac& mac, const NextBoot& next, std::int64_t now_unix) {

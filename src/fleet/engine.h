@@ -34,6 +34,25 @@ struct BootFacts {
   std::string http_base;   // "http://10.0.0.1:8080": where the script's URLs point
 };
 
+// A DHCP request, as the DHCP service saw it.
+struct DhcpSighting {
+  Mac mac;
+  DhcpFacts facts;
+  std::string_view uuid;   // option 97 as text, "" when absent
+  std::optional<Ipv4> ip;  // the address ACKed to it
+  bool ipxe = false;       // from iPXE (options 77, 175), not the firmware
+  std::string_view file;   // the boot file the answer named
+  std::string detail;      // the decision, for the timeline (escaped)
+};
+
+// A finished TFTP or HTTP transfer.
+struct Fetch {
+  Ipv4 peer;
+  std::string_view path;  // as requested: "ipxe.efi", "/debian12/linux"
+  bool ok = false;        // every byte delivered
+  std::string detail;     // "tftp bytes=... duration_ms=...", escaped
+};
+
 // Why a decision is what it is, for logs and counters.
 enum class Reason : std::uint8_t {
   install,         // its install script
@@ -111,7 +130,7 @@ class Fleet {
   bool enabled() const { return config_.enabled(); }
   const FleetConfig& config() const { return config_; }
 
-  Decision boot(const BootFacts& facts, std::int64_t now_unix, const Token& random);
+  Decision boot(const BootFacts& facts, std::int64_t now_unix, const Token& random, std::int64_t now_ms = 0);
   // The installer's report, with the token of the latest install rendering.
   DoneResult done(const Mac& mac, std::string_view token_hex, std::int64_t now_unix);
   // A progress message from the installer, with the same token. `message`
@@ -119,10 +138,10 @@ class Fleet {
   DoneResult event(const Mac& mac, std::string_view token_hex, std::string_view message, std::int64_t now_unix);
 
   // What a DHCP request says; adds the machine when new (bounded).
-  void observe_dhcp(const Mac& mac, const DhcpFacts& facts, std::string_view uuid, std::optional<Ipv4> ip,
-                    std::int64_t now_unix);
-  // A TFTP or HTTP request from `ip`: the machine last seen there was seen again.
-  void observe_ip(Ipv4 ip, std::int64_t now_unix);
+  void observe_dhcp(const DhcpSighting& sighting, std::int64_t now_ms);
+  // A TFTP or HTTP transfer from `peer` ended: the machine last seen at
+  // that address was seen again, and its timeline moves on.
+  void fetched(const Fetch& fetch, std::int64_t now_ms);
 
   // The API. A next boot for a MAC not seen yet creates the machine (a
   // rollout is set up before the machines power on); it restarts the
@@ -161,6 +180,7 @@ class Fleet {
   Assignment assignment(const Machine& m) const;
   void mark(Machine& m);
   void seen(Machine& m, std::int64_t now_unix);
+  void step(Machine& m, Step step, std::string detail, std::int64_t now_ms);
   DoneResult check_callback(const Machine* m, std::string_view token_text, std::int64_t now_unix) const;
   Decision local(Reason reason, const Machine* m, std::string_view platform);
   Decision decide(Machine& m, const BootFacts& facts, const Token& random, std::int64_t now_unix);

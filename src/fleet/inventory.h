@@ -15,6 +15,7 @@
 
 #include "base/endpoint.h"
 #include "base/mac.h"
+#include "fleet/timeline.h"
 
 namespace ringboot::fleet {
 
@@ -47,6 +48,17 @@ struct DhcpFacts {
   std::optional<std::uint16_t> arch;  // option 93, the first code
   std::optional<Ipv4> relay;          // giaddr
   std::string dhcp_hostname;          // option 12, kept when of host-name form
+  bool operator==(const DhcpFacts&) const = default;
+};
+
+// The files of the machine's current boot, to tell its fetches apart:
+// the loader its DHCP answer named, the kernel and initrds of its script
+// (paths as requested, without scheme and host).
+struct BootFiles {
+  std::string loader;
+  std::string kernel;
+  std::vector<std::string> initrds;
+  std::size_t initrds_fetched = 0;
 };
 
 struct Machine {
@@ -81,6 +93,9 @@ struct Machine {
   std::int64_t install_started_unix = 0;
   std::int64_t done_unix = 0;
   std::vector<Event> events;  // oldest first, at most [fleet] events_max
+  // Where it is in the boot chain (not stored: a restart begins a new view).
+  Timeline timeline;
+  BootFiles boot_files;
   // Bookkeeping for the store: queued for the next write, and the last_seen
   // the store holds (a sighting alone rewrites it only now and then).
   bool dirty = false;

@@ -449,29 +449,51 @@ TEST(FleetEngine, ChangesAreCoalescedPerMachineAndRestoreBringsStateBack) {
   EXPECT_EQ(h.boot(g, "52:54:00:00:00:01").reason, Reason::failed);
 }
 
+DhcpSighting sighting(std::string_view m, std::optional<Ipv4> ip = std::nullopt, bool ipxe = false,
+                      std::string_view file = "") {
+  DhcpSighting s;
+  s.mac = mac(m);
+  s.ip = ip;
+  s.ipxe = ipxe;
+  s.file = file;
+  return s;
+}
+
+Fetch fetch(std::string_view ip, std::string_view path, bool ok = true) {
+  Fetch f;
+  f.peer = *Ipv4::parse(ip);
+  f.path = path;
+  f.ok = ok;
+  return f;
+}
+
 TEST(FleetEngine, DhcpSightingsAddMachinesAndTftpOrHttpFindThemByAddress) {
   Fleet f(one_group(true));
   Harness h;
+  const std::int64_t ms = h.now * 1000;
   const Mac m = mac("52:54:00:12:34:56");
-  DhcpFacts facts;
-  facts.arch = 7;
-  facts.relay = Ipv4::parse("10.1.0.1");
-  facts.dhcp_hostname = "node1";
-  f.observe_dhcp(m, facts, "4c4c4544-0000-1111-2222-333333333333", std::nullopt, h.now);
+  DhcpSighting s = sighting("52:54:00:12:34:56");
+  s.facts.arch = 7;
+  s.facts.relay = Ipv4::parse("10.1.0.1");
+  s.facts.dhcp_hostname = "node1";
+  s.uuid = "4c4c4544-0000-1111-2222-333333333333";
+  f.observe_dhcp(s, ms);
   ASSERT_NE(f.machine(m), nullptr);
   EXPECT_EQ(f.machine(m)->first_seen_unix, h.now);
   EXPECT_EQ(f.machine(m)->dhcp.arch, 7);
   EXPECT_EQ(f.machine(m)->uuid, "4c4c4544-0000-1111-2222-333333333333");
-  f.observe_dhcp(m, facts, "", Ipv4::parse("10.0.0.50"), h.now + 5);  // the ACK
+  s.uuid = "";
+  s.ip = Ipv4::parse("10.0.0.50");  // the ACK
+  f.observe_dhcp(s, ms + 5000);
   EXPECT_EQ(f.machine(m)->ip, Ipv4::parse("10.0.0.50"));
   EXPECT_EQ(f.machine(m)->uuid, "4c4c4544-0000-1111-2222-333333333333");  // kept
-  f.observe_ip(*Ipv4::parse("10.0.0.50"), h.now + 30);
+  f.fetched(fetch("10.0.0.50", "ipxe.efi"), ms + 30000);
   EXPECT_EQ(f.machine(m)->last_seen_unix, h.now + 30);
-  f.observe_ip(*Ipv4::parse("10.0.0.51"), h.now + 40);  // nobody there
+  f.fetched(fetch("10.0.0.51", "ipxe.efi"), ms + 40000);  // nobody there
   EXPECT_EQ(f.machine(m)->last_seen_unix, h.now + 30);
   // The address moves to another machine: the old one is no longer found by it.
-  f.observe_dhcp(mac("52:54:00:00:00:02"), {}, "", Ipv4::parse("10.0.0.50"), h.now + 50);
-  f.observe_ip(*Ipv4::parse("10.0.0.50"), h.now + 60);
+  f.observe_dhcp(sighting("52:54:00:00:00:02", Ipv4::parse("10.0.0.50")), ms + 50000);
+  f.fetched(fetch("10.0.0.50", "ipxe.efi"), ms + 60000);
   EXPECT_EQ(f.machine(m)->last_seen_unix, h.now + 30);
   EXPECT_EQ(f.machine(mac("52:54:00:00:00:02"))->last_seen_unix, h.now + 60);
   EXPECT_EQ(f.counters().sightings, 5u);
@@ -481,10 +503,66 @@ TEST(FleetEngine, DhcpSightingsOverTheBoundAreCounted) {
   FleetConfig c = one_group(true);
   c.settings.machines_max = 1;
   Fleet f(c);
-  f.observe_dhcp(mac("52:54:00:00:00:01"), {}, "", std::nullopt, 1);
-  f.observe_dhcp(mac("52:54:00:00:00:02"), {}, "", std::nullopt, 1);
+  f.observe_dhcp(sighting("52:54:00:00:00:01"), 1000);
+  f.observe_dhcp(sighting("52:54:00:00:00:02"), 1000);
   EXPECT_EQ(f.machines(), 1u);
   EXPECT_EQ(f.counters().machines_refused, 1u);
+}
+
+// The steps of a SeaBIOS + iPXE ROM boot and an OVMF boot, as the services
+// report them, walk the machine's timeline through every stage.
+TEST(FleetEngine, TheServicesStepsWalkTheTimeline) {
+  FleetConfig c = one_group(true);
+  c.profiles[0].initrd.push_back("{{http_base}}/firmware.cpio.gz");
+  Fleet f(c);
+  Harness h;
+  const Mac m = mac("52:54:00:12:34:56");
+  std::int64_t ms = h.now * 1000;
+  const auto stage = [&] { return f.machine(m)->timeline.stage(); };
+  f.observe_dhcp(sighting("52:54:00:12:34:56", std::nullopt, false, "ipxe.efi"), ms);
+  EXPECT_EQ(stage(), Stage::firmware_dhcp);
+  f.observe_dhcp(sighting("52:54:00:12:34:56", Ipv4::parse("10.0.0.50"), false, "ipxe.efi"), ms += 4000);
+  f.fetched(fetch("10.0.0.50", "ipxe.efi", false), ms += 100);  // EDK2's size probe ends in an error
+  EXPECT_EQ(stage(), Stage::firmware_dhcp);
+  f.fetched(fetch("10.0.0.50", "ipxe.efi"), ms += 300);
+  EXPECT_EQ(stage(), Stage::loader);
+  f.observe_dhcp(sighting("52:54:00:12:34:56", Ipv4::parse("10.0.0.50"), true, "http://10.0.0.1/boot.ipxe"),
+                 ms += 6000);
+  EXPECT_EQ(stage(), Stage::loader);
+  // The script's files are told apart from others: kernel, then each initrd.
+  const Decision d = h.boot(f, "52:54:00:12:34:56");
+  ms = h.now * 1000;
+  ASSERT_TRUE(d.install());
+  EXPECT_EQ(stage(), Stage::script);
+  f.fetched(fetch("10.0.0.50", "/debian/linux"), ms += 1000);
+  EXPECT_EQ(stage(), Stage::kernel);
+  f.fetched(fetch("10.0.0.50", "/debian/initrd.gz?x=1"), ms += 1000);
+  EXPECT_EQ(stage(), Stage::initrd);
+  f.fetched(fetch("10.0.0.50", "/unrelated.txt"), ms += 10);
+  EXPECT_EQ(stage(), Stage::initrd);
+  f.fetched(fetch("10.0.0.50", "/firmware.cpio.gz"), ms += 1000);
+  EXPECT_EQ(stage(), Stage::installing);
+  EXPECT_EQ(f.event(m, token_of(d), "partitioning", h.now + 100), DoneResult::accepted);
+  EXPECT_EQ(stage(), Stage::installing);
+  EXPECT_EQ(f.done(m, token_of(d), h.now + 200), DoneResult::accepted);
+  EXPECT_EQ(stage(), Stage::done);
+  EXPECT_EQ(f.machine(m)->timeline.entered_ms(Stage::done), (h.now + 200) * 1000);
+  EXPECT_EQ(h.boot(f, "52:54:00:12:34:56").reason, Reason::done);
+  EXPECT_EQ(stage(), Stage::local);
+  EXPECT_EQ(f.machine(m)->timeline.events().size(), 13u);  // every step above, kept
+}
+
+TEST(FleetEngine, TwoMachinesBehindOneRelayKeepTheirOwnTimelines) {
+  Fleet f(one_group(true));
+  DhcpSighting a = sighting("52:54:00:00:00:01", Ipv4::parse("10.9.0.11"), false, "undionly.kpxe");
+  DhcpSighting b = sighting("52:54:00:00:00:02", Ipv4::parse("10.9.0.12"), false, "undionly.kpxe");
+  a.facts.relay = b.facts.relay = Ipv4::parse("10.9.0.1");
+  f.observe_dhcp(a, 1000);
+  f.observe_dhcp(b, 1000);
+  f.fetched(fetch("10.9.0.12", "undionly.kpxe"), 2000);
+  EXPECT_EQ(f.machine(a.mac)->timeline.stage(), Stage::firmware_dhcp);
+  EXPECT_EQ(f.machine(b.mac)->timeline.stage(), Stage::loader);
+  EXPECT_EQ(f.machine(a.mac)->dhcp.relay, Ipv4::parse("10.9.0.1"));
 }
 
 // --- selectors ------------------------------------------------------------------
@@ -545,9 +623,9 @@ TEST(FleetSelector, AllGivenMustMatchAndTheFirstGroupWins) {
   both.mac = MacPattern::parse("52:54:00");
   both.arch = {"arm64"};
   EXPECT_FALSE(matches(both, machine()));
-  Group arm{"arm", both, "p1", true};
-  Group x86{"x86", GroupMatch{}, "p2", true};
-  Group later{"later", GroupMatch{}, "p3", true};
+  Group arm{"arm", both, "p1", true, {}};
+  Group x86{"x86", GroupMatch{}, "p2", true, {}};
+  Group later{"later", GroupMatch{}, "p3", true, {}};
   x86.match.arch = {"x86_64"};
   const std::vector<Group> groups{arm, x86, later};
   EXPECT_EQ(first_matching(groups, machine())->name, "x86");

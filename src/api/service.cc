@@ -555,24 +555,28 @@ bool is_callback(std::string_view path) {
 Response callback(FleetAccess& fleet, const Request& request, std::size_t event_bytes_max, std::int64_t now_unix) {
   const Route route = route_of(request.path);
   const Endpoint endpoint = endpoint_of(route.kind);
-  auto answer = [&](Response r) {
+  std::optional<Mac> mac;
+  auto answer = [&](Response r, std::string_view result) {
     r.endpoint = endpoint;
+    r.log = std::string(result);
+    if (mac) r.mac = mac->to_string();
     return r;
   };
-  if (route.kind != Kind::done && route.kind != Kind::events) return answer(error(404, "no such route"));
-  if (request.method != "POST") return answer(method_not_allowed("POST", request.method.substr(0, 16)));
+  if (route.kind != Kind::done && route.kind != Kind::events) return answer(error(404, "no such route"), "no_route");
+  if (request.method != "POST") return answer(method_not_allowed("POST", request.method.substr(0, 16)), "wrong_method");
   Response refusal;
-  const std::optional<Mac> mac = mac_of(route.mac, &refusal);
-  if (!mac) return answer(std::move(refusal));
+  if (!(mac = mac_of(route.mac, &refusal))) return answer(std::move(refusal), "bad_mac");
   // The token of the install script's URL; an Authorization: Bearer header does as well.
   std::string token = http::query_value(request.target, "token").value_or("");
   if (token.empty() && request.authorization) token = std::string(bearer_of(*request.authorization));
-  if (token.empty()) return answer(error(401, "no token: POST to the done_url or events_url the install script has"));
+  if (token.empty())
+    return answer(error(401, "no token: POST to the done_url or events_url the install script has"), "no_token");
   const bool is_done = route.kind == Kind::done;
   if (!is_done) {
     if (request.body.size() > event_bytes_max)
-      return answer(error(413, fmt::format("an event is at most {} bytes ([fleet] event_bytes_max)", event_bytes_max)));
-    if (request.body.empty()) return answer(error(400, "the event is empty: POST the message as the body"));
+      return answer(error(413, fmt::format("an event is at most {} bytes ([fleet] event_bytes_max)", event_bytes_max)),
+                    "too_large");
+    if (request.body.empty()) return answer(error(400, "the event is empty: POST the message as the body"), "empty");
   }
   fleet::DoneResult result = fleet::DoneResult::accepted;
   Audit audit{"installer", "done", mac->to_string(), {}, {}, true};
@@ -585,25 +589,14 @@ Response callback(FleetAccess& fleet, const Request& request, std::size_t event_
     result = f.done(*mac, token, now_unix);
     audit.after = audit_summary(f, f.machine(*mac));
   });
-  if (result != fleet::DoneResult::accepted) {
-    // The caller learns only that it was refused; the log says why.
-    Response r = error(403, "refused: the token is wrong, used or expired");
-    r.log = std::string(fleet::to_string(result));
-    return answer(std::move(r));
-  }
-  if (!durable) {
-    Response r = not_durable();
-    if (is_done) {
-      audit.durable = false;
-      r.audit.push_back(std::move(audit));
-    }
-    return answer(std::move(r));
-  }
-  Response r = ok(200, is_done ? Json{{"mac", mac->to_string()}, {"state", "done"}}
-                               : Json{{"mac", mac->to_string()}, {"event", "recorded"}});
+  if (result != fleet::DoneResult::accepted)  // the caller learns only that it was refused; the log says why
+    return answer(error(403, "refused: the token is wrong, used or expired"), fleet::to_string(result));
+  Response r = durable ? ok(200, is_done ? Json{{"mac", mac->to_string()}, {"state", "done"}}
+                                         : Json{{"mac", mac->to_string()}, {"event", "recorded"}})
+                       : not_durable();
+  audit.durable = durable;
   if (is_done) r.audit.push_back(std::move(audit));
-  r.log = "accepted";
-  return answer(std::move(r));
+  return answer(std::move(r), durable ? "accepted" : "not_durable");
 }
 
 }  // namespace ringboot::api

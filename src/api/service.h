@@ -72,7 +72,8 @@ struct Response {
   bool authenticate = false;  // 401: WWW-Authenticate: Bearer
   Endpoint endpoint = Endpoint::other;
   std::vector<Audit> audit;  // the changes made, one line each
-  std::string log;           // a callback's refusal reason, for the server's log only
+  std::string log;           // a callback's result (accepted, wrong_token...), for the server's log only
+  std::string mac;           // the machine a callback named, "aa:bb:cc:dd:ee:ff"
 };
 
 // The endpoint family of a request, for the metrics (also before it is handled).

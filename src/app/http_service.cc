@@ -338,10 +338,13 @@ void HttpService::respond_api(Slot& slot, std::uint32_t index, const http::Reque
     log(a.durable ? LogLevel::info : LogLevel::warn, "api.audit",
         "who=\"{}\" what={} mac={} before=\"{}\" after=\"{}\"{}", a.who, a.what, a.mac, a.before, a.after,
         a.durable ? "" : " durable=false");
+  // The installer's reports: fleet.done / fleet.event with the machine and the engine's answer.
   if (callback)
-    log(response.status < 300 ? LogLevel::info : LogLevel::warn, "api.callback",
-        "client={} what={} path=\"{}\" status={} result={}", slot.peer.to_string(), api::to_string(response.endpoint),
-        request.path, response.status, response.log.empty() ? std::string_view("-") : std::string_view(response.log));
+    log(response.status < 300 ? LogLevel::info : LogLevel::warn,
+        response.endpoint == api::Endpoint::done ? "fleet.done" : "fleet.event",
+        "mac={} result={} status={} client={} message=\"{}\"", response.mac.empty() ? std::string("-") : response.mac,
+        response.log, response.status, slot.peer.to_string(),
+        std::string_view(request.body).substr(0, response.endpoint == api::Endpoint::events ? 512 : 0));
   send_api(slot, index, response, request.keep_alive, now);
 }
 

@@ -1,3 +1,6 @@
 # Per-machine boot (src/fleet) over HTTP with curl against a running ringboot.
 add_test(NAME fleet_ipxe COMMAND ${CMAKE_CURRENT_LIST_DIR}/fleet_ipxe.sh $<TARGET_FILE:ringboot>)
 set_tests_properties(fleet_ipxe PROPERTIES LABELS integration TIMEOUT 120)
+# The example rollout (deploy/examples): the preseed's late_command reports done through the callback route.
+add_test(NAME fleet_examples COMMAND ${CMAKE_CURRENT_LIST_DIR}/fleet_examples.sh $<TARGET_FILE:ringboot>)
+set_tests_properties(fleet_examples PROPERTIES LABELS integration TIMEOUT 120)

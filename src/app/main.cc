@@ -14,6 +14,7 @@
 
 #include "app/config.h"
 #include "app/fleet_service.h"
+#include "app/machines_cli.h"
 #include "app/metrics_page.h"
 #include "app/signals.h"
 #include "app/worker.h"
@@ -197,6 +198,42 @@ int serve(const Flags& flags, const Settings& initial) {
   return 0;
 }
 
+// `ringboot machines ...`: the admin API's client (app/machines_cli.h).
+CLI::App* add_machines_command(CLI::App& app, MachinesOptions& o) {
+  CLI::App* m = app.add_subcommand("machines",
+                                   "the fleet's machines over the admin API: list, show, reinstall, "
+                                   "local, reset, forget (a table; --json: the API's JSON)");
+  m->add_option("--api", o.api, "the API's ADDR:PORT or http://HOST:PORT")->capture_default_str();
+  m->add_option("--token-file", o.token_file,
+                fmt::format("a file with the API token on its first line (default: ${})", kApiTokenEnvironment));
+  m->add_flag("--json", o.json, "print the API's JSON instead of a table");
+  m->require_subcommand(1, 1);
+  m->fallthrough();  // --api, --token-file and --json also after the subcommand
+  CLI::App* list = m->add_subcommand("list", "the machines, with filters");
+  list->add_option("--state", o.state, "local, install, installing, done or failed");
+  list->add_option("--label", o.labels, "machines with this label (repeatable: all of them)");
+  list->add_option("--profile", o.list_profile, "machines whose next boot is this profile");
+  list->add_option("--group", o.group, "machines of this [[group]]");
+  CLI::App* show = m->add_subcommand("show", "one machine's state, facts and installer events");
+  show->add_option("MAC", o.macs, "colons or hyphens")->required();
+  CLI::App* reinstall =
+      m->add_subcommand("reinstall", "install on the next boot: --profile, or the profile of each machine's group");
+  reinstall->add_option("MAC", o.macs, "colons or hyphens (a MAC not seen yet is created)");
+  reinstall->add_option("--profile", o.profile, "the [[profile]] to install (required with --label or --group)");
+  reinstall->add_flag("--always", o.always, "install on every boot, not once");
+  reinstall->add_option("--label", o.labels, "every known machine with this label (repeatable: all of them)");
+  reinstall->add_option("--group", o.group, "every known machine of this [[group]]");
+  CLI::App* local = m->add_subcommand("local", "boot the local disk from the next boot on");
+  local->add_option("MAC", o.macs, "colons or hyphens");
+  local->add_option("--label", o.labels, "every known machine with this label (repeatable: all of them)");
+  local->add_option("--group", o.group, "every known machine of this [[group]]");
+  CLI::App* reset = m->add_subcommand("reset", "back to install with no attempts (a failed or done machine)");
+  reset->add_option("MAC", o.macs, "colons or hyphens")->required();
+  CLI::App* forget = m->add_subcommand("forget", "drop the machine and its state ([[machine]]s come back declared)");
+  forget->add_option("MAC", o.macs, "colons or hyphens")->required();
+  return m;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -220,7 +257,13 @@ int main(int argc, char** argv) {
   app.add_option("--log-level", f.log_level, "debug, info, warn or error");
   app.add_option("--user", f.user, "drop privileges to this user after binding ports");
   app.set_version_flag("--version", fmt::format("ringboot {}", kVersion));
+  MachinesOptions machines_options;
+  CLI::App* machines = add_machines_command(app, machines_options);
   CLI11_PARSE(app, argc, argv);
+  if (machines->parsed()) {
+    for (const CLI::App* sub : machines->get_subcommands()) machines_options.command = sub->get_name();
+    return run_machines(machines_options);
+  }
 
   Settings settings;
   std::vector<std::string> warnings;

@@ -194,8 +194,9 @@ class Run {
     if (o_.json) {
       std::printf("%s\n", j.dump(2).c_str());
     } else {
-      std::printf("%s machine(s) changed, %s refused (the inventory is full)\n",
-                  j.value("changed", json()).dump().c_str(), j.value("refused", json()).dump().c_str());
+      const std::uint64_t refused = j.value("refused", std::uint64_t{0});
+      std::printf("%llu machine(s) changed%s\n", static_cast<unsigned long long>(j.value("changed", std::uint64_t{0})),
+                  refused == 0 ? "" : fmt::format(", {} refused: the inventory is full", refused).c_str());
     }
     return 0;
   }

@@ -110,6 +110,11 @@ fleet::FleetCounters SharedFleet::counters() const {
   return engine_.counters();
 }
 
+fleet::Fleet::StageCounts SharedFleet::stage_counts(std::int64_t now_ms) const {
+  std::lock_guard lock(mutex_);
+  return engine_.stage_counts(now_ms);
+}
+
 std::size_t SharedFleet::machines() const {
   std::lock_guard lock(mutex_);
   return engine_.machines();

@@ -47,6 +47,7 @@ class SharedFleet {
   std::string ipxe(std::string_view target, std::optional<Ipv4> peer, std::optional<std::string_view> host,
                    std::int64_t now_ms);
   fleet::FleetCounters counters() const;
+  fleet::Fleet::StageCounts stage_counts(std::int64_t now_ms) const;
   std::size_t machines() const;
 
   // Facts from the DHCP, TFTP and HTTP services; never wait on the store.

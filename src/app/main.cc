@@ -7,6 +7,7 @@
 #endif
 
 #include <atomic>
+#include <chrono>
 #include <cstdio>
 #include <future>
 #include <thread>
@@ -143,7 +144,10 @@ int serve(const Flags& flags, const Settings& initial) {
   std::vector<std::future<std::string>> ready;
   for (unsigned i = 0; i < threads; ++i) stats.push_back(std::make_unique<WorkerStats>());
   const bool api_on = settings.api.enabled();
-  auto metrics = [&stats, &fleet, api_on] { return render_metrics(stats, &fleet, api_on); };
+  auto metrics = [&stats, &fleet, api_on] {
+    const auto now = std::chrono::system_clock::now().time_since_epoch();
+    return render_metrics(stats, &fleet, std::chrono::duration_cast<std::chrono::milliseconds>(now).count(), api_on);
+  };
   // Every worker exists before the first thread starts: a thread holds its
   // own Worker, never an element of a vector that is still growing (found by
   // ThreadSanitizer: the vector's reallocation freed what thread 0 read).

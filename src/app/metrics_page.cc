@@ -25,7 +25,7 @@ void single(MetricsWriter& out, std::string_view name, MetricType type, std::str
 }
 
 // The fleet engine is one for the process: its counters are read, not summed.
-void write_fleet(MetricsWriter& out, const SharedFleet& fleet) {
+void write_fleet(MetricsWriter& out, const SharedFleet& fleet, std::int64_t now_ms) {
   const fleet::FleetCounters c = fleet.counters();
   single(out, "ringboot_fleet_machines", MetricType::gauge, "Machines in the fleet inventory.", fleet.machines());
   single(out, "ringboot_fleet_machines_refused_total", MetricType::counter,
@@ -45,13 +45,25 @@ void write_fleet(MetricsWriter& out, const SharedFleet& fleet) {
   out.sample("ringboot_fleet_events_total", "result=\"accepted\"", c.events_accepted);
   out.sample("ringboot_fleet_events_total", "result=\"refused\"", c.events_refused);
   out.sample("ringboot_fleet_events_total", "result=\"dropped\"", c.events_dropped);
+  // Bounded labels: one series per stage, never per machine.
+  const fleet::Fleet::StageCounts stages = fleet.stage_counts(now_ms);
+  out.family("ringboot_machines", MetricType::gauge, "Machines of the inventory by stage of the boot chain.");
+  for (std::size_t i = 0; i < fleet::kStageCount; ++i)
+    out.sample("ringboot_machines", fmt::format("stage=\"{}\"", fleet::to_string(static_cast<fleet::Stage>(i))),
+               std::uint64_t{stages.machines[i]});
+  out.family("ringboot_machines_stuck", MetricType::gauge,
+             "Machines with no step for [fleet] stuck_after_seconds in a boot in progress, by stage.");
+  for (std::size_t i = 0; i < fleet::kStageCount; ++i)
+    if (fleet::in_progress(static_cast<fleet::Stage>(i)))
+      out.sample("ringboot_machines_stuck", fmt::format("stage=\"{}\"", fleet::to_string(static_cast<fleet::Stage>(i))),
+                 std::uint64_t{stages.stuck[i]});
   single(out, "ringboot_fleet_sightings_total", MetricType::counter,
          "DHCP requests, TFTP reads and HTTP requests recorded against a machine of the inventory.", c.sightings);
 }
 
 }  // namespace
 
-std::string render_metrics(const Workers& workers, const SharedFleet* fleet, bool api) {
+std::string render_metrics(const Workers& workers, const SharedFleet* fleet, std::int64_t now_ms, bool api) {
   MetricsWriter out;
   out.family("ringboot_build_info", MetricType::gauge, "ringboot's version.");
   out.sample("ringboot_build_info", fmt::format("version=\"{}\"", kVersion), std::uint64_t{1});
@@ -62,7 +74,7 @@ std::string render_metrics(const Workers& workers, const SharedFleet* fleet, boo
   write(out, http::metric_table(), workers, [](const WorkerStats& w) { return &w.http; });
   write(out, dhcp::metric_table(), workers, [](const WorkerStats& w) { return w.dhcp.load(); });
   const bool fleet_on = fleet != nullptr && fleet->enabled();
-  if (fleet_on) write_fleet(out, *fleet);
+  if (fleet_on) write_fleet(out, *fleet, now_ms);
   // The API's listener, and the installer's callbacks while the fleet is on.
   if (api || fleet_on) write(out, api::metric_table(), workers, [](const WorkerStats& w) { return &w.api; });
   return out.take();

@@ -566,6 +566,17 @@ bool Fleet::restore(Machine stored) {
   return true;
 }
 
+Fleet::StageCounts Fleet::stage_counts(std::int64_t now_ms) const {
+  StageCounts c;
+  const std::int64_t stuck_after_ms = std::int64_t{config_.settings.stuck_after_seconds} * 1000;
+  inventory_.for_each([&](const Machine& m) {
+    const auto i = static_cast<std::size_t>(m.timeline.stage());
+    ++c.machines[i];
+    if (m.timeline.stuck(now_ms, stuck_after_ms)) ++c.stuck[i];
+  });
+  return c;
+}
+
 const Group* Fleet::group_of(const Machine& m) const { return first_matching(config_.groups, m); }
 
 }  // namespace ringboot::fleet

@@ -12,6 +12,7 @@
 // boots local until reset: the boot-loop breaker.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -167,6 +168,13 @@ class Fleet {
   std::size_t machines() const { return inventory_.size(); }
   const Inventory& inventory() const { return inventory_; }
   const FleetCounters& counters() const { return counters_; }
+  // Machines per stage of the boot chain, and those stuck in one, counted
+  // now (a pass over the inventory: for scrapes, not for the hot path).
+  struct StageCounts {
+    std::array<std::size_t, kStageCount> machines{};
+    std::array<std::size_t, kStageCount> stuck{};
+  };
+  StageCounts stage_counts(std::int64_t now_ms) const;
   // The first [[group]] matching the machine, for the API's views.
   const Group* group_of(const Machine& m) const;
 

@@ -135,6 +135,11 @@ expect "install decisions" "$(metric "$OUT/metrics" ringboot_fleet_boots_total d
 expect "local decisions" "$(metric "$OUT/metrics" ringboot_fleet_boots_total decision=local)" 11
 expect "failed machines" "$(metric "$OUT/metrics" ringboot_fleet_failed_total)" 1
 expect "machines" "$(metric "$OUT/metrics" ringboot_fleet_machines)" 4
+# By stage: the breaker's machine failed, the rescue one got its script, two boot local.
+expect "machines failed" "$(metric "$OUT/metrics" ringboot_machines stage=failed)" 1
+expect "machines with a script" "$(metric "$OUT/metrics" ringboot_machines stage=script)" 1
+expect "machines local" "$(metric "$OUT/metrics" ringboot_machines stage=local)" 2
+expect "machines stuck in script" "$(metric "$OUT/metrics" ringboot_machines_stuck stage=script)" 0
 stop_ringboot
 
 note "without profiles or groups /boot.ipxe is the file from the root, as before"

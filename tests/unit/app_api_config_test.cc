@@ -120,7 +120,7 @@ TEST(ApiMetrics, FamiliesWhenTheApiListensOrTheFleetIsOn) {
   w.push_back(std::make_unique<WorkerStats>());
   w[0]->api.record(api::Endpoint::machines, 200);
   EXPECT_EQ(render_metrics(w).find("ringboot_api_"), std::string::npos);
-  const std::string page = render_metrics(w, nullptr, true);
+  const std::string page = render_metrics(w, nullptr, 0, true);
   EXPECT_NE(page.find("\nringboot_api_responses_total{endpoint=\"machines\",class=\"2xx\"} 1\n"), std::string::npos)
       << page;
 }

@@ -36,10 +36,11 @@ std::string printable(std::string s) {
 }  // namespace
 
 std::string machines_table(const nlohmann::json& list) {
-  static constexpr std::array<std::pair<const char*, const char*>, 9> kColumns = {{
+  static constexpr std::array<std::pair<const char*, const char*>, 10> kColumns = {{
       {"MAC", "mac"},
       {"HOSTNAME", "hostname"},
       {"STATE", "state"},
+      {"STAGE", "stage"},
       {"PROFILE", "profile"},
       {"ONCE", "once"},
       {"ATTEMPTS", "install_attempts"},
@@ -72,11 +73,13 @@ std::string machines_table(const nlohmann::json& list) {
 }
 
 std::string machine_details(const nlohmann::json& m) {
-  static constexpr std::array<std::pair<const char*, const char*>, 19> kFields = {{
+  static constexpr std::array<std::pair<const char*, const char*>, 21> kFields = {{
       {"mac", "mac"},
       {"hostname", "hostname"},
       {"labels", "labels"},
       {"state", "state"},
+      {"stage", "stage"},
+      {"stage since", "stage_since"},
       {"profile", "profile"},
       {"once", "once"},
       {"profile from", "profile_source"},
@@ -108,6 +111,12 @@ std::string machine_details(const nlohmann::json& m) {
   if (events != m.end() && events->is_array() && !events->empty()) {
     out += "events:\n";
     for (const auto& e : *events) out += fmt::format("  {}  {}\n", cell(e, "time"), printable(cell(e, "message")));
+  }
+  const auto timeline = m.find("timeline");
+  if (timeline != m.end() && timeline->is_array() && !timeline->empty()) {
+    out += "timeline:\n";
+    for (const auto& e : *timeline)
+      out += fmt::format("  {}  {:<13} {}\n", cell(e, "time"), cell(e, "step"), printable(cell(e, "detail")));
   }
   return out;
 }

@@ -61,7 +61,15 @@ Json machine_view(const fleet::Fleet& fleet, const fleet::Machine& m, Detail det
   j["dhcp"] = std::move(dhcp);
   j["first_seen"] = time_or_null(m.first_seen_unix);
   j["last_seen"] = time_or_null(m.last_seen_unix);
+  // Where it is in the boot chain (not stored: it starts again with a restart).
+  j["stage"] = fleet::to_string(m.timeline.stage());
+  j["stage_since"] = time_or_null(m.timeline.stage_since_ms() / 1000);
   if (detail == Detail::full) {
+    Json timeline = Json::array();
+    for (const fleet::TimelineEvent& e : m.timeline.events())
+      timeline.push_back(Json{
+          {"time", http::format_rfc3339(e.unix_ms / 1000)}, {"step", fleet::to_string(e.step)}, {"detail", e.detail}});
+    j["timeline"] = std::move(timeline);
     Json events = Json::array();
     for (const fleet::Event& e : m.events)
       events.push_back(Json{{"time", http::format_rfc3339(e.unix)}, {"message", e.message}});

@@ -448,6 +448,9 @@ TEST_F(Api, EventsAreRecordedBoundedAndShown) {
   ASSERT_EQ(m["events"].size(), 3u) << m.dump();
   EXPECT_EQ(m["events"][0]["message"], "partitioning disks");
   EXPECT_EQ(m["events"][0]["time"], "2023-11-14T22:13:25Z");
+  EXPECT_EQ(m["stage"], "installing") << "the installer's progress moved its stage";
+  ASSERT_TRUE(m["timeline"].is_array());
+  EXPECT_FALSE(m["timeline"].empty());
   EXPECT_EQ(m["events"][2]["message"], "bad \xEF\xBF\xBD utf-8 \x1b[2J") << "JSON gets U+FFFD for a byte not UTF-8";
   fleet.durable = false;
   EXPECT_EQ(post_callback(events, "late").status, 503);
@@ -483,14 +486,15 @@ TEST(ApiCounters, EveryCounterIsExportedWithBoundedLabels) {
 
 TEST(ApiTable, MachinesAsATable) {
   const json list = json::parse(R"({"count": 2, "machines": [
-      {"mac": "52:54:00:00:00:01", "hostname": null, "state": "install", "profile": "debian12", "once": true,
-       "install_attempts": 0, "group": {"name": "rack1"}, "ip": null, "last_seen": null},
-      {"mac": "52:54:00:00:00:02", "hostname": "web\u001b1", "state": "done", "profile": "local", "once": false,
-       "install_attempts": 2, "group": null, "ip": "10.0.0.5", "last_seen": "2024-01-01T00:00:00Z"}]})");
+      {"mac": "52:54:00:00:00:01", "hostname": null, "state": "install", "stage": "discovered", "profile": "debian12",
+       "once": true, "install_attempts": 0, "group": {"name": "rack1"}, "ip": null, "last_seen": null},
+      {"mac": "52:54:00:00:00:02", "hostname": "web\u001b1", "state": "done", "stage": "done", "profile": "local",
+       "once": false, "install_attempts": 2, "group": null, "ip": "10.0.0.5", "last_seen": "2024-01-01T00:00:00Z"}]})");
   EXPECT_EQ(machines_table(list),
-            "MAC                HOSTNAME  STATE    PROFILE   ONCE  ATTEMPTS  GROUP  IP        LAST SEEN\n"
-            "52:54:00:00:00:01  -         install  debian12  yes   0         rack1  -         -\n"
-            "52:54:00:00:00:02  web?1     done     local     no    2         -      10.0.0.5  2024-01-01T00:00:00Z\n");
+            "MAC                HOSTNAME  STATE    STAGE       PROFILE   ONCE  ATTEMPTS  GROUP  IP        LAST SEEN\n"
+            "52:54:00:00:00:01  -         install  discovered  debian12  yes   0         rack1  -         -\n"
+            "52:54:00:00:00:02  web?1     done     done        local     no    2         -      10.0.0.5  "
+            "2024-01-01T00:00:00Z\n");
   const std::string details = machine_details(json::parse(
       R"({"mac": "52:54:00:00:00:01", "state": "done", "dhcp": {"arch": 7},
           "events": [{"time": "2024-01-01T00:00:00Z", "message": "installed\n"}]})"));

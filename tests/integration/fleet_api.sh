@@ -274,6 +274,9 @@ expect_field state installing "after the install script"
 expect_field events.0.message "partitioning disks" "the event, shown"
 (($("$PY" -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["events"]))' "$OUT/r") == 1)) ||
   fail "only the accepted event is stored: $(cat "$OUT/r")"
+busybox wget -q -O /dev/null --post-data 'installing packages' "$events_url" || fail "busybox wget posting an event"
+api GET /api/v1/machines/52:54:00:12:34:56
+expect_field events.1.message "installing packages" "the event busybox wget posted (README's example)"
 cb GET "$done_url"
 want 405 "GET done"
 expect "done's Allow" "$(header "$OUT/r.h" Allow)" "POST"
@@ -383,7 +386,7 @@ scrape "$BASE/metrics" "$OUT/metrics"
 expect "done 2xx" "$(metric "$OUT/metrics" ringboot_api_responses_total endpoint=done,class=2xx)" 1
 # GET 405, a wrong token 403, a used one 403, and the done path on the API listener 404.
 expect "done 4xx" "$(metric "$OUT/metrics" ringboot_api_responses_total endpoint=done,class=4xx)" 4
-expect "events 2xx" "$(metric "$OUT/metrics" ringboot_api_responses_total endpoint=events,class=2xx)" 1
+expect "events 2xx" "$(metric "$OUT/metrics" ringboot_api_responses_total endpoint=events,class=2xx)" 2
 expect "events 4xx" "$(metric "$OUT/metrics" ringboot_api_responses_total endpoint=events,class=4xx)" 2
 (($(metric "$OUT/metrics" ringboot_api_responses_total endpoint=next_boot,class=2xx) >= 33)) || fail "next_boot 2xx"
 stop_ringboot

@@ -292,7 +292,12 @@ int run_machines(const MachinesOptions& options) {
     return 2;
   }
   Client client(options.api, *token);
-  return Run(options, client).main();
+  try {
+    return Run(options, client).main();
+  } catch (const nlohmann::json::exception& e) {  // an answer of an unexpected shape
+    std::fprintf(stderr, "ringboot machines: the API's answer is not what this client reads: %s\n", e.what());
+    return 1;
+  }
 }
 
 }  // namespace ringboot

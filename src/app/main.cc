@@ -101,6 +101,9 @@ void reload(const Flags& f, SettingsBox& box, SharedFleet& fleet) {
   if (!restart.empty())
     log(LogLevel::warn, "ringboot.reload", "keys=\"{}\" reason=\"these take effect on restart\"",
         fmt::join(restart, ","));
+  if (next.api.enabled() != current->api.enabled())
+    log(LogLevel::warn, "ringboot.reload",
+        "keys=\"api.tokens_file\" reason=\"the API's listener starts or stops on restart; tokens change now\"");
   set_log_level(next.log_level);
   fleet.configure(next.fleet_config());
   box.publish(std::move(next));

@@ -9,6 +9,7 @@
 #include "app/kinds.h"
 #include "base/log.h"
 #include "http/path.h"
+#include "http/query.h"
 #include "io/udp.h"
 
 namespace ringboot {
@@ -266,11 +267,11 @@ std::optional<std::size_t> HttpService::body_bound(const Slot& slot, const http:
 void HttpService::respond(Slot& slot, std::uint32_t index, const http::Request& request, Instant now) {
   counters_.record_method(request.method);
   slot.method = request.method_name;
-  // A callback's query holds its token: the access log keeps the path only
-  // (on any listener: a token sent to the wrong one is still a token).
-  const bool callback_path = api::is_callback(request.path);
-  const bool callback = slot.listener == kBoot && fleet_ != nullptr && fleet_->enabled() && callback_path;
-  slot.path = (callback_path ? request.path : request.target).substr(0, 512);
+  // The access log's copy of the target: bounded, without the callbacks' token
+  // (on any listener and any path: a token sent to the wrong place is still a token).
+  slot.path = http::redact_query_value(std::string_view(request.target).substr(0, 512), "token");
+  const bool callback =
+      slot.listener == kBoot && fleet_ != nullptr && fleet_->enabled() && api::is_callback(request.path);
   if (slot.listener == kApi || callback) return respond_api(slot, index, request, callback, now);
   const std::int64_t now_unix = tick_.unix_seconds;
   const bool head_only = request.method == http::Method::head;

@@ -14,4 +14,9 @@ namespace ringboot::http {
 // name without '=' has the empty value. The fragment is never part of it.
 std::optional<std::string> query_value(std::string_view target, std::string_view name);
 
+// The target with the value of every `name=` in its query replaced by
+// "<redacted>", for logs: a credential in a URL (the installer callbacks'
+// token) must not reach them.
+std::string redact_query_value(std::string_view target, std::string_view name);
+
 }  // namespace ringboot::http

@@ -29,3 +29,17 @@ TEST(HttpQuery, EdgeForms) {
 
 }  // namespace
 }  // namespace ringboot::http
+
+namespace ringboot::http {
+namespace {
+
+TEST(HttpQuery, RedactsEveryValueOfTheName) {
+  EXPECT_EQ(redact_query_value("/api/v1/machines/52-54-00-12-34-56/done?token=0123abcd", "token"),
+            "/api/v1/machines/52-54-00-12-34-56/done?token=<redacted>");
+  EXPECT_EQ(redact_query_value("/x?a=1&token=s&b=2&token=t", "token"), "/x?a=1&token=<redacted>&b=2&token=<redacted>");
+  EXPECT_EQ(redact_query_value("/x?tokens=1&token", "token"), "/x?tokens=1&token");
+  EXPECT_EQ(redact_query_value("/no/query", "token"), "/no/query");
+}
+
+}  // namespace
+}  // namespace ringboot::http

@@ -229,6 +229,11 @@ void HttpService::process_input(Slot& slot, std::uint32_t index, Instant now) {
       slot.method.assign(1, '-');
       slot.path.assign(1, '-');
       slot.timing->on_response_started(now);
+      if (slot.listener == kApi)  // the API answers JSON, even to a head it cannot parse
+        return send_api(
+            slot, index,
+            api::error(feed.error_status, fmt::format("malformed request: {}", http::reason_phrase(feed.error_status))),
+            false, now);
       return start_response(slot, index, http::plan_error(feed.error_status, false, false, tick_.unix_seconds), now);
     case http::ParseStatus::ready: {
       slot.pending.erase(0, feed.consumed);

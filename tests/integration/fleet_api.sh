@@ -389,5 +389,25 @@ expect "done 4xx" "$(metric "$OUT/metrics" ringboot_api_responses_total endpoint
 expect "events 2xx" "$(metric "$OUT/metrics" ringboot_api_responses_total endpoint=events,class=2xx)" 2
 expect "events 4xx" "$(metric "$OUT/metrics" ringboot_api_responses_total endpoint=events,class=4xx)" 2
 (($(metric "$OUT/metrics" ringboot_api_responses_total endpoint=next_boot,class=2xx) >= 33)) || fail "next_boot 2xx"
+note "the API listener answers JSON even to a request the HTTP parser refuses"
+code=$("$PY" - "$API_PORT" <<'PY'
+import socket, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=10)
+s.sendall(b"GET /api/v1/machines HTTP/1.1\r\nHost: t\r\nBad Header: x\r\n\r\n")
+data = b""
+while chunk := s.recv(65536):
+    data += chunk
+head, _, body = data.partition(b"\r\n\r\n")
+print(head.split(b" ")[1].decode(), b"application/json" in head, body.decode())
+PY
+)
+[[ $code == '400 True {"error":"malformed request: Bad Request"}' ]] || fail "a malformed head on the API listener: $code"
+stop_ringboot
+
+note "without profiles or groups the callback routes do not exist: the boot listener's files answer"
+start_http "$ROOT" "$WORK/plain.log"
+code=$(curl -s -D "$OUT/r.h" -o "$OUT/r" -w '%{http_code}' -X POST --data-binary x "$BASE/api/v1/machines/52-54-00-12-34-56/done?token=$token")
+expect "POST done without a fleet" "$code" 405
+[[ $(header "$OUT/r.h" Content-Type) == text/plain* ]] || fail "without a fleet, done answered: $(cat "$OUT/r.h")"
 stop_ringboot
 echo "fleet_api: ok"

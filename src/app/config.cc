@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <array>
 #include <cctype>
+#include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <limits>
@@ -108,6 +109,18 @@ constexpr std::array<Key<H>, 10> kHttpKeys{
         "lingering_timeout_ms", 1, 600000, kApplies,
         "after an error response, what the client still sends is drained this long so it reads its 4xx"),
     schema::integer<&H::chunk_bytes>("chunk_bytes", 4096, 1 << 30, kApplies, "splice chunk: what one slow client pins"),
+};
+
+// --- [api] ----------------------------------------------------------------------
+using A = ApiSettings;
+constexpr std::array<Key<A>, 3> kApiKeys{
+    schema::listen<&A::listen>("listen", kRestart,
+                               "the admin API's address (also --api-listen); it listens only with a tokens_file"),
+    schema::path<&A::tokens_file>(
+        "tokens_file", kApplies,
+        "`ROLE TOKEN [NAME]` a line, ROLE read or admin; re-read on SIGHUP; empty: the API is off"),
+    schema::integer<&A::body_bytes_max>("body_bytes_max", 64, 16 << 20, kApplies,
+                                        "a request body's bound; 413 past it"),
 };
 
 // --- [dhcp] and its arrays of tables ---------------------------------------------
@@ -437,7 +450,7 @@ bool check_machine(FC& m, const toml::table& t, Settings& out, schema::Context& 
 
 // --- the top level ----------------------------------------------------------------
 using R = Settings;
-const std::array<Key<R>, 13> kTopKeys{
+const std::array<Key<R>, 14> kTopKeys{
     schema::path<&R::root>("root", kRestart, "the boot root served over TFTP and HTTP"),
     schema::integer<&R::threads>("threads", 0, 256, kRestart, "worker threads; 0: one per core"),
     schema::parsed<&R::log_level, parse_log_level, format_log_level>("log_level", "debug, info, warn or error",
@@ -447,6 +460,7 @@ const std::array<Key<R>, 13> kTopKeys{
                                        "SIGTERM: how long transfers in flight may finish"),
     schema::table<&R::tftp, kTftpKeys>("tftp", "TFTP"),
     schema::table<&R::http, kHttpKeys>("http", "HTTP and /metrics"),
+    schema::table<&R::api, kApiKeys>("api", "the admin API (JSON over HTTP, bearer tokens)"),
     schema::path<&R::state_dir>("state_dir", kRestart,
                                 "the machine store (machines.db) and, by default, the lease file (leases)"),
     schema::table<&R::dhcp, kDhcpKeys>("dhcp", "the DHCP tagger"),
@@ -590,6 +604,44 @@ void apply_state_dir(Settings* settings) {
 
 std::string machine_store_path(const Settings& settings) { return under_state_dir(settings, "machines.db"); }
 
+std::vector<ConfigError> load_api_tokens(Settings* settings, std::vector<std::string>* warnings) {
+  ApiSettings& api = settings->api;
+  api.tokens.clear();
+  if (api.tokens_file.empty()) return {};
+  const std::string& path = api.tokens_file;
+  std::vector<ConfigError> errors;
+  if (api.listen) {
+    auto overlaps = [&](const std::optional<Endpoint>& other) {
+      return other && other->port == api.listen->port &&
+             (other->ip == api.listen->ip || other->ip.value == 0 || api.listen->ip.value == 0);
+    };
+    const std::string where = settings->config_file.empty() ? "api.listen" : settings->config_file;
+    if (overlaps(settings->http.listen))
+      errors.push_back(ConfigError{where, 0, "api.listen: shares its port with http.listen: give the API its own"});
+    if (overlaps(settings->http.metrics_listen))
+      errors.push_back(
+          ConfigError{where, 0, "api.listen: shares its port with http.metrics_listen: give the API its own"});
+  }
+  std::string text;
+  {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) return {ConfigError{path, 0, "api.tokens_file: cannot read the file"}};
+    text.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  }
+  api::ParsedTokens parsed = api::parse_tokens(text);
+  for (const api::TokenFileError& e : parsed.errors) errors.push_back(ConfigError{path, e.line, e.reason});
+  if (!errors.empty()) return errors;
+  api.tokens = std::move(parsed.tokens);
+  std::error_code ec;
+  const std::filesystem::perms perms = std::filesystem::status(path, ec).permissions();
+  if (!ec && (perms & (std::filesystem::perms::others_read | std::filesystem::perms::others_write)) !=
+                 std::filesystem::perms::none)
+    warnings->push_back(fmt::format(
+        "{}: api.tokens_file is readable by others (mode {:04o}): chmod 0640 and chown root:ringboot (the --user)",
+        path, static_cast<unsigned>(perms) & 07777));
+  return errors;
+}
+
 std::string dump_config(const Settings& settings) {
   std::string out = fmt::format(
       "# ringboot's effective config: defaults, then the config file, then flags.\n"
@@ -608,6 +660,7 @@ std::vector<std::string> restart_keys_changed(const Settings& before, const Sett
   compare(schema::keys_of(kTopKeys), before, after, "");
   compare(schema::keys_of(kTftpKeys), before.tftp, after.tftp, "tftp");
   compare(schema::keys_of(kHttpKeys), before.http, after.http, "http");
+  compare(schema::keys_of(kApiKeys), before.api, after.api, "api");
   compare(schema::keys_of(kDhcpKeys), before.dhcp, after.dhcp, "dhcp");
   compare(schema::keys_of(kFleetKeys), before.fleet, after.fleet, "fleet");
   std::string a, b;

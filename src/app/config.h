@@ -7,6 +7,7 @@
 #include <string_view>
 #include <vector>
 
+#include "api/tokens.h"
 #include "base/endpoint.h"
 #include "base/log.h"
 #include "base/time.h"
@@ -55,6 +56,19 @@ struct HttpSettings {
   std::uint32_t chunk_bytes = 1u << 20;     // splice chunk: bounds what one slow client pins
 };
 
+// The admin API: its own listener, on only with a tokens file (an API with
+// no token could answer nothing but 401, and a listener in every test and
+// every default install would only be in the way).
+struct ApiSettings {
+  std::optional<Endpoint> listen = Endpoint{Ipv4{0x7f000001}, 8081};
+  std::string tokens_file;                   // `ROLE TOKEN [NAME]` lines; empty: the API is off
+  std::uint32_t body_bytes_max = 64 * 1024;  // a request body's bound: 413 past it
+  // Read from tokens_file once the file and the flags are applied
+  // (load_api_tokens); never printed.
+  std::vector<api::ApiToken> tokens;
+  bool enabled() const { return listen.has_value() && !tokens_file.empty(); }
+};
+
 struct Settings {
   std::string root = ".";
   std::string config_file;  // empty: none
@@ -65,6 +79,7 @@ struct Settings {
   std::string state_dir = "/var/lib/ringboot";  // the machine store, and the lease file unless dhcp.lease_file is set
   TftpSettings tftp;
   HttpSettings http;
+  ApiSettings api;
   dhcp::DhcpConfig dhcp;
   // Per-machine boot: [fleet], [[profile]], [[group]], [[machine]].
   fleet::FleetSettings fleet;
@@ -94,6 +109,11 @@ std::vector<ConfigError> apply_setting(std::string_view assignment, Settings* se
 void apply_state_dir(Settings* settings);
 // The machine store's file: "<state_dir>/machines.db".
 std::string machine_store_path(const Settings& settings);
+// Reads [api] tokens_file into settings->api.tokens, after the file and the
+// flags: errors name the tokens file and its line; a file that others may
+// read is allowed, with a line in *warnings. Also refuses an API listener
+// on the HTTP or metrics listener's port.
+std::vector<ConfigError> load_api_tokens(Settings* settings, std::vector<std::string>* warnings);
 // The whole effective config as commented TOML that load_config_text accepts.
 std::string dump_config(const Settings& settings);
 // The keys SIGHUP cannot apply that differ between the two.

@@ -19,6 +19,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -26,6 +27,7 @@
 #include <utility>
 #include <vector>
 
+#include "api/service.h"
 #include "base/endpoint.h"
 #include "base/time.h"
 #include "fleet/config.h"
@@ -107,6 +109,32 @@ class SharedFleet {
   std::uint64_t sequence_ = 0;  // bumped by every change to the engine
   StoreWriter* writer_ = nullptr;
   std::atomic<bool> enabled_{false};
+};
+
+// The API's way to the engine (api::FleetAccess) over a SharedFleet. A
+// change blocks the calling worker until the store has written it: an API
+// call or an installer callback is rare next to the transfers, and a 2xx
+// must mean the change survives a crash.
+class FleetApiAccess final : public api::FleetAccess {
+ public:
+  explicit FleetApiAccess(SharedFleet& fleet) : fleet_(fleet) {}
+  void read(const std::function<void(const fleet::Fleet&)>& f) const override {
+    fleet_.read([&](const fleet::Fleet& engine) {
+      f(engine);
+      return 0;
+    });
+  }
+  bool change(const std::function<void(fleet::Fleet&)>& f) override {
+    return fleet_
+        .change([&](fleet::Fleet& engine) {
+          f(engine);
+          return 0;
+        })
+        .durable;
+  }
+
+ private:
+  SharedFleet& fleet_;
 };
 
 }  // namespace ringboot

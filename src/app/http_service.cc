@@ -4,6 +4,8 @@
 #include <bit>
 #include <chrono>
 
+#include <fmt/format.h>
+
 #include "app/kinds.h"
 #include "base/log.h"
 #include "http/path.h"
@@ -41,8 +43,8 @@ http::Lookup lookup_of(io::OpenError e) {
 }  // namespace
 
 HttpService::HttpService(io::Ring& ring, const Tick& tick, io::FileCache& files, const HttpSettings& settings,
-                         std::uint32_t connections_max, http::HttpCounters& counters, MetricsRenderer metrics,
-                         SharedFleet* fleet)
+                         const ApiSettings& api, std::uint32_t connections_max, http::HttpCounters& counters,
+                         api::ApiCounters& api_counters, MetricsRenderer metrics, SharedFleet* fleet)
     : ring_(ring),
       tick_(tick),
       files_(files),
@@ -50,8 +52,12 @@ HttpService::HttpService(io::Ring& ring, const Tick& tick, io::FileCache& files,
       counters_(counters),
       metrics_(std::move(metrics)),
       fleet_(fleet),
+      api_(api),
+      tokens_(api.tokens),
+      api_counters_(api_counters),
       timers_(connections_max),
       slots_(connections_max) {
+  if (fleet_ != nullptr) access_.emplace(*fleet_);
   free_.reserve(connections_max);
   for (std::uint32_t i = connections_max; i > 0; --i) free_.push_back(i - 1);
 }
@@ -62,15 +68,15 @@ HttpService::~HttpService() {
     io::close_fd(slot.pipe[0]);
     io::close_fd(slot.pipe[1]);
   }
-  io::close_fd(listen_fd_[kBoot]);
-  io::close_fd(listen_fd_[kMetricsOnly]);
+  for (const int fd : listen_fd_) io::close_fd(fd);
 }
 
 bool HttpService::start(std::string* error) {
   buffers_ = io::BufferRing::create(ring_, kTcpBufferGroup, kTcpBuffers, kTcpBufferBytes, error);
   if (!buffers_) return false;
-  const std::optional<Endpoint> endpoints[2] = {settings_.listen, settings_.metrics_listen};
-  for (std::uint8_t i = 0; i < 2; ++i) {
+  const std::optional<Endpoint> endpoints[kListeners] = {
+      settings_.listen, settings_.metrics_listen, api_.enabled() && access_ ? api_.listen : std::optional<Endpoint>()};
+  for (std::uint8_t i = 0; i < kListeners; ++i) {
     if (!endpoints[i]) continue;
     listen_fd_[i] = io::tcp_listen(*endpoints[i], kListenBacklog, true, error);
     if (listen_fd_[i] < 0) return false;
@@ -117,7 +123,7 @@ void HttpService::on_completion(const io::Completion& c, Instant now) {
 
 void HttpService::stop_accepting() {
   draining_ = true;
-  for (std::uint8_t i = 0; i < 2; ++i) {
+  for (std::uint8_t i = 0; i < kListeners; ++i) {
     if (listen_fd_[i] < 0) continue;
     io::cancel(ring_, io::Tag{kHttpAccept, i, 0});
     io::close_fd(listen_fd_[i]);
@@ -141,7 +147,9 @@ void HttpService::on_accept(const io::Completion& c, Instant now) {
     return;
   }
   const int fd = c.res;
-  const std::size_t reserved = listener == kBoot && listen_fd_[kMetricsOnly] >= 0 ? kMetricsReservedSlots : 0;
+  // The operator's listeners (metrics, API) keep a few slots a boot flood cannot take.
+  const bool operator_listeners = listen_fd_[kMetricsOnly] >= 0 || listen_fd_[kApi] >= 0;
+  const std::size_t reserved = listener == kBoot && operator_listeners ? kMetricsReservedSlots : 0;
   if (free_.size() <= reserved) {
     counters_.rejected_connections.inc();
     static constexpr std::string_view kBusy =
@@ -221,19 +229,55 @@ void HttpService::process_input(Slot& slot, std::uint32_t index, Instant now) {
       slot.method.assign(1, '-');
       slot.path.assign(1, '-');
       slot.timing->on_response_started(now);
+      if (slot.listener == kApi)  // the API answers JSON, even to a head it cannot parse
+        return send_api(
+            slot, index,
+            api::error(feed.error_status, fmt::format("malformed request: {}", http::reason_phrase(feed.error_status))),
+            false, now);
       return start_response(slot, index, http::plan_error(feed.error_status, false, false, tick_.unix_seconds), now);
-    case http::ParseStatus::ready:
+    case http::ParseStatus::ready: {
       slot.pending.erase(0, feed.consumed);
+      const http::Request& request = slot.parser->request();
+      if (request.has_body && !slot.reading_body) {
+        if (const std::optional<std::size_t> bound = body_bound(slot, request)) {
+          // The API and the callbacks read their body (bounded, Content-Length
+          // only) under the header timeout; every other route refuses one.
+          slot.reading_body = true;
+          if (const int status = slot.parser->read_body(*bound); status != 0) {
+            slot.drain_input = true;
+            slot.method = request.method_name;
+            slot.path = request.path.substr(0, 512);
+            slot.timing->on_response_started(now);
+            const std::string reason = status == 411
+                                           ? std::string("send the body with a Content-Length (chunked is not read)")
+                                           : fmt::format("the body is larger than {} bytes", *bound);
+            return send_api(slot, index, api::error(status, reason, api::endpoint_of(request.path)), false, now);
+          }
+          return process_input(slot, index, now);
+        }
+      }
       slot.timing->on_response_started(now);
-      return respond(slot, index, slot.parser->request(), now);
+      return respond(slot, index, request, now);
+    }
   }
+}
+
+std::optional<std::size_t> HttpService::body_bound(const Slot& slot, const http::Request& request) const {
+  if (slot.listener == kApi) return api_.body_bytes_max;
+  if (slot.listener == kBoot && fleet_ != nullptr && fleet_->enabled() && api::is_callback(request.path))
+    return fleet_->read([](const fleet::Fleet& f) { return std::size_t{f.config().settings.event_bytes_max}; });
+  return std::nullopt;
 }
 
 void HttpService::respond(Slot& slot, std::uint32_t index, const http::Request& request, Instant now) {
   counters_.record_method(request.method);
   slot.method = request.method_name;
-  // The access log's copy of the target: bounded, without the callbacks' token.
+  // The access log's copy of the target: bounded, without the callbacks' token
+  // (on any listener and any path: a token sent to the wrong place is still a token).
   slot.path = http::redact_query_value(std::string_view(request.target).substr(0, 512), "token");
+  const bool callback =
+      slot.listener == kBoot && fleet_ != nullptr && fleet_->enabled() && api::is_callback(request.path);
+  if (slot.listener == kApi || callback) return respond_api(slot, index, request, callback, now);
   const std::int64_t now_unix = tick_.unix_seconds;
   const bool head_only = request.method == http::Method::head;
   const bool metrics_here = slot.listener == kMetricsOnly || !settings_.metrics_listen;
@@ -286,6 +330,41 @@ bool HttpService::respond_fleet(Slot& slot, std::uint32_t index, const http::Req
     start_response(slot, index, http::plan_error(405, request.keep_alive, head_only, now_unix), now);
   }
   return true;
+}
+
+void HttpService::respond_api(Slot& slot, std::uint32_t index, const http::Request& request, bool callback,
+                              Instant now) {
+  const std::int64_t now_unix = tick_.unix_seconds;
+  const api::Request r{request.method_name, request.target, request.path,
+                       request.authorization ? std::optional<std::string_view>(*request.authorization) : std::nullopt,
+                       request.body};
+  const std::size_t event_bytes_max = body_bound(slot, request).value_or(0);
+  const api::Response response =
+      callback ? api::callback(*access_, r, event_bytes_max, now_unix) : api::handle(*access_, tokens_, r, now_unix);
+  for (const api::Audit& a : response.audit)
+    log(a.durable ? LogLevel::info : LogLevel::warn, "api.audit",
+        "who=\"{}\" what={} mac={} before=\"{}\" after=\"{}\"{}", a.who, a.what, a.mac, a.before, a.after,
+        a.durable ? "" : " durable=false");
+  // The installer's reports: fleet.done / fleet.event with the machine and the engine's answer.
+  if (callback)
+    log(response.status < 300 ? LogLevel::info : LogLevel::warn,
+        response.endpoint == api::Endpoint::done ? "fleet.done" : "fleet.event",
+        "mac={} result={} status={} client={} message=\"{}\"", response.mac.empty() ? std::string("-") : response.mac,
+        response.log, response.status, slot.peer.to_string(),
+        std::string_view(request.body).substr(0, response.endpoint == api::Endpoint::events ? 512 : 0));
+  send_api(slot, index, response, request.keep_alive, now);
+}
+
+void HttpService::send_api(Slot& slot, std::uint32_t index, const api::Response& response, bool keep_alive,
+                           Instant now) {
+  api_counters_.record(response.endpoint, response.status);
+  std::string headers = "Cache-Control: no-store\r\n";
+  if (!response.allow.empty()) headers += fmt::format("Allow: {}\r\n", response.allow);
+  if (response.authenticate) headers += "WWW-Authenticate: Bearer realm=\"ringboot\"\r\n";
+  start_response(slot, index,
+                 http::plan_with_headers(response.status, "application/json", headers, response.body, keep_alive, false,
+                                         tick_.unix_seconds),
+                 now);
 }
 
 void HttpService::start_response(Slot& slot, std::uint32_t index, http::ResponsePlan plan, Instant now) {
@@ -406,6 +485,7 @@ void HttpService::response_done(Slot& slot, std::uint32_t index, Instant now) {
     return close(slot, index);
   }
   slot.parser->reset();
+  slot.reading_body = false;
   slot.timing->on_response_done(now, true);
   if (!slot.pending.empty()) slot.timing->on_bytes(now);
   arm_timer(slot, index);
@@ -414,12 +494,17 @@ void HttpService::response_done(Slot& slot, std::uint32_t index, Instant now) {
 
 void HttpService::arm_timer(Slot& slot, std::uint32_t index) { timers_.set(index, slot.timing->deadline()); }
 
-void HttpService::reload(const HttpSettings& settings) {
+void HttpService::reload(const HttpSettings& settings, const ApiSettings& api) {
   HttpSettings next = settings;
   next.listen = settings_.listen;
   next.metrics_listen = settings_.metrics_listen;
   next.connections_max = settings_.connections_max;
   settings_ = next;
+  // New tokens (SIGHUP re-reads the tokens file) and bounds; the listener stays as started.
+  ApiSettings next_api = api;
+  next_api.listen = api_.listen;
+  api_ = std::move(next_api);
+  tokens_ = api::TokenTable(api_.tokens);
 }
 
 void HttpService::on_timers(Instant now) {

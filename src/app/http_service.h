@@ -9,6 +9,9 @@
 #include <string>
 #include <vector>
 
+#include "api/counters.h"
+#include "api/service.h"
+#include "api/tokens.h"
 #include "app/config.h"
 #include "app/fleet_service.h"
 #include "base/timer_heap.h"
@@ -29,22 +32,26 @@ class HttpService {
  public:
   // `tick`: the worker's clocks for this loop turn (see Tick). `fleet`: the
   // per-machine boot engine (shared by the workers), answering /boot.ipxe and
-  // /ipxe when profiles or groups are configured.
+  // /ipxe when profiles or groups are configured, and the installer's
+  // callbacks. `api`: the admin API's listener and tokens (on when
+  // api.enabled()), counted in `api_counters`.
   HttpService(io::Ring& ring, const Tick& tick, io::FileCache& files, const HttpSettings& settings,
-              std::uint32_t connections_max, http::HttpCounters& counters, MetricsRenderer metrics, SharedFleet* fleet);
+              const ApiSettings& api, std::uint32_t connections_max, http::HttpCounters& counters,
+              api::ApiCounters& api_counters, MetricsRenderer metrics, SharedFleet* fleet);
   ~HttpService();
   bool start(std::string* error);
   void on_completion(const io::Completion& c, Instant now);
   Instant next_deadline() const { return timers_.next(); }
   void on_timers(Instant now);
   // SIGHUP: new tunables for new work; listeners and bounds stay as started.
-  void reload(const HttpSettings& settings);
+  void reload(const HttpSettings& settings, const ApiSettings& api);
   std::size_t active() const { return slots_.size() - free_.size(); }
   // Shutdown: close the listeners and idle connections; responses in flight go on.
   void stop_accepting();
 
  private:
-  enum Listener : std::uint8_t { kBoot = 0, kMetricsOnly = 1 };
+  enum Listener : std::uint8_t { kBoot = 0, kMetricsOnly = 1, kApi = 2 };
+  static constexpr std::size_t kListeners = 3;
   struct Slot {
     int fd = -1;
     std::uint32_t generation = 0;
@@ -65,8 +72,9 @@ class HttpService {
     bool receiving = false;
     bool keep_alive = false;
     bool closing = false;
-    bool drain_input = false;  // an error was answered: received bytes are dropped, then a lingering close
-    bool gathered = false;     // the body went with the head in one send
+    bool drain_input = false;   // an error was answered: received bytes are dropped, then a lingering close
+    bool gathered = false;      // the body went with the head in one send
+    bool reading_body = false;  // the request's body is being read (API and callbacks only)
     int status = 0;
     Endpoint peer;
     std::string method;  // of the request being answered, for the access log
@@ -84,6 +92,12 @@ class HttpService {
   void respond(Slot& slot, std::uint32_t index, const http::Request& request, Instant now);
   // /boot.ipxe and /ipxe from the fleet engine; false: not the fleet's.
   bool respond_fleet(Slot& slot, std::uint32_t index, const http::Request& request, Instant now);
+  // The body bound of a request whose body is read (the API listener's,
+  // the installer's callbacks); nullopt: the body is never read.
+  std::optional<std::size_t> body_bound(const Slot& slot, const http::Request& request) const;
+  // The admin API (its own listener) and the installer's callbacks (the boot listener).
+  void respond_api(Slot& slot, std::uint32_t index, const http::Request& request, bool callback, Instant now);
+  void send_api(Slot& slot, std::uint32_t index, const api::Response& response, bool keep_alive, Instant now);
   void start_response(Slot& slot, std::uint32_t index, http::ResponsePlan plan, Instant now);
   void send_out(Slot& slot, std::uint32_t index);
   void next_chunk(Slot& slot, std::uint32_t index);
@@ -101,11 +115,15 @@ class HttpService {
   http::HttpCounters& counters_;
   MetricsRenderer metrics_;
   SharedFleet* fleet_;
+  ApiSettings api_;
+  api::TokenTable tokens_;
+  api::ApiCounters& api_counters_;
+  std::optional<FleetApiAccess> access_;
   std::unique_ptr<io::BufferRing> buffers_;
   TimerHeap timers_;
   std::vector<Slot> slots_;
   std::vector<std::uint32_t> free_;
-  int listen_fd_[2] = {-1, -1};
+  int listen_fd_[kListeners] = {-1, -1, -1};
   bool draining_ = false;
 };
 

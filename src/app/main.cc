@@ -15,6 +15,7 @@
 
 #include "app/config.h"
 #include "app/fleet_service.h"
+#include "app/machines_cli.h"
 #include "app/metrics_page.h"
 #include "app/signals.h"
 #include "app/store_writer.h"
@@ -35,7 +36,7 @@ struct Flags {
   bool check_config = false;
   bool dump_config = false;
   std::vector<std::string> sets;  // --set KEY=VALUE, in order
-  std::optional<std::string> root, tftp_listen, http_listen, metrics_listen, log_level, user;
+  std::optional<std::string> root, tftp_listen, http_listen, metrics_listen, api_listen, log_level, user;
   std::optional<unsigned> threads;
 };
 
@@ -58,6 +59,10 @@ std::vector<ConfigError> apply_flags(const Flags& f, Settings* s) {
   listen(f.tftp_listen, "--tftp-listen", &s->tftp.listen);
   listen(f.http_listen, "--http-listen", &s->http.listen);
   listen(f.metrics_listen, "--metrics-listen", &s->http.metrics_listen);
+  listen(f.api_listen, "--api-listen", &s->api.listen);
+  if (f.api_listen && s->api.listen && s->api.tokens_file.empty())
+    errors.push_back(ConfigError{
+        "--api-listen", 0, "the API listens only with [api] tokens_file (without a token it could answer only 401)"});
   if (f.threads) s->threads = *f.threads;
   if (f.user) s->user = *f.user;
   if (f.log_level) {
@@ -70,8 +75,8 @@ std::vector<ConfigError> apply_flags(const Flags& f, Settings* s) {
   return errors;
 }
 
-// Defaults, then the config file, then flags.
-std::vector<ConfigError> load_settings(const Flags& f, Settings* settings) {
+// Defaults, then the config file, then flags; then the API's tokens file.
+std::vector<ConfigError> load_settings(const Flags& f, Settings* settings, std::vector<std::string>* warnings) {
   std::vector<ConfigError> errors;
   if (!f.config_file.empty()) {
     settings->config_file = f.config_file;
@@ -79,13 +84,17 @@ std::vector<ConfigError> load_settings(const Flags& f, Settings* settings) {
   }
   for (auto& e : apply_flags(f, settings)) errors.push_back(std::move(e));
   apply_state_dir(settings);
+  if (errors.empty())
+    for (auto& e : load_api_tokens(settings, warnings)) errors.push_back(std::move(e));
   return errors;
 }
 
 // SIGHUP: re-read the config; an invalid one is rejected and the old stays.
 void reload(const Flags& f, SettingsBox& box, SharedFleet& fleet) {
   Settings next;
-  const std::vector<ConfigError> errors = load_settings(f, &next);
+  std::vector<std::string> warnings;
+  const std::vector<ConfigError> errors = load_settings(f, &next, &warnings);
+  for (const auto& w : warnings) log(LogLevel::warn, "ringboot.config_warning", "reason=\"{}\"", w);
   if (!errors.empty()) {
     for (const auto& e : errors) log(LogLevel::error, "ringboot.reload_rejected", "error=\"{}\"", e.to_string());
     return;
@@ -95,6 +104,9 @@ void reload(const Flags& f, SettingsBox& box, SharedFleet& fleet) {
   if (!restart.empty())
     log(LogLevel::warn, "ringboot.reload", "keys=\"{}\" reason=\"these take effect on restart\"",
         fmt::join(restart, ","));
+  if (next.api.enabled() != current->api.enabled())
+    log(LogLevel::warn, "ringboot.reload",
+        "keys=\"api.tokens_file\" reason=\"the API's listener starts or stops on restart; tokens change now\"");
   set_log_level(next.log_level);
   if (fleet.writer() == nullptr && next.fleet_config().enabled())
     log(LogLevel::warn, "fleet.store_off",
@@ -185,9 +197,10 @@ int serve(const Flags& flags, const Settings& initial) {
   std::vector<std::thread> pool;
   std::vector<std::future<std::string>> ready;
   for (unsigned i = 0; i < threads; ++i) stats.push_back(std::make_unique<WorkerStats>());
-  auto metrics = [&stats, &fleet] {
+  const bool api_on = settings.api.enabled();
+  auto metrics = [&stats, &fleet, api_on] {
     const auto now = std::chrono::system_clock::now().time_since_epoch();
-    return render_metrics(stats, &fleet, std::chrono::duration_cast<std::chrono::milliseconds>(now).count());
+    return render_metrics(stats, &fleet, std::chrono::duration_cast<std::chrono::milliseconds>(now).count(), api_on);
   };
   // Every worker exists before the first thread starts: a thread holds its
   // own Worker, never an element of a vector that is still growing (found by
@@ -221,9 +234,10 @@ int serve(const Flags& flags, const Settings& initial) {
     log(LogLevel::warn, "ringboot.root",
         "reason=\"running as root without --user: set --user to drop privileges after binding\"");
   if (failure.empty()) {
-    log(LogLevel::info, "ringboot.started", "root=\"{}\" threads={} tftp={} http={} dhcp={}", settings.root, threads,
-        settings.tftp.listen ? settings.tftp.listen->to_string() : "off",
-        settings.http.listen ? settings.http.listen->to_string() : "off", dhcp::to_string(settings.dhcp.mode));
+    log(LogLevel::info, "ringboot.started", "root=\"{}\" threads={} tftp={} http={} api={} dhcp={}", settings.root,
+        threads, settings.tftp.listen ? settings.tftp.listen->to_string() : "off",
+        settings.http.listen ? settings.http.listen->to_string() : "off",
+        settings.api.enabled() ? settings.api.listen->to_string() : "off", dhcp::to_string(settings.dhcp.mode));
     while (wait_for_signal() == SignalEvent::reload) reload(flags, box, fleet);
     // Stop accepting; transfers in flight get the grace period; a second
     // signal stops at once.
@@ -246,6 +260,42 @@ int serve(const Flags& flags, const Settings& initial) {
   return 0;
 }
 
+// `ringboot machines ...`: the admin API's client (app/machines_cli.h).
+CLI::App* add_machines_command(CLI::App& app, MachinesOptions& o) {
+  CLI::App* m = app.add_subcommand("machines",
+                                   "the fleet's machines over the admin API: list, show, reinstall, "
+                                   "local, reset, forget (a table; --json: the API's JSON)");
+  m->add_option("--api", o.api, "the API's ADDR:PORT or http://HOST:PORT")->capture_default_str();
+  m->add_option("--token-file", o.token_file,
+                fmt::format("a file with the API token on its first line (default: ${})", kApiTokenEnvironment));
+  m->add_flag("--json", o.json, "print the API's JSON instead of a table");
+  m->require_subcommand(1, 1);
+  m->fallthrough();  // --api, --token-file and --json also after the subcommand
+  CLI::App* list = m->add_subcommand("list", "the machines, with filters");
+  list->add_option("--state", o.state, "local, install, installing, done or failed");
+  list->add_option("--label", o.labels, "machines with this label (repeatable: all of them)");
+  list->add_option("--profile", o.list_profile, "machines whose next boot is this profile");
+  list->add_option("--group", o.group, "machines of this [[group]]");
+  CLI::App* show = m->add_subcommand("show", "one machine's state, facts and installer events");
+  show->add_option("MAC", o.macs, "colons or hyphens")->required();
+  CLI::App* reinstall =
+      m->add_subcommand("reinstall", "install on the next boot: --profile, or the profile of each machine's group");
+  reinstall->add_option("MAC", o.macs, "colons or hyphens (a MAC not seen yet is created)");
+  reinstall->add_option("--profile", o.profile, "the [[profile]] to install (required with --label or --group)");
+  reinstall->add_flag("--always", o.always, "install on every boot, not once");
+  reinstall->add_option("--label", o.labels, "every known machine with this label (repeatable: all of them)");
+  reinstall->add_option("--group", o.group, "every known machine of this [[group]]");
+  CLI::App* local = m->add_subcommand("local", "boot the local disk from the next boot on");
+  local->add_option("MAC", o.macs, "colons or hyphens");
+  local->add_option("--label", o.labels, "every known machine with this label (repeatable: all of them)");
+  local->add_option("--group", o.group, "every known machine of this [[group]]");
+  CLI::App* reset = m->add_subcommand("reset", "back to install with no attempts (a failed or done machine)");
+  reset->add_option("MAC", o.macs, "colons or hyphens")->required();
+  CLI::App* forget = m->add_subcommand("forget", "drop the machine and its state ([[machine]]s come back declared)");
+  forget->add_option("MAC", o.macs, "colons or hyphens")->required();
+  return m;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -263,15 +313,26 @@ int main(int argc, char** argv) {
   app.add_option("--tftp-listen", f.tftp_listen, "TFTP address ADDR:PORT or off (default 0.0.0.0:69)");
   app.add_option("--http-listen", f.http_listen, "HTTP address ADDR:PORT or off (default 0.0.0.0:80)");
   app.add_option("--metrics-listen", f.metrics_listen, "separate /metrics address (default: the HTTP listener)");
+  app.add_option("--api-listen", f.api_listen,
+                 "admin API address ADDR:PORT or off (default 127.0.0.1:8081; listens only with [api] tokens_file)");
   app.add_option("--threads", f.threads, "worker threads (default: one per core)")->check(CLI::Range(1u, 256u));
   app.add_option("--log-level", f.log_level, "debug, info, warn or error");
   app.add_option("--user", f.user, "drop privileges to this user after binding ports");
   app.set_version_flag("--version", fmt::format("ringboot {}", kVersion));
+  MachinesOptions machines_options;
+  CLI::App* machines = add_machines_command(app, machines_options);
   CLI11_PARSE(app, argc, argv);
+  if (machines->parsed()) {
+    for (const CLI::App* sub : machines->get_subcommands()) machines_options.command = sub->get_name();
+    return run_machines(machines_options);
+  }
 
   Settings settings;
-  const std::vector<ConfigError> errors = load_settings(f, &settings);
+  std::vector<std::string> warnings;
+  const std::vector<ConfigError> errors = load_settings(f, &settings, &warnings);
   for (const auto& e : errors) std::fprintf(stderr, "%s\n", e.to_string().c_str());
+  if (f.check_config || f.dump_config)
+    for (const auto& w : warnings) std::fprintf(stderr, "warning: %s\n", w.c_str());
   if (f.dump_config) {
     if (!errors.empty()) return 1;
     std::fputs(dump_config(settings).c_str(), stdout);
@@ -283,5 +344,6 @@ int main(int argc, char** argv) {
   }
   if (!errors.empty()) return 1;
   set_log_level(settings.log_level);
+  for (const auto& w : warnings) log(LogLevel::warn, "ringboot.config_warning", "reason=\"{}\"", w);
   return serve(f, settings);
 }

@@ -70,7 +70,7 @@ void write_fleet(MetricsWriter& out, const SharedFleet& fleet, std::int64_t now_
 
 }  // namespace
 
-std::string render_metrics(const Workers& workers, const SharedFleet* fleet, std::int64_t now_ms) {
+std::string render_metrics(const Workers& workers, const SharedFleet* fleet, std::int64_t now_ms, bool api) {
   MetricsWriter out;
   out.family("ringboot_build_info", MetricType::gauge, "ringboot's version.");
   out.sample("ringboot_build_info", fmt::format("version=\"{}\"", kVersion), std::uint64_t{1});
@@ -80,7 +80,10 @@ std::string render_metrics(const Workers& workers, const SharedFleet* fleet, std
   write(out, tftp::metric_table(), workers, [](const WorkerStats& w) { return &w.tftp; });
   write(out, http::metric_table(), workers, [](const WorkerStats& w) { return &w.http; });
   write(out, dhcp::metric_table(), workers, [](const WorkerStats& w) { return w.dhcp.load(); });
-  if (fleet != nullptr && fleet->enabled()) write_fleet(out, *fleet, now_ms);
+  const bool fleet_on = fleet != nullptr && fleet->enabled();
+  if (fleet_on) write_fleet(out, *fleet, now_ms);
+  // The API's listener, and the installer's callbacks while the fleet is on.
+  if (api || fleet_on) write(out, api::metric_table(), workers, [](const WorkerStats& w) { return &w.api; });
   return out.take();
 }
 

@@ -78,10 +78,10 @@ bool Worker::init(std::string* error) {
                                            stats_.tftp, fleet_);
     if (!s.tftp->start(error)) return false;
   }
-  if (settings_->http.listen || settings_->http.metrics_listen) {
-    s.http =
-        std::make_unique<HttpService>(*s.ring, s.tick, *s.files, settings_->http,
-                                      share(settings_->http.connections_max, threads_), stats_.http, metrics_, fleet_);
+  if (settings_->http.listen || settings_->http.metrics_listen || settings_->api.enabled()) {
+    s.http = std::make_unique<HttpService>(*s.ring, s.tick, *s.files, settings_->http, settings_->api,
+                                           share(settings_->http.connections_max, threads_), stats_.http, stats_.api,
+                                           metrics_, fleet_);
     if (!s.http->start(error)) return false;
   }
   if (id_ == 0 && settings_->dhcp.mode != dhcp::Mode::off) {
@@ -106,7 +106,7 @@ void Worker::run(const std::atomic<RunPhase>& phase) {
       settings_version_ = box_.version();
       settings_ = box_.get();
       if (s.tftp) s.tftp->reload(settings_->tftp);
-      if (s.http) s.http->reload(settings_->http);
+      if (s.http) s.http->reload(settings_->http, settings_->api);
       if (s.dhcp) s.dhcp->reload(settings_->dhcp);
     }
     if (p == RunPhase::draining && !draining) {

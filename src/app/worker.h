@@ -7,6 +7,7 @@
 #include <memory>
 #include <string>
 
+#include "api/counters.h"
 #include "app/config.h"
 #include "app/fleet_service.h"
 #include "app/settings_box.h"
@@ -22,6 +23,7 @@ struct WorkerStats {
   io::IoCounters io;
   tftp::TftpCounters tftp;
   http::HttpCounters http;
+  api::ApiCounters api;  // the admin API's listener and the installer's callbacks
   // The DHCP engine runs on worker 0 only (one lease table) and owns its counters.
   std::atomic<const dhcp::DhcpCounters*> dhcp{nullptr};
 };

@@ -131,6 +131,23 @@ class MetricTable {
     return add(std::move(name), MetricType::counter, std::move(help), std::move(series));
   }
 
+  // One sample per element of a two-dimensional array indexed by the enums
+  // E1 (outer) and E2, labelled `label1="to_string(E1(i))",label2="to_string(E2(j))"`:
+  // both label sets are bounded by their enums.
+  template <typename E1, typename E2, std::size_t N1, std::size_t N2>
+  MetricTable& counter(std::string name, std::string help, std::string_view label1, std::string_view label2,
+                       std::array<std::array<Counter, N2>, N1> S::*field) {
+    std::vector<Series> series;
+    for (std::size_t i = 0; i < N1; ++i)
+      for (std::size_t j = 0; j < N2; ++j) {
+        CounterOf element = [field, i, j](const S& s) -> const Counter& { return (s.*field)[i][j]; };
+        series.push_back(Series{
+            label_pair(label1, to_string(static_cast<E1>(i))) + "," + label_pair(label2, to_string(static_cast<E2>(j))),
+            std::move(element)});
+      }
+    return add(std::move(name), MetricType::counter, std::move(help), std::move(series));
+  }
+
   // Every family, summed over `workers`; null entries are skipped, and with
   // none left (the service is off) nothing is written.
   void write(MetricsWriter& out, std::span<const S* const> workers) const {

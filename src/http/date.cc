@@ -64,6 +64,14 @@ std::string format_imf_fixdate(std::int64_t unix_seconds) {
                      c.year, secs / 3600, secs / 60 % 60, secs % 60);
 }
 
+std::string format_rfc3339(std::int64_t unix_seconds) {
+  const std::int64_t days = floor_div(unix_seconds, kSecondsPerDay);
+  const std::int64_t secs = unix_seconds - days * kSecondsPerDay;
+  const Civil c = civil_from_days(days);
+  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z", c.year, c.month, c.day, secs / 3600, secs / 60 % 60,
+                     secs % 60);
+}
+
 std::optional<std::int64_t> parse_imf_fixdate(std::string_view t) {
   // "Sun, 06 Nov 1994 08:49:37 GMT": fixed width, 29 bytes.
   if (t.size() != 29 || t.substr(3, 2) != ", " || t[7] != ' ' || t[11] != ' ' || t[16] != ' ' || t[19] != ':' ||

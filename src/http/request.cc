@@ -105,6 +105,7 @@ void RequestParser::reset() {
   field_.clear();
   slot_ = Slot::none;
   host_seen_ = false;
+  keep_alive_after_body_ = false;
   line_start_.clear();
   version_.clear();
 }
@@ -126,8 +127,28 @@ Feed RequestParser::fail(int status, std::size_t consumed) {
   return {consumed, ParseStatus::error, status};
 }
 
+int RequestParser::read_body(std::size_t bytes_max) {
+  if (state_ != State::ready || !request_.has_body) return 0;
+  if (request_.chunked || !request_.content_length) return 411;
+  if (*request_.content_length > bytes_max) return 413;
+  request_.body.reserve(static_cast<std::size_t>(*request_.content_length));
+  state_ = State::body;
+  return 0;
+}
+
+Feed RequestParser::feed_body(Bytes data) {
+  const std::size_t want = static_cast<std::size_t>(*request_.content_length) - request_.body.size();
+  const std::size_t take = std::min(want, data.size());
+  request_.body.append(reinterpret_cast<const char*>(data.data()), take);
+  if (take < want) return {take, ParseStatus::need_more, 0};
+  state_ = State::ready;
+  request_.keep_alive = keep_alive_after_body_;
+  return {take, ParseStatus::ready, 0};
+}
+
 Feed RequestParser::feed(Bytes data) {
   if (state_ == State::ready) return {0, ParseStatus::ready, 0};
+  if (state_ == State::body) return feed_body(data);
   if (state_ == State::failed) return {0, ParseStatus::error, error_status_};
   if (data.empty()) return {0, ParseStatus::need_more, 0};
   for (std::size_t i = 0; i < data.size() && line_start_.size() < kLineStartBytes; ++i) {
@@ -214,6 +235,8 @@ int RequestParser::on_header_field_complete(llhttp_t* p) {
             : iequals(f, "if-none-match")     ? Slot::if_none_match
             : iequals(f, "if-modified-since") ? Slot::if_modified_since
             : iequals(f, "host")              ? Slot::host
+            : iequals(f, "authorization")     ? Slot::authorization
+            : iequals(f, "content-type")      ? Slot::content_type
                                               : Slot::none;
   s.field_.clear();
   if (s.slot_ == Slot::host) {
@@ -254,6 +277,10 @@ std::optional<std::string>* RequestParser::slot_value() {
       return &request_.if_modified_since;
     case Slot::host:
       return &request_.host;
+    case Slot::authorization:
+      return &request_.authorization;
+    case Slot::content_type:
+      return &request_.content_type;
     case Slot::none:
       return nullptr;
   }
@@ -270,15 +297,19 @@ int RequestParser::finish_head() {
   r.method = method == HTTP_GET ? Method::get : method == HTTP_HEAD ? Method::head : Method::other;
   // RFC 9112 3.2: an HTTP/1.1 request without Host is a 400.
   if (r.version_minor >= 1 && !r.host.has_value()) return fail_in_callback(400);
-  for (auto* v : {&r.range, &r.if_range, &r.if_none_match, &r.if_modified_since, &r.host}) {
+  for (auto* v :
+       {&r.range, &r.if_range, &r.if_none_match, &r.if_modified_since, &r.host, &r.authorization, &r.content_type}) {
     if (v->has_value()) **v = std::string(trim(**v));
   }
   std::optional<std::string> decoded = percent_decode(path_part(r.target));
   if (!decoded) return fail_in_callback(400);
   r.path = std::move(*decoded);
-  r.has_body = parser_.content_length > 0 || (parser_.flags & (F_CHUNKED | F_TRANSFER_ENCODING)) != 0;
+  r.chunked = (parser_.flags & (F_CHUNKED | F_TRANSFER_ENCODING)) != 0;
+  if ((parser_.flags & F_CONTENT_LENGTH) != 0) r.content_length = parser_.content_length;
+  r.has_body = parser_.content_length > 0 || r.chunked;
   // CONNECT or Upgrade: we never switch protocols; answer and close.
-  r.keep_alive = llhttp_should_keep_alive(&parser_) != 0 && !r.has_body && parser_.upgrade == 0;
+  keep_alive_after_body_ = llhttp_should_keep_alive(&parser_) != 0 && parser_.upgrade == 0;
+  r.keep_alive = keep_alive_after_body_ && !r.has_body;
   return HPE_PAUSED;
 }
 

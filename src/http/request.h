@@ -1,12 +1,16 @@
 // HTTP/1.1 request-head parser over llhttp. Pure: bytes in, a Request out.
 //
 // feed() parses at most ONE request head and then stops, so pipelined
-// requests are answered one at a time, in order. Bodies are never read:
-// a request that announces one (Content-Length > 0 or any Transfer-Encoding)
-// is returned `ready` with keep_alive = false and has_body = true, and the
-// connection must close after the response. Boot clients (iPXE, curl, UEFI
-// HTTP boot) never send bodies on GET/HEAD; refusing to read one keeps us
-// out of request-smuggling and body-buffering trouble.
+// requests are answered one at a time, in order. A request that announces a
+// body (Content-Length > 0 or any Transfer-Encoding) is returned `ready`
+// with keep_alive = false and has_body = true, its body unread, and the
+// connection must close after the response: boot clients (iPXE, curl, UEFI
+// HTTP boot) never send bodies on GET/HEAD, and refusing to read one keeps
+// the file routes out of request-smuggling and body-buffering trouble.
+// Only a caller that wants the body (the API and the installer callbacks)
+// asks for it with read_body(), bounded, and by Content-Length only: a
+// chunked body is refused (411). llhttp has already refused a request that
+// carries both framings or two lengths.
 #pragma once
 
 #include <llhttp.h>
@@ -36,6 +40,11 @@ struct Request {
   std::optional<std::string> if_none_match;
   std::optional<std::string> if_modified_since;
   std::optional<std::string> host;
+  std::optional<std::string> authorization;
+  std::optional<std::string> content_type;
+  std::optional<std::uint64_t> content_length;  // as announced; nullopt: none
+  bool chunked = false;                         // any Transfer-Encoding
+  std::string body;                             // filled by read_body() only
 };
 
 struct ParserLimits {
@@ -65,14 +74,29 @@ class RequestParser {
   // error: answer error_status with Connection: close; further feeds repeat it.
   Feed feed(Bytes data);
   const Request& request() const { return request_; }
+  // After `ready` with has_body: the next feeds read the body into
+  // request().body (ready again once it is whole; keep_alive is then what
+  // the head asked for). Returns 0, or the status to answer instead, the
+  // body unread: 411 for a body without Content-Length (chunked), 413 for
+  // one over `bytes_max`. The caller answers those with Connection: close.
+  int read_body(std::size_t bytes_max);
   // Forget the current request; the next feed starts a new head.
   void reset();
   // True once any byte of the current head has been fed (starts the header timeout).
   bool started() const { return head_bytes_ > 0; }
 
  private:
-  enum class State : std::uint8_t { parsing, ready, failed };
-  enum class Slot : std::uint8_t { none, range, if_range, if_none_match, if_modified_since, host };
+  enum class State : std::uint8_t { parsing, ready, body, failed };
+  enum class Slot : std::uint8_t {
+    none,
+    range,
+    if_range,
+    if_none_match,
+    if_modified_since,
+    host,
+    authorization,
+    content_type
+  };
 
   static int on_method(llhttp_t* p, const char* at, std::size_t length);
   static int on_version(llhttp_t* p, const char* at, std::size_t length);
@@ -88,6 +112,7 @@ class RequestParser {
   std::optional<std::string>* slot_value();
   int finish_head();
   Feed fail(int status, std::size_t consumed);
+  Feed feed_body(Bytes data);
 
   ParserLimits limits_;
   llhttp_t parser_{};
@@ -100,6 +125,7 @@ class RequestParser {
   std::string field_;
   Slot slot_ = Slot::none;
   bool host_seen_ = false;
+  bool keep_alive_after_body_ = false;  // the head's keep-alive, once its body is read
   static constexpr std::size_t kLineStartBytes = 32;
   static constexpr std::size_t kVersionBytes = 8;
   bool method_token_unknown() const;

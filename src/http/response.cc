@@ -58,6 +58,8 @@ std::string_view reason_phrase(int status) {
   switch (status) {
     case 200:
       return "OK";
+    case 201:
+      return "Created";
     case 204:
       return "No Content";
     case 206:
@@ -66,6 +68,8 @@ std::string_view reason_phrase(int status) {
       return "Not Modified";
     case 400:
       return "Bad Request";
+    case 401:
+      return "Unauthorized";
     case 403:
       return "Forbidden";
     case 404:
@@ -74,12 +78,18 @@ std::string_view reason_phrase(int status) {
       return "Method Not Allowed";
     case 408:
       return "Request Timeout";
+    case 409:
+      return "Conflict";
+    case 411:
+      return "Length Required";
     case 413:
       return "Content Too Large";
     case 414:
       return "URI Too Long";
     case 416:
       return "Range Not Satisfiable";
+    case 422:
+      return "Unprocessable Content";
     case 431:
       return "Request Header Fields Too Large";
     case 500:
@@ -148,18 +158,24 @@ bool if_none_match_matches(std::string_view header, std::string_view etag) {
   return false;
 }
 
-ResponsePlan plan_simple(int status, std::string_view content_type, std::string body, bool keep_alive, bool head_only,
-                         std::int64_t now_unix) {
+ResponsePlan plan_with_headers(int status, std::string_view content_type, std::string_view headers, std::string body,
+                               bool keep_alive, bool head_only, std::int64_t now_unix) {
   ResponsePlan plan;
   plan.status = status;
   plan.keep_alive = keep_alive;
   begin_head(plan.head, status, now_unix);
   if (!content_type.empty()) fmt::format_to(std::back_inserter(plan.head), "Content-Type: {}\r\n", content_type);
   fmt::format_to(std::back_inserter(plan.head), "Content-Length: {}\r\n", body.size());
-  if (status == 405) plan.head.append("Allow: GET, HEAD\r\n");
+  plan.head.append(headers);
   end_head(plan.head, keep_alive);
   if (!head_only) plan.inline_body = std::move(body);
   return plan;
+}
+
+ResponsePlan plan_simple(int status, std::string_view content_type, std::string body, bool keep_alive, bool head_only,
+                         std::int64_t now_unix) {
+  return plan_with_headers(status, content_type, status == 405 ? "Allow: GET, HEAD\r\n" : "", std::move(body),
+                           keep_alive, head_only, now_unix);
 }
 
 ResponsePlan plan_error(int status, bool keep_alive, bool head_only, std::int64_t now_unix) {

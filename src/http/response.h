@@ -43,6 +43,10 @@ ResponsePlan plan_file_response(const Request& request, Lookup lookup, const Fil
 // head_only: headers as for GET (Content-Length of body) but no body.
 ResponsePlan plan_simple(int status, std::string_view content_type, std::string body, bool keep_alive, bool head_only,
                          std::int64_t now_unix = kNoDate);
+// plan_simple with header lines of the caller's ("Allow: PUT\r\n"...) and
+// no Allow of its own (the API's responses).
+ResponsePlan plan_with_headers(int status, std::string_view content_type, std::string_view headers, std::string body,
+                               bool keep_alive, bool head_only, std::int64_t now_unix = kNoDate);
 // plan_simple with a one-line text/plain body "<status> <reason>\n".
 ResponsePlan plan_error(int status, bool keep_alive, bool head_only, std::int64_t now_unix = kNoDate);
 

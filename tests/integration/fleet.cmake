@@ -4,3 +4,9 @@ set_tests_properties(fleet_ipxe PROPERTIES LABELS integration TIMEOUT 120)
 # The machine store across kill -9 and restarts (sqlite3 reads it meanwhile).
 add_test(NAME fleet_store COMMAND ${CMAKE_CURRENT_LIST_DIR}/fleet_store.sh $<TARGET_FILE:ringboot>)
 set_tests_properties(fleet_store PROPERTIES LABELS integration TIMEOUT 180)
+# The example rollout (deploy/examples): the preseed's late_command reports done through the callback route.
+add_test(NAME fleet_examples COMMAND ${CMAKE_CURRENT_LIST_DIR}/fleet_examples.sh $<TARGET_FILE:ringboot>)
+set_tests_properties(fleet_examples PROPERTIES LABELS integration TIMEOUT 120)
+# The admin API, the installer callbacks and `ringboot machines` with curl, busybox wget and tftp-hpa.
+add_test(NAME fleet_api COMMAND ${CMAKE_CURRENT_LIST_DIR}/fleet_api.sh $<TARGET_FILE:ringboot>)
+set_tests_properties(fleet_api PROPERTIES LABELS integration TIMEOUT 180)

@@ -33,7 +33,7 @@ depends=$(dpkg-deb -f "$deb" Depends)
 # Depends: adduser for postinst, the rest from dpkg-shlibdeps (the libraries
 # the binary links, by package name prefix: the sonames move between releases).
 IFS=, read -ra entries <<<"$depends"
-for dep in adduser libc6 libstdc++ liburing libmimalloc libfmt libtomlplusplus; do
+for dep in adduser libc6 libstdc++ liburing libmimalloc libfmt libtomlplusplus libcurl4; do
   found=0
   for entry in "${entries[@]}"; do [[ ${entry# } == "$dep"* ]] && found=1; done
   [[ $found -eq 1 ]] || fail "Depends lacks $dep: '$depends'"

@@ -126,6 +126,34 @@ TEST(MetricTable, FirstUnreadByteFindsAFieldNotExported) {
   EXPECT_EQ(no_level.first_unread_byte(), 5 * sizeof(Counter));
 }
 
+enum class Side : std::uint8_t { left, right };
+std::string_view to_string(Side s) { return s == Side::left ? "left" : "right"; }
+
+TEST(MetricTable, TwoLabelsFromTwoEnums) {
+  struct Grid {
+    std::array<std::array<Counter, 2>, 3> by_colour_side{};
+  };
+  Grid a;
+  Grid b;
+  a.by_colour_side[2][1].inc(2);
+  b.by_colour_side[2][1].inc(3);
+  a.by_colour_side[0][0].inc();
+  const auto table =
+      MetricTable<Grid>().counter<Colour, Side>("g_total", "G.", "colour", "side", &Grid::by_colour_side);
+  EXPECT_EQ(table.first_unread_byte(), sizeof(Grid));
+  MetricsWriter out;
+  const std::vector<const Grid*> workers = {&a, &b};
+  table.write(out, workers);
+  EXPECT_EQ(out.text(),
+            "# HELP g_total G.\n# TYPE g_total counter\n"
+            "g_total{colour=\"none\",side=\"left\"} 1\n"
+            "g_total{colour=\"none\",side=\"right\"} 0\n"
+            "g_total{colour=\"red\",side=\"left\"} 0\n"
+            "g_total{colour=\"red\",side=\"right\"} 0\n"
+            "g_total{colour=\"green\",side=\"left\"} 0\n"
+            "g_total{colour=\"green\",side=\"right\"} 5\n");
+}
+
 TEST(MetricsWriter, HelpTypeAndLabelledSamples) {
   MetricsWriter w;
   w.family("a_total", MetricType::counter, "Help text.");

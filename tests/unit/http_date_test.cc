@@ -14,6 +14,12 @@ TEST(HttpDate, KnownValues) {
   EXPECT_EQ(format_imf_fixdate(4102444800), "Fri, 01 Jan 2100 00:00:00 GMT");
 }
 
+TEST(HttpDate, Rfc3339) {
+  EXPECT_EQ(format_rfc3339(0), "1970-01-01T00:00:00Z");
+  EXPECT_EQ(format_rfc3339(784111777), "1994-11-06T08:49:37Z");
+  EXPECT_EQ(format_rfc3339(1709251199), "2024-02-29T23:59:59Z");
+}
+
 TEST(HttpDate, RoundTrip) {
   for (std::int64_t t = -86400LL * 400; t < 86400LL * 365 * 200; t += 86400LL * 7 + 3607) {
     const std::string s = format_imf_fixdate(t);

@@ -221,6 +221,19 @@ TEST(HttpResponse, PlanSimple) {
   EXPECT_TRUE(has(h, "Connection: close"));
   const ResponsePlan e = plan_error(431, false, false);
   EXPECT_TRUE(e.head.starts_with("HTTP/1.1 431 Request Header Fields Too Large\r\n"));
+  EXPECT_TRUE(has(plan_simple(405, "text/plain", "", true, false), "Allow: GET, HEAD"));
+}
+
+TEST(HttpResponse, WithTheCallersHeaders) {
+  const ResponsePlan p =
+      plan_with_headers(405, "application/json", "Allow: PUT\r\n", R"({"error":"x"})", true, false, 0);
+  EXPECT_TRUE(p.head.starts_with("HTTP/1.1 405 Method Not Allowed\r\n")) << p.head;
+  EXPECT_TRUE(has(p, "Allow: PUT"));
+  EXPECT_FALSE(has(p, "Allow: GET")) << "only the caller's Allow";
+  EXPECT_TRUE(has(p, "Content-Type: application/json"));
+  EXPECT_TRUE(has(p, "Content-Length: 13"));
+  EXPECT_TRUE(p.head.ends_with("Allow: PUT\r\nConnection: keep-alive\r\n\r\n")) << p.head;
+  EXPECT_EQ(p.inline_body, R"({"error":"x"})");
 }
 
 TEST(HttpResponse, ReasonPhrases) {
@@ -228,6 +241,7 @@ TEST(HttpResponse, ReasonPhrases) {
   EXPECT_EQ(reason_phrase(416), "Range Not Satisfiable");
   EXPECT_EQ(reason_phrase(505), "HTTP Version Not Supported");
   EXPECT_EQ(reason_phrase(299), "Unknown");
+  for (const int status : {201, 401, 409, 411, 413, 422, 503}) EXPECT_NE(reason_phrase(status), "Unknown") << status;
 }
 
 }  // namespace

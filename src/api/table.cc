@@ -1,0 +1,124 @@
+#include "api/table.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <array>
+#include <vector>
+
+namespace ringboot::api {
+
+namespace {
+
+// A field as a cell: strings as they are, null or missing as "-".
+std::string cell(const nlohmann::json& j, const char* key) {
+  const auto it = j.find(key);
+  if (it == j.end() || it->is_null()) return "-";
+  if (it->is_string()) return it->get<std::string>();
+  if (it->is_boolean()) return it->get<bool>() ? "yes" : "no";
+  if (it->is_array()) {
+    std::string out;
+    for (const auto& e : *it) out += (out.empty() ? "" : ",") + (e.is_string() ? e.get<std::string>() : e.dump());
+    return out.empty() ? "-" : out;
+  }
+  if (it->is_object() && it->contains("name")) return cell(*it, "name");
+  return it->dump();
+}
+
+// What the terminal shows of a string: control bytes as '?', so an
+// installer's event cannot move the cursor or clear the screen.
+std::string printable(std::string s) {
+  std::replace_if(
+      s.begin(), s.end(), [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; }, '?');
+  return s;
+}
+
+}  // namespace
+
+std::string machines_table(const nlohmann::json& list) {
+  static constexpr std::array<std::pair<const char*, const char*>, 10> kColumns = {{
+      {"MAC", "mac"},
+      {"HOSTNAME", "hostname"},
+      {"STATE", "state"},
+      {"STAGE", "stage"},
+      {"PROFILE", "profile"},
+      {"ONCE", "once"},
+      {"ATTEMPTS", "install_attempts"},
+      {"GROUP", "group"},
+      {"IP", "ip"},
+      {"LAST SEEN", "last_seen"},
+  }};
+  std::vector<std::array<std::string, kColumns.size()>> rows;
+  std::array<std::string, kColumns.size()> header;
+  for (std::size_t i = 0; i < kColumns.size(); ++i) header[i] = kColumns[i].first;
+  rows.push_back(header);
+  const auto machines = list.find("machines");
+  if (machines != list.end() && machines->is_array())
+    for (const auto& m : *machines) {
+      std::array<std::string, kColumns.size()> row;
+      for (std::size_t i = 0; i < kColumns.size(); ++i) row[i] = printable(cell(m, kColumns[i].second));
+      rows.push_back(std::move(row));
+    }
+  std::array<std::size_t, kColumns.size()> width{};
+  for (const auto& row : rows)
+    for (std::size_t i = 0; i < row.size(); ++i) width[i] = std::max(width[i], row[i].size());
+  std::string out;
+  for (const auto& row : rows) {
+    std::string line;
+    for (std::size_t i = 0; i < row.size(); ++i)
+      line += i + 1 < row.size() ? fmt::format("{:<{}}  ", row[i], width[i]) : row[i];
+    out += line + "\n";
+  }
+  return out;
+}
+
+std::string machine_details(const nlohmann::json& m) {
+  static constexpr std::array<std::pair<const char*, const char*>, 21> kFields = {{
+      {"mac", "mac"},
+      {"hostname", "hostname"},
+      {"labels", "labels"},
+      {"state", "state"},
+      {"stage", "stage"},
+      {"stage since", "stage_since"},
+      {"profile", "profile"},
+      {"once", "once"},
+      {"profile from", "profile_source"},
+      {"group", "group"},
+      {"install attempts", "install_attempts"},
+      {"install profile", "install_profile"},
+      {"install started", "install_started"},
+      {"done at", "done_at"},
+      {"declared", "declared"},
+      {"uuid", "uuid"},
+      {"buildarch", "buildarch"},
+      {"platform", "platform"},
+      {"ip", "ip"},
+      {"first seen", "first_seen"},
+      {"last seen", "last_seen"},
+  }};
+  std::string out;
+  auto line = [&](std::string_view label, const std::string& value) {
+    out += fmt::format("{:<17} {}\n", fmt::format("{}:", label), printable(value));
+  };
+  for (const auto& [label, key] : kFields) line(label, cell(m, key));
+  const auto dhcp = m.find("dhcp");
+  const nlohmann::json none = nlohmann::json::object();
+  const nlohmann::json& d = dhcp != m.end() && dhcp->is_object() ? *dhcp : none;
+  line("dhcp arch", cell(d, "arch"));
+  line("dhcp relay", cell(d, "relay"));
+  line("dhcp hostname", cell(d, "hostname"));
+  const auto events = m.find("events");
+  if (events != m.end() && events->is_array() && !events->empty()) {
+    out += "events:\n";
+    for (const auto& e : *events) out += fmt::format("  {}  {}\n", cell(e, "time"), printable(cell(e, "message")));
+  }
+  const auto timeline = m.find("timeline");
+  if (timeline != m.end() && timeline->is_array() && !timeline->empty()) {
+    out += "timeline:\n";
+    for (const auto& e : *timeline)
+      out += fmt::format("  {}  {:<13} {}\n", cell(e, "time"), cell(e, "step"), printable(cell(e, "detail")));
+  }
+  return out;
+}
+
+}  // namespace ringboot::api

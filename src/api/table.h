@@ -1,0 +1,16 @@
+// The CLI's readable forms of the API's JSON answers (`ringboot machines`
+// without --json). Pure: JSON in, text out.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <string>
+
+namespace ringboot::api {
+
+// {"machines": [...]}: one line per machine under a header, columns padded.
+std::string machines_table(const nlohmann::json& list);
+// One machine's view: "field: value" lines, then its events.
+std::string machine_details(const nlohmann::json& machine);
+
+}  // namespace ringboot::api

@@ -223,7 +223,7 @@ Decision Fleet::install(Machine& m, const Profile& profile, const BootFacts& fac
   v.profile = profile.name;
   v.http_base = facts.http_base;
   const std::string token = token_hex(random);
-  v.done_url = fmt::format("{}/fleet/done/{}/{}", facts.http_base, v.mac_hyphens, token);
+  v.done_url = fmt::format("{}/api/v1/machines/{}/done?token={}", facts.http_base, v.mac_hyphens, token);
   v.events_url = fmt::format("{}/fleet/events/{}/{}", facts.http_base, v.mac_hyphens, token);
   v.labels = m.labels;
   for (const std::string& label : m.labels)

@@ -17,7 +17,7 @@ Variables sample_variables() {
   v.platform = "efi";
   v.profile = "sample";
   v.http_base = "http://10.0.0.1";
-  v.done_url = "http://10.0.0.1/fleet/done/52-54-00-12-34-56/00000000000000000000000000000000";
+  v.done_url = "http://10.0.0.1/api/v1/machines/52-54-00-12-34-56/done?token=00000000000000000000000000000000";
   v.events_url = "http://10.0.0.1/fleet/events/52-54-00-12-34-56/00000000000000000000000000000000";
   v.labels = {"rack=a1", "gpu"};
   v.label = {{"rack", "a1"}};

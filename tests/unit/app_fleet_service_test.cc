@@ -34,8 +34,10 @@ TEST(SharedFleet, ConfiguredHttpBaseWins) {
   SharedFleet f(install_all("http://boot.example:81"));
   EXPECT_NE(f.chain("10.0.0.1").find("chain http://boot.example:81/ipxe?"), std::string::npos);
   const std::string script = f.ipxe("/ipxe?mac=52-54-00-12-34-56&platform=efi", Ipv4::parse("10.0.0.7"), "h", 1);
-  EXPECT_NE(script.find("kernel http://boot.example:81/k done=http://boot.example:81/fleet/done/52-54-00-12-34-56/"),
-            std::string::npos)
+  EXPECT_NE(
+      script.find(
+          "kernel http://boot.example:81/k done=http://boot.example:81/api/v1/machines/52-54-00-12-34-56/done?token="),
+      std::string::npos)
       << script;
 }
 
@@ -43,8 +45,8 @@ TEST(SharedFleet, DecodesTheQueryAndTokensDiffer) {
   SharedFleet f(install_all());
   const std::string a = f.ipxe("/ipxe?mac=52%2d54%2d00%2d12%2d34%2d56&platform=efi", std::nullopt, "h", 1);
   const std::string b = f.ipxe("/ipxe?platform=efi&mac=52:54:00:12:34:56", std::nullopt, "h", 2);
-  ASSERT_NE(a.find("/fleet/done/52-54-00-12-34-56/"), std::string::npos) << a;
-  ASSERT_NE(b.find("/fleet/done/52-54-00-12-34-56/"), std::string::npos) << b;
+  ASSERT_NE(a.find("/api/v1/machines/52-54-00-12-34-56/done?token="), std::string::npos) << a;
+  ASSERT_NE(b.find("/api/v1/machines/52-54-00-12-34-56/done?token="), std::string::npos) << b;
   EXPECT_NE(a, b);  // getrandom: a fresh token per install rendering
   const std::string none = f.ipxe("/ipxe?platform=pcbios", std::nullopt, "h", 3);
   EXPECT_NE(none.find("echo ringboot: no valid MAC in the request"), std::string::npos) << none;

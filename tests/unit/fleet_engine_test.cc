@@ -54,9 +54,9 @@ FleetConfig one_group(bool once, std::uint32_t attempts_max = 3) {
 
 // The token the last install script carries, from its done_url.
 std::string token_of(const Decision& d) {
-  const auto at = d.script.find("/fleet/done/");
+  const auto at = d.script.find("/done?token=");
   EXPECT_NE(at, std::string::npos) << d.script;
-  return d.script.substr(at + 12 + 18, 32);
+  return d.script.substr(at + 12, 32);
 }
 
 TEST(FleetEngine, InstallOnceThenDoneThenLocal) {

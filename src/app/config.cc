@@ -11,6 +11,7 @@
 #include <limits>
 
 #include "app/schema.h"
+#include "fleet/names.h"
 #include "fleet/script.h"
 
 namespace ringboot {
@@ -259,7 +260,6 @@ std::optional<std::string> word_of(std::string_view t, std::size_t min, std::siz
   if (t.size() < min || t.size() > max || !std::all_of(t.begin(), t.end(), allowed)) return std::nullopt;
   return std::string(t);
 }
-bool alnum(char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
 std::optional<std::string> parse_uuid(std::string_view t) {
   auto uuid = word_of(t, 1, 36, [](char c) { return std::isxdigit(static_cast<unsigned char>(c)) != 0 || c == '-'; });
   if (uuid)
@@ -275,21 +275,35 @@ std::optional<std::string> parse_arch(std::string_view t) {
   return std::string(t);
 }
 std::optional<std::string> parse_label(std::string_view t) {
-  return word_of(t, 1, 64,
-                 [](char c) { return alnum(c) || std::string_view("._:/=-").find(c) != std::string_view::npos; });
+  if (!fleet::label_ok(t)) return std::nullopt;
+  return std::string(t);
 }
 std::optional<std::string> parse_hostname(std::string_view t) {
-  return word_of(t, 0, 253, [](char c) { return alnum(c) || c == '.' || c == '-'; });
+  if (!fleet::hostname_ok(t)) return std::nullopt;
+  return std::string(t);
 }
 std::optional<std::string> parse_text(std::string_view t) {
   if (t.size() > 4096) return std::nullopt;
   return std::string(t);
 }
 std::optional<Mac> parse_any_mac(std::string_view t) { return Mac::parse_any(t); }
+// An iPXE command line the fleet answers as is.
+std::optional<std::string> parse_command(std::string_view t) {
+  if (t.empty() || t.size() > 256 || t.find_first_of("\r\n") != std::string_view::npos) return std::nullopt;
+  return std::string(t);
+}
 const std::string& format_text(const std::string& s) { return s; }
 
+using FL = fleet::LocalBoot;
+constexpr std::array<Key<FL>, 2> kLocalBootKeys{
+    schema::parsed<&FL::pcbios, parse_command, format_text>("pcbios", "one iPXE command line", kApplies,
+                                                            "local boot on BIOS for these machines"),
+    schema::parsed<&FL::efi, parse_command, format_text>("efi", "one iPXE command line", kApplies,
+                                                         "local boot on EFI for these machines"),
+};
+
 using FS = fleet::FleetSettings;
-constexpr std::array<Key<FS>, 5> kFleetKeys{
+constexpr std::array<Key<FS>, 11> kFleetKeys{
     schema::integer<&FS::machines_max>("machines_max", 1, 1 << 24, kRestart,
                                        "machines in the inventory; over it a new machine boots local, counted"),
     schema::integer<&FS::install_attempts_max>(
@@ -301,16 +315,31 @@ constexpr std::array<Key<FS>, 5> kFleetKeys{
                                         "iPXE command that boots the local disk on EFI (exit 1: the next boot entry)"),
     schema::string<&FS::http_base>("http_base", 0, 256, kApplies,
                                    "\"http://HOST[:PORT]\" scripts point at; empty: the request's Host header"),
+    schema::integer<&FS::token_lifetime_seconds>(
+        "token_lifetime_seconds", 60, 30 * 86400, kApplies,
+        "an install's callback token is refused (403) this long after its install boot"),
+    schema::integer<&FS::events_max>("events_max", 0, 1024, kApplies,
+                                     "installer progress messages kept per machine, the oldest dropped"),
+    schema::integer<&FS::event_bytes_max>("event_bytes_max", 1, 65536, kApplies,
+                                          "one progress message's bound; over it: 413"),
+    schema::string<&FS::failed_script>("failed_script", 0, 65536, kApplies,
+                                       "iPXE script a failed machine gets (a hold), after an echo of why; empty: "
+                                       "local boot"),
+    schema::integer<&FS::timeline_events_max>("timeline_events_max", 0, 4096, kApplies,
+                                              "steps of the boot chain kept per machine, the oldest dropped"),
+    schema::integer<&FS::stuck_after_seconds>("stuck_after_seconds", 10, 7 * 86400, kApplies,
+                                              "no step this long in a boot in progress: the machine is stuck"),
 };
 
 using FP = fleet::Profile;
-constexpr std::array<Key<FP>, 5> kProfileKeys{
+constexpr std::array<Key<FP>, 6> kProfileKeys{
     schema::string<&FP::name>("name", 1, 64, kApplies, "what groups and machines name; \"local\" is reserved", true),
     schema::string<&FP::kernel>("kernel", 0, 4096, kApplies, "kernel URL template (with initrd, cmdline)"),
     schema::parsed_list<&FP::initrd, parse_text, format_text>("initrd", "strings (URL templates)", 0, 16, kApplies,
                                                               "initrd URL templates, each fetched with a name"),
     schema::string<&FP::cmdline>("cmdline", 0, 4096, kApplies, "kernel command line template"),
     schema::string<&FP::script>("script", 0, 65536, kApplies, "a whole iPXE script template, instead of kernel"),
+    schema::table<&FP::local_boot, kLocalBootKeys>("local_boot", "{ pcbios = ..., efi = ... } over [fleet]'s", true),
 };
 
 using FM = fleet::GroupMatch;
@@ -328,11 +357,13 @@ constexpr std::array<Key<FM>, 5> kGroupMatchKeys{
 };
 
 using FG = fleet::Group;
-constexpr std::array<Key<FG>, 4> kGroupKeys{
+constexpr std::array<Key<FG>, 5> kGroupKeys{
     schema::string<&FG::name>("name", 1, 64, kApplies, "the group's name in logs; default group[N]"),
     schema::table<&FG::match, kGroupMatchKeys>("match", "every selector given must match; empty: all", true),
     schema::string<&FG::profile>("profile", 1, 64, kApplies, "a [[profile]] name, or \"local\"", true),
     schema::boolean<&FG::once>("once", kApplies, "true: install once, then local; false: install on every boot"),
+    schema::table<&FG::local_boot, kLocalBootKeys>(
+        "local_boot", "{ pcbios = ..., efi = ... } over the profile's and [fleet]'s", true),
 };
 
 using FC = fleet::MachineConfig;
@@ -431,6 +462,8 @@ void check_fleet(const toml::table& document, const Settings& s, schema::Context
   for (const auto& [key, command] : {std::pair{"local_boot_pcbios", &s.fleet.local_boot_pcbios},
                                      std::pair{"local_boot_efi", &s.fleet.local_boot_efi}})
     if (command->find_first_of("\r\n") != std::string::npos) error(key, "must be one line");
+  if (!s.fleet.failed_script.empty() && s.fleet.failed_script.rfind("#!ipxe", 0) != 0)
+    error("failed_script", "must start with \"#!ipxe\"");
   const std::string& base = s.fleet.http_base;
   const bool http = base.rfind("http://", 0) == 0 || base.rfind("https://", 0) == 0;
   if (!base.empty() && (!http || base.back() == '/' || std::any_of(base.begin(), base.end(), [](char c) {

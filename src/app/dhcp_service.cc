@@ -8,6 +8,7 @@
 #include "base/assert.h"
 #include "base/log.h"
 #include "dhcp/icmp_echo.h"
+#include "fleet/names.h"
 #include "io/icmp.h"
 #include "io/journal.h"
 #include "io/netif.h"
@@ -33,9 +34,11 @@ void DhcpService::Journal::append(std::string_view line) {
   ++lines;
 }
 
-DhcpService::DhcpService(io::Ring& ring, const Tick& tick, io::BufferRing& buffers, const dhcp::DhcpConfig& config)
+DhcpService::DhcpService(io::Ring& ring, const Tick& tick, io::BufferRing& buffers, const dhcp::DhcpConfig& config,
+                         SharedFleet* fleet)
     : ring_(ring),
       tick_(tick),
+      fleet_(fleet),
       buffers_(buffers),
       config_(config),
       engine_(config),
@@ -156,7 +159,25 @@ void DhcpService::handle(const io::Datagram& d, std::uint32_t socket) {
   const dhcp::Received rx{d.from, socket == kPxeSocket ? dhcp::kPxePort : dhcp::kServerPort, interface_address_};
   const std::optional<dhcp::Reply> reply = engine_.handle(d.payload, rx, tick_.unix_seconds, journal_);
   log_decision(d.from);
+  observe(engine_.last_decision());
   if (reply) dispatch(socket, rx, d.payload, *reply, 0);
+}
+
+// A parsed request names its machine: the fleet keeps its UUID, arch,
+// relay, host name and, once ACKed, its address.
+void DhcpService::observe(const dhcp::Decision& decision) {
+  if (fleet_ == nullptr || !fleet_->enabled() || decision.received == dhcp::MessageType::none) return;
+  fleet::DhcpSighting s;
+  s.mac = decision.mac;
+  s.facts.arch = decision.arch;
+  if (decision.relay.value != 0) s.facts.relay = decision.relay;
+  if (fleet::hostname_ok(decision.hostname)) s.facts.dhcp_hostname = std::string(decision.hostname);
+  s.uuid = decision.uuid;
+  if (decision.sent == dhcp::MessageType::ack && decision.address.value != 0) s.ip = decision.address;
+  s.ipxe = decision.ipxe;
+  s.file = decision.file;
+  s.detail = dhcp::format_decision(decision);  // client strings escaped already
+  fleet_->observe_dhcp(s, tick_.unix_ms);
 }
 
 void DhcpService::emit(std::uint32_t socket, const dhcp::Reply& reply) {

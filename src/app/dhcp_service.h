@@ -37,6 +37,7 @@
 #include <utility>
 #include <vector>
 
+#include "app/fleet_service.h"
 #include "base/endpoint.h"
 #include "base/rate_limit.h"
 #include "base/time.h"
@@ -51,7 +52,9 @@ namespace ringboot {
 class DhcpService {
  public:
   // `tick`: the worker's clocks for this loop turn (see Tick).
-  DhcpService(io::Ring& ring, const Tick& tick, io::BufferRing& buffers, const dhcp::DhcpConfig& config);
+  // `fleet`: where each request's facts about its machine go (null: nowhere).
+  DhcpService(io::Ring& ring, const Tick& tick, io::BufferRing& buffers, const dhcp::DhcpConfig& config,
+              SharedFleet* fleet);
   ~DhcpService();
   DhcpService(const DhcpService&) = delete;
   DhcpService& operator=(const DhcpService&) = delete;
@@ -100,6 +103,7 @@ class DhcpService {
 
   void on_receive(const io::Completion& c);
   void handle(const io::Datagram& d, std::uint32_t socket);
+  void observe(const dhcp::Decision& decision);
   void log_decision(const Endpoint& from) const;
   void send(std::uint32_t socket, const dhcp::Reply& reply);
   // Sends now, or holds behind buffered journal records.
@@ -116,6 +120,7 @@ class DhcpService {
 
   io::Ring& ring_;
   const Tick& tick_;
+  SharedFleet* fleet_;
   io::BufferRing& buffers_;
   dhcp::DhcpConfig config_;
   dhcp::Engine engine_;

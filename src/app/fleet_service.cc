@@ -45,7 +45,7 @@ std::string SharedFleet::chain(std::optional<std::string_view> host) const {
 }
 
 std::string SharedFleet::ipxe(std::string_view target, std::optional<Ipv4> peer, std::optional<std::string_view> host,
-                              std::int64_t now_unix) {
+                              std::int64_t now_ms) {
   const std::optional<std::string> mac_text = http::query_value(target, "mac");
   const std::string uuid = http::query_value(target, "uuid").value_or("");
   const std::string buildarch = http::query_value(target, "buildarch").value_or("");
@@ -67,7 +67,8 @@ std::string SharedFleet::ipxe(std::string_view target, std::optional<Ipv4> peer,
   {
     std::lock_guard lock(mutex_);
     facts.http_base = http_base(host);
-    d = engine_.boot(facts, now_unix, random);
+    d = engine_.boot(facts, now_ms / 1000, random, now_ms);
+    note_changes_locked();  // a boot is not acknowledged: it never waits on the disk
   }
   if (!facts.mac) {
     log(LogLevel::warn, "fleet.boot", "mac=\"{}\" decision=local reason={}", mac_text.value_or(""),
@@ -82,6 +83,27 @@ std::string SharedFleet::ipxe(std::string_view target, std::optional<Ipv4> peer,
   }
   return std::move(d.script);
 }
+
+void SharedFleet::observe_dhcp(const fleet::DhcpSighting& sighting, std::int64_t now_ms) {
+  std::lock_guard lock(mutex_);
+  engine_.observe_dhcp(sighting, now_ms);
+  note_changes_locked();
+}
+
+void SharedFleet::fetched(const fleet::Fetch& fetch, std::int64_t now_ms) {
+  std::lock_guard lock(mutex_);
+  engine_.fetched(fetch, now_ms);
+  note_changes_locked();
+}
+
+// No store yet: changes are dropped as they are made.
+std::uint64_t SharedFleet::note_changes_locked() {
+  if (!engine_.has_changes()) return 0;
+  (void)engine_.take_changes();
+  return 0;
+}
+
+bool SharedFleet::wait_durable(std::uint64_t /*sequence*/) { return true; }
 
 fleet::FleetCounters SharedFleet::counters() const {
   std::lock_guard lock(mutex_);

@@ -277,7 +277,7 @@ bool HttpService::respond_fleet(Slot& slot, std::uint32_t index, const http::Req
                    now);
   } else if (request.path == "/ipxe" && request.method == http::Method::get) {
     // Each GET is one boot decision (an install start counts): HEAD is refused.
-    std::string script = fleet_->ipxe(request.target, slot.peer.ip, host, now_unix);
+    std::string script = fleet_->ipxe(request.target, slot.peer.ip, host, tick_.unix_ms);
     start_response(slot, index,
                    http::plan_simple(200, "text/plain", std::move(script), request.keep_alive, false, now_unix), now);
   } else {
@@ -384,6 +384,16 @@ void HttpService::response_done(Slot& slot, std::uint32_t index, Instant now) {
   log(slot.path == "/metrics" ? LogLevel::debug : LogLevel::info, "http.response",
       "client={} method={} path=\"{}\" status={} bytes={} duration_ms={:.2f}", slot.peer.to_string(), slot.method,
       slot.path, slot.status, slot.response_bytes, elapsed * 1000.0);
+  if (slot.file != nullptr && fleet_ != nullptr && fleet_->enabled()) {
+    // A boot file fetched over HTTP (a loader, a kernel, an initrd): its machine's timeline moves on.
+    fleet::Fetch f;
+    f.peer = slot.peer.ip;
+    f.path = slot.path;
+    f.ok = slot.status == 200;
+    f.detail = log_fields("http path=\"{}\" status={} bytes={} duration_ms={:.1f}", slot.path, slot.status,
+                          slot.response_bytes, elapsed * 1000.0);
+    fleet_->fetched(f, tick_.unix_ms);
+  }
   if (slot.file != nullptr) {
     files_.release(slot.file);
     slot.file = nullptr;

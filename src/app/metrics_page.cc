@@ -40,6 +40,13 @@ void write_fleet(MetricsWriter& out, const SharedFleet& fleet) {
   out.sample("ringboot_fleet_done_total", "result=\"refused\"", c.done_refused);
   single(out, "ringboot_fleet_render_errors_total", MetricType::counter,
          "Install scripts that did not render for a machine (answered with local boot).", c.render_errors);
+  out.family("ringboot_fleet_events_total", MetricType::counter,
+             "Installer progress messages: kept, refused (token or size), or dropped as the oldest over events_max.");
+  out.sample("ringboot_fleet_events_total", "result=\"accepted\"", c.events_accepted);
+  out.sample("ringboot_fleet_events_total", "result=\"refused\"", c.events_refused);
+  out.sample("ringboot_fleet_events_total", "result=\"dropped\"", c.events_dropped);
+  single(out, "ringboot_fleet_sightings_total", MetricType::counter,
+         "DHCP requests, TFTP reads and HTTP requests recorded against a machine of the inventory.", c.sightings);
 }
 
 }  // namespace

@@ -56,9 +56,12 @@ class TftpService::UploadSink final : public tftp::UploadSink {
   Slot& slot_;
 };
 
-TftpService::TftpService(io::Ring& ring, io::BufferRing& buffers, io::FileCache& files, const TftpSettings& settings,
-                         std::uint32_t sessions_max, tftp::TftpCounters& counters)
+TftpService::TftpService(io::Ring& ring, const Tick& tick, io::BufferRing& buffers, io::FileCache& files,
+                         const TftpSettings& settings, std::uint32_t sessions_max, tftp::TftpCounters& counters,
+                         SharedFleet* fleet)
     : ring_(ring),
+      tick_(tick),
+      fleet_(fleet),
       buffers_(buffers),
       files_(files),
       settings_(settings),
@@ -309,6 +312,15 @@ void TftpService::end_session(std::uint32_t index, Instant now) {
       "result={}",
       slot.peer.to_string(), slot.filename, s.bytes_acked(), s.bytes_sent(), s.blksize(), s.windowsize(),
       elapsed * 1000.0, s.retransmits(), tftp::to_string(result));
+  if (fleet_ != nullptr && fleet_->enabled() && result != tftp::Result::probe) {
+    fleet::Fetch f;
+    f.peer = slot.peer.ip;
+    f.path = slot.filename;
+    f.ok = result == tftp::Result::ok;
+    f.detail = log_fields("tftp file=\"{}\" bytes={} duration_ms={:.1f} result={}", slot.filename, s.bytes_acked(),
+                          elapsed * 1000.0, tftp::to_string(result));
+    fleet_->fetched(f, tick_.unix_ms);
+  }
   close_transfer(index);
   files_.release(slot.file);
   slot.file = nullptr;

@@ -11,8 +11,10 @@
 #include <vector>
 
 #include "app/config.h"
+#include "app/fleet_service.h"
 #include "base/log.h"
 #include "base/rate_limit.h"
+#include "base/time.h"
 #include "base/timer_heap.h"
 #include "io/file.h"
 #include "io/ring.h"
@@ -27,8 +29,10 @@ namespace ringboot {
 
 class TftpService {
  public:
-  TftpService(io::Ring& ring, io::BufferRing& buffers, io::FileCache& files, const TftpSettings& settings,
-              std::uint32_t sessions_max, tftp::TftpCounters& counters);
+  // `fleet`: told of each admitted read's peer (the machine last seen at that address).
+  TftpService(io::Ring& ring, const Tick& tick, io::BufferRing& buffers, io::FileCache& files,
+              const TftpSettings& settings, std::uint32_t sessions_max, tftp::TftpCounters& counters,
+              SharedFleet* fleet);
   ~TftpService();
   bool start(std::string* error);
   void on_completion(const io::Completion& c, Instant now);
@@ -80,6 +84,8 @@ class TftpService {
   const std::uint8_t* content(const Slot& slot) const;
 
   io::Ring& ring_;
+  const Tick& tick_;
+  SharedFleet* fleet_;
   io::BufferRing& buffers_;
   io::FileCache& files_;
   std::unique_ptr<io::UploadDir> upload_dir_;  // null: uploads off

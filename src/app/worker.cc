@@ -24,8 +24,10 @@ constexpr Duration kStopPoll = milliseconds(200);
 // The worker's only clock reads: once per loop turn, handed to the services.
 void read_clocks(Tick& tick) {
   tick.now = Clock::now();
-  tick.unix_seconds =
-      std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+  tick.unix_ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+          .count();
+  tick.unix_seconds = tick.unix_ms / 1000;
 }
 
 std::uint32_t share(std::uint32_t total, unsigned threads) {
@@ -72,7 +74,8 @@ bool Worker::init(std::string* error) {
                                   256, error);
   if (!s.files) return false;
   if (settings_->tftp.listen) {
-    s.tftp = std::make_unique<TftpService>(*s.ring, *s.buffers, *s.files, settings_->tftp, sessions, stats_.tftp);
+    s.tftp = std::make_unique<TftpService>(*s.ring, s.tick, *s.buffers, *s.files, settings_->tftp, sessions,
+                                           stats_.tftp, fleet_);
     if (!s.tftp->start(error)) return false;
   }
   if (settings_->http.listen || settings_->http.metrics_listen) {
@@ -82,7 +85,7 @@ bool Worker::init(std::string* error) {
     if (!s.http->start(error)) return false;
   }
   if (id_ == 0 && settings_->dhcp.mode != dhcp::Mode::off) {
-    s.dhcp = std::make_unique<DhcpService>(*s.ring, s.tick, *s.buffers, settings_->dhcp);
+    s.dhcp = std::make_unique<DhcpService>(*s.ring, s.tick, *s.buffers, settings_->dhcp, fleet_);
     if (!s.dhcp->start(error)) return false;
     stats_.dhcp.store(&s.dhcp->counters());
   }

@@ -20,6 +20,7 @@ inline constexpr Instant kNever = Instant::max();
 struct Tick {
   Instant now{};
   std::int64_t unix_seconds = 0;  // DHCP lease times, HTTP Date and Last-Modified
+  std::int64_t unix_ms = 0;       // the fleet's timelines
 };
 
 // A clock the tests move by hand.

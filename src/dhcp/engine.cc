@@ -122,6 +122,8 @@ std::optional<Reply> Engine::handle(Bytes datagram, const Received& rx, std::int
   decision_.hostname = packet_.hostname();
   decision_.vendor_class = packet_.vendor_class();
   decision_.user_class = packet_.user_class();
+  decision_.uuid = packet_.uuid_text();
+  decision_.relay = packet_.giaddr;
   if (rx.from.ip.value != 0 && (rx.from.ip == server_ip || rx.from.ip == rx.interface_address)) {
     counters_.from_self.inc();
     return drop("from ourselves");

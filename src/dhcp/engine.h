@@ -70,6 +70,8 @@ struct Decision {
   std::string_view hostname;
   std::string_view vendor_class;
   std::string_view user_class;
+  std::string uuid;      // option 97 as text (Packet::uuid_text), "" when absent
+  Ipv4 relay;            // giaddr; 0: on the server's link
   bool probing = false;  // the OFFER waits for a conflict check of `address`
 };
 // "DISCOVER->OFFER mac=52:54:00:12:34:56 arch=7 client=firmware rule=boot[2] file=ipxe.efi address=10.0.0.100

@@ -1,6 +1,7 @@
 #include "dhcp/packet.h"
 
 #include <algorithm>
+#include <array>
 #include <charconv>
 #include <cstring>
 
@@ -134,6 +135,22 @@ std::string_view Packet::user_class() const { return option_text(option::kUserCl
 std::optional<std::uint16_t> Packet::client_arch() const { return u16_of(option(option::kClientArch)); }
 Bytes Packet::client_ndi() const { return option_or_empty(option::kClientNdi); }
 Bytes Packet::uuid() const { return option_or_empty(option::kClientUuid); }
+std::string Packet::uuid_text() const {
+  const Bytes u = uuid();
+  constexpr std::size_t kUuidOptionBytes = 17;
+  if (u.size() != kUuidOptionBytes || u[0] != 0) return {};
+  // Byte order of the text: a (4, swapped), b (2, swapped), c (2, swapped), d and e as sent.
+  constexpr std::array<std::uint8_t, 16> kOrder{4, 3, 2, 1, 6, 5, 8, 7, 9, 10, 11, 12, 13, 14, 15, 16};
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(36);
+  for (std::size_t i = 0; i < kOrder.size(); ++i) {
+    if (i == 4 || i == 6 || i == 8 || i == 10) out += '-';
+    out += kHex[u[kOrder[i]] >> 4];
+    out += kHex[u[kOrder[i]] & 0xf];
+  }
+  return out;
+}
 Bytes Packet::parameter_request_list() const { return option_or_empty(option::kParameterRequestList); }
 Bytes Packet::vendor_specific() const { return option_or_empty(option::kVendorSpecific); }
 std::optional<std::uint16_t> Packet::max_message_size() const {

@@ -116,16 +116,20 @@ class Packet {
   std::optional<Bytes> option(std::uint8_t code) const;
   bool has(std::uint8_t code) const { return present_[code]; }
 
-  std::optional<MessageType> message_type() const;                               // 53
-  std::optional<Ipv4> requested_ip() const;                                      // 50
-  std::optional<Ipv4> server_id() const;                                         // 54
-  std::string_view hostname() const;                                             // 12
-  std::string_view vendor_class() const;                                         // 60
-  Bytes client_id() const;                                                       // 61
-  std::string_view user_class() const;                                           // 77, raw (iPXE sends "iPXE")
-  std::optional<std::uint16_t> client_arch() const;                              // 93, first of the list
-  Bytes client_ndi() const;                                                      // 94
-  Bytes uuid() const;                                                            // 97 (17 bytes when well formed)
+  std::optional<MessageType> message_type() const;   // 53
+  std::optional<Ipv4> requested_ip() const;          // 50
+  std::optional<Ipv4> server_id() const;             // 54
+  std::string_view hostname() const;                 // 12
+  std::string_view vendor_class() const;             // 60
+  Bytes client_id() const;                           // 61
+  std::string_view user_class() const;               // 77, raw (iPXE sends "iPXE")
+  std::optional<std::uint16_t> client_arch() const;  // 93, first of the list
+  Bytes client_ndi() const;                          // 94
+  Bytes uuid() const;                                // 97 (17 bytes when well formed)
+  // Option 97 as iPXE's ${uuid} prints it ("4c4c4544-..."), "" unless it is
+  // type 0 and 16 bytes. Firmware sends the GUID in EFI byte order (the
+  // first three fields little-endian, RFC 4578 2.3), so those are swapped.
+  std::string uuid_text() const;
   Bytes parameter_request_list() const;                                          // 55
   bool has_ipxe_encapsulated() const { return has(option::kIpxeEncapsulated); }  // 175
   Bytes vendor_specific() const;                                                 // 43

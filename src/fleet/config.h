@@ -19,12 +19,20 @@ inline constexpr std::string_view kLocalProfile = "local";
 
 // Either `script` (a whole iPXE script template) or `kernel` with optional
 // `initrd` and `cmdline` (each a one-line template), rendered by the engine.
+// Local boot commands for one group or profile of machines whose firmware
+// needs other than [fleet]'s; unset: inherited.
+struct LocalBoot {
+  std::optional<std::string> pcbios;
+  std::optional<std::string> efi;
+};
+
 struct Profile {
   std::string name;
   std::string kernel;
   std::vector<std::string> initrd;
   std::string cmdline;
   std::string script;
+  LocalBoot local_boot;
 };
 
 // Every selector given must match; an empty match matches every machine.
@@ -41,6 +49,7 @@ struct Group {
   GroupMatch match;
   std::string profile;  // a [[profile]] name or "local"
   bool once = true;     // true: install once, then local; false: always install
+  LocalBoot local_boot;
 };
 
 struct MachineConfig {
@@ -55,8 +64,14 @@ struct FleetSettings {
   std::uint32_t machines_max = 65536;      // inventory bound; over it new machines boot local, counted
   std::uint32_t install_attempts_max = 3;  // install starts without a done before `failed`
   std::string local_boot_pcbios = "sanboot --no-describe --drive 0x80";
-  std::string local_boot_efi = "exit 1";  // back to the firmware's next boot entry
-  std::string http_base;                  // "http://10.0.0.1"; empty: from the request's Host
+  std::string local_boot_efi = "exit 1";         // back to the firmware's next boot entry
+  std::string http_base;                         // "http://10.0.0.1"; empty: from the request's Host
+  std::uint32_t token_lifetime_seconds = 21600;  // a done or event after this long from the install boot: 403
+  std::uint32_t events_max = 32;                 // progress messages kept per machine, the oldest dropped
+  std::uint32_t event_bytes_max = 512;           // one progress message's bound
+  std::string failed_script;                     // a whole iPXE script for a failed machine (a hold); empty: local boot
+  std::uint32_t timeline_events_max = 64;        // steps kept per machine, the oldest dropped
+  std::uint32_t stuck_after_seconds = 900;       // no step this long in a boot in progress: stuck
 };
 
 struct FleetConfig {

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "fleet/names.h"
 #include "fleet/script.h"
 #include "fleet/selector.h"
 #include "fleet/template.h"
@@ -53,6 +54,23 @@ bool same_token(const Token& a, const Token& b) {
   std::uint8_t diff = 0;
   for (std::size_t i = 0; i < kTokenBytes; ++i) diff = static_cast<std::uint8_t>(diff | (a[i] ^ b[i]));
   return diff == 0;
+}
+
+// "http://10.0.0.1:8080/debian12/linux?x" -> "/debian12/linux"; a bare
+// path as it is.
+std::string_view url_path(std::string_view url) {
+  if (const auto scheme = url.find("://"); scheme != std::string_view::npos) {
+    const auto slash = url.find('/', scheme + 3);
+    url = slash == std::string_view::npos ? std::string_view("/") : url.substr(slash);
+  }
+  return url.substr(0, url.find('?'));
+}
+
+// TFTP names are relative ("ipxe.efi"), HTTP paths absolute ("/ipxe.efi").
+bool same_file(std::string_view a, std::string_view b) {
+  while (!a.empty() && a.front() == '/') a.remove_prefix(1);
+  while (!b.empty() && b.front() == '/') b.remove_prefix(1);
+  return a == b;
 }
 
 std::string_view why(Reason reason) {
@@ -111,6 +129,24 @@ std::string_view to_string(DoneResult result) {
       return "not_installing";
     case DoneResult::wrong_token:
       return "wrong_token";
+    case DoneResult::expired:
+      return "expired";
+  }
+  return "unknown";
+}
+
+std::string_view to_string(ChangeResult result) {
+  switch (result) {
+    case ChangeResult::ok:
+      return "ok";
+    case ChangeResult::unknown_machine:
+      return "unknown_machine";
+    case ChangeResult::unknown_profile:
+      return "unknown_profile";
+    case ChangeResult::inventory_full:
+      return "inventory_full";
+    case ChangeResult::invalid:
+      return "invalid";
   }
   return "unknown";
 }
@@ -134,10 +170,10 @@ void Fleet::configure(FleetConfig config) {
 void Fleet::declare_machines() {
   inventory_.for_each([](Machine& m) {
     m.declared = false;
-    m.hostname.clear();
-    m.labels.clear();
-    m.next_profile.reset();
-    m.next_once = true;
+    m.config_hostname.clear();
+    m.config_labels.clear();
+    m.config_next.reset();
+    m.recompute_declared();
   });
   for (const MachineConfig& c : config_.machines) {
     Machine* m = inventory_.find_or_add(c.mac);
@@ -145,17 +181,22 @@ void Fleet::declare_machines() {
       ++counters_.machines_refused;
       continue;
     }
-    m->declared = true;
-    m->hostname = c.hostname;
-    m->labels = c.labels;
-    m->next_profile = c.profile;
-    m->next_once = c.once;
-    if (m->state == State::local && c.profile && *c.profile != kLocalProfile) m->state = State::install;
+    declare_from_config(*m, c);
   }
 }
 
+void Fleet::declare_from_config(Machine& m, const MachineConfig& c) {
+  m.declared = true;
+  m.config_hostname = c.hostname;
+  m.config_labels = c.labels;
+  if (c.profile) m.config_next = NextBoot{*c.profile, c.once};
+  m.recompute_declared();
+  const std::optional<NextBoot>& next = m.explicit_next();
+  if (m.state == State::local && next && next->profile != kLocalProfile) m.state = State::install;
+}
+
 Fleet::Assignment Fleet::assignment(const Machine& m) const {
-  if (m.next_profile) return Assignment{*m.next_profile, m.next_once};
+  if (const std::optional<NextBoot>& next = m.explicit_next()) return Assignment{next->profile, next->once};
   if (const Group* g = first_matching(config_.groups, m)) return Assignment{g->profile, g->once};
   return Assignment{{}, true};
 }
@@ -164,7 +205,16 @@ Decision Fleet::local(Reason reason, const Machine* m, std::string_view platform
   ++counters_.boots_local;
   Decision d;
   d.reason = reason;
-  d.script = local_script(config_.settings, platform, why(reason));
+  const Group* group = m != nullptr ? group_of(*m) : nullptr;
+  const Profile* profile = nullptr;
+  if (m != nullptr) {
+    const Assignment a = assignment(*m);
+    profile = a.profile.empty() ? nullptr : config_.profile(a.profile);
+  }
+  const LocalBoot* by_group = group != nullptr ? &group->local_boot : nullptr;
+  const LocalBoot* by_profile = profile != nullptr ? &profile->local_boot : nullptr;
+  d.script = reason == Reason::failed ? failed_script(config_.settings, platform, why(reason), {by_group, by_profile})
+                                      : local_script(config_.settings, platform, why(reason), {by_group, by_profile});
   if (m != nullptr) {
     d.state = m->state;
     d.install_attempts = m->install_attempts;
@@ -172,7 +222,8 @@ Decision Fleet::local(Reason reason, const Machine* m, std::string_view platform
   return d;
 }
 
-Decision Fleet::boot(const BootFacts& facts, std::int64_t now_unix, const Token& random) {
+Decision Fleet::boot(const BootFacts& facts, std::int64_t now_unix, const Token& random, std::int64_t now_ms) {
+  if (now_ms == 0) now_ms = now_unix * 1000;
   const std::string platform = clean_platform(facts.platform);
   if (!facts.mac) return local(Reason::no_mac, nullptr, platform);
   Machine* m = inventory_.find_or_add(*facts.mac);
@@ -180,37 +231,66 @@ Decision Fleet::boot(const BootFacts& facts, std::int64_t now_unix, const Token&
     ++counters_.machines_refused;
     return local(Reason::inventory_full, nullptr, platform);
   }
-  if (m->first_seen_unix == 0) m->first_seen_unix = now_unix;
-  m->last_seen_unix = now_unix;
+  seen(*m, now_unix);
+  // What the store keeps of a boot; a boot that changes none of it is a sighting.
+  const auto before_state = m->state;
+  const auto before_attempts = m->install_attempts;
+  const auto before_token = m->token;
+  const std::string before_facts = m->uuid + '|' + m->buildarch + '|' + m->platform;
+  const auto before_ip = m->ip;
   if (std::string uuid = keep_if(facts.uuid, kUuidBytesMax, hex_or_hyphen); !uuid.empty()) m->uuid = std::move(uuid);
   if (std::string arch = keep_if(facts.buildarch, kArchBytesMax, word_char); !arch.empty())
     m->buildarch = std::move(arch);
   if (!platform.empty()) m->platform = platform;
-  if (facts.ip) m->ip = facts.ip;
-
-  const Assignment a = assignment(*m);
-  const Profile* profile = a.profile.empty() || a.profile == kLocalProfile ? nullptr : config_.profile(a.profile);
-  if (profile == nullptr) {
-    if (m->state != State::failed) m->state = State::local;
-    m->token.reset();
-    return local(a.profile.empty() ? Reason::unassigned : Reason::assigned_local, m, m->platform);
+  if (facts.ip) inventory_.set_ip(*m, *facts.ip);
+  Decision d = decide(*m, facts, random, now_unix);
+  if (d.install()) {
+    m->boot_files.kernel.clear();
+    m->boot_files.initrds.clear();
+    m->boot_files.initrds_fetched = 0;
+    for (const ScriptFile& file : script_files(d.script)) {
+      if (file.kernel)
+        m->boot_files.kernel = std::string(url_path(file.url));
+      else
+        m->boot_files.initrds.emplace_back(url_path(file.url));
+    }
+    step(*m, Step::script, "install " + d.profile, now_ms);
+  } else {
+    step(*m, d.reason == Reason::failed ? Step::failed : Step::local, std::string(to_string(d.reason)), now_ms);
   }
-  if (m->state == State::failed) return local(Reason::failed, m, m->platform);
-  if (m->state == State::done && a.once) return local(Reason::done, m, m->platform);
-  if (m->install_attempts >= config_.settings.install_attempts_max) {
-    m->state = State::failed;
-    m->token.reset();
-    ++counters_.failed;
-    return local(Reason::failed, m, m->platform);
-  }
-  return install(*m, *profile, facts, random);
+  if (m->state != before_state || m->install_attempts != before_attempts || m->token != before_token ||
+      m->ip != before_ip || m->uuid + '|' + m->buildarch + '|' + m->platform != before_facts)
+    mark(*m);
+  return d;
 }
 
-Decision Fleet::install(Machine& m, const Profile& profile, const BootFacts& facts, const Token& random) {
+Decision Fleet::decide(Machine& m, const BootFacts& facts, const Token& random, std::int64_t now_unix) {
+  const Assignment a = assignment(m);
+  const Profile* profile = a.profile.empty() || a.profile == kLocalProfile ? nullptr : config_.profile(a.profile);
+  if (profile == nullptr) {
+    if (m.state != State::failed) m.state = State::local;
+    m.token.reset();
+    return local(a.profile.empty() ? Reason::unassigned : Reason::assigned_local, &m, m.platform);
+  }
+  if (m.state == State::failed) return local(Reason::failed, &m, m.platform);
+  if (m.state == State::done && a.once) return local(Reason::done, &m, m.platform);
+  if (m.install_attempts >= config_.settings.install_attempts_max) {
+    m.state = State::failed;
+    m.token.reset();
+    ++counters_.failed;
+    return local(Reason::failed, &m, m.platform);
+  }
+  return install(m, *profile, facts, random, now_unix);
+}
+
+Decision Fleet::install(Machine& m, const Profile& profile, const BootFacts& facts, const Token& random,
+                        std::int64_t now_unix) {
   ++m.install_attempts;
   m.state = State::installing;
   m.install_profile = profile.name;
   m.token = random;
+  m.token_unix = now_unix;
+  m.install_started_unix = now_unix;
   Variables v;
   v.mac = m.mac.to_string();
   v.mac_hyphens = m.mac.to_string("-");
@@ -224,7 +304,7 @@ Decision Fleet::install(Machine& m, const Profile& profile, const BootFacts& fac
   v.http_base = facts.http_base;
   const std::string token = token_hex(random);
   v.done_url = fmt::format("{}/api/v1/machines/{}/done?token={}", facts.http_base, v.mac_hyphens, token);
-  v.events_url = fmt::format("{}/fleet/events/{}/{}", facts.http_base, v.mac_hyphens, token);
+  v.events_url = fmt::format("{}/api/v1/machines/{}/events?token={}", facts.http_base, v.mac_hyphens, token);
   v.labels = m.labels;
   for (const std::string& label : m.labels)
     if (const auto eq = label.find('='); eq != std::string::npos && eq > 0)
@@ -246,17 +326,19 @@ Decision Fleet::install(Machine& m, const Profile& profile, const BootFacts& fac
   return d;
 }
 
+DoneResult Fleet::check_callback(const Machine* m, std::string_view token_text, std::int64_t now_unix) const {
+  if (m == nullptr) return DoneResult::unknown_machine;
+  if (m->state != State::installing || !m->token) return DoneResult::not_installing;
+  const std::optional<Token> token = parse_token(token_text);
+  if (!token || !same_token(*token, *m->token)) return DoneResult::wrong_token;
+  if (now_unix - m->token_unix > static_cast<std::int64_t>(config_.settings.token_lifetime_seconds))
+    return DoneResult::expired;
+  return DoneResult::accepted;
+}
+
 DoneResult Fleet::done(const Mac& mac, std::string_view token_text, std::int64_t now_unix) {
   Machine* m = inventory_.find(mac);
-  DoneResult result = DoneResult::accepted;
-  const std::optional<Token> token = parse_token(token_text);
-  if (m == nullptr) {
-    result = DoneResult::unknown_machine;
-  } else if (m->state != State::installing || !m->token) {
-    result = DoneResult::not_installing;
-  } else if (!token || !same_token(*token, *m->token)) {
-    result = DoneResult::wrong_token;
-  }
+  const DoneResult result = check_callback(m, token_text, now_unix);
   if (result != DoneResult::accepted) {
     ++counters_.done_refused;
     return result;
@@ -265,17 +347,225 @@ DoneResult Fleet::done(const Mac& mac, std::string_view token_text, std::int64_t
   m->install_attempts = 0;
   m->token.reset();  // one done per install rendering: a reused token is refused
   m->done_unix = now_unix;
+  mark(*m);
+  step(*m, Step::done, "done", now_unix * 1000);
   ++counters_.done_accepted;
   return result;
 }
 
-bool Fleet::reset(const Mac& mac) {
+DoneResult Fleet::event(const Mac& mac, std::string_view token_text, std::string_view message, std::int64_t now_unix) {
   Machine* m = inventory_.find(mac);
-  if (m == nullptr) return false;
+  const DoneResult result = check_callback(m, token_text, now_unix);
+  if (result != DoneResult::accepted || message.size() > config_.settings.event_bytes_max) {
+    ++counters_.events_refused;
+    return result;
+  }
+  if (config_.settings.events_max == 0) return result;
+  if (m->events.size() >= config_.settings.events_max) {
+    m->events.erase(m->events.begin());
+    ++counters_.events_dropped;
+  }
+  m->events.push_back(Event{now_unix, std::string(message)});
+  mark(*m);
+  step(*m, Step::progress, "event", now_unix * 1000);
+  ++counters_.events_accepted;
+  return result;
+}
+
+void Fleet::mark(Machine& m) {
+  if (m.dirty) return;
+  m.dirty = true;
+  dirty_.push_back(m.mac);
+}
+
+// A sighting alone is written to the store at most once a minute per
+// machine: last_seen is a hint, and DHCP at line rate must not become a
+// write per packet.
+void Fleet::seen(Machine& m, std::int64_t now_unix) {
+  constexpr std::int64_t kSeenStoreSeconds = 60;
+  ++counters_.sightings;
+  if (m.first_seen_unix == 0) {
+    m.first_seen_unix = now_unix;
+    mark(m);
+  }
+  m.last_seen_unix = now_unix;
+  if (now_unix - m.stored_seen_unix >= kSeenStoreSeconds) mark(m);
+}
+
+void Fleet::step(Machine& m, Step what, std::string detail, std::int64_t now_ms) {
+  m.timeline.record(TimelineEvent{now_ms, what, std::move(detail)}, config_.settings.timeline_events_max);
+}
+
+void Fleet::observe_dhcp(const DhcpSighting& d, std::int64_t now_ms) {
+  Machine* m = inventory_.find_or_add(d.mac);
+  if (m == nullptr) {
+    ++counters_.machines_refused;
+    return;
+  }
+  seen(*m, now_ms / 1000);
+  if (!d.ipxe && !d.file.empty()) m->boot_files.loader = std::string(url_path(d.file));
+  step(*m, d.ipxe ? Step::dhcp_loader : Step::dhcp_firmware, d.detail, now_ms);
+  const bool changed = (!d.uuid.empty() && d.uuid != m->uuid) || (d.ip && m->ip != d.ip) || d.facts != m->dhcp;
+  if (!changed) return;
+  if (!d.uuid.empty()) m->uuid = std::string(d.uuid);
+  if (d.ip) inventory_.set_ip(*m, *d.ip);
+  m->dhcp = d.facts;
+  mark(*m);
+}
+
+void Fleet::fetched(const Fetch& f, std::int64_t now_ms) {
+  Machine* m = inventory_.find_by_ip(f.peer);
+  if (m == nullptr) return;
+  seen(*m, now_ms / 1000);
+  BootFiles& files = m->boot_files;
+  const std::string_view path = url_path(f.path);
+  Step what = Step::other;
+  if (f.ok && !files.loader.empty() && same_file(path, files.loader)) what = Step::loader_fetch;
+  if (f.ok && !files.kernel.empty() && same_file(path, files.kernel)) what = Step::kernel_fetch;
+  if (f.ok && std::any_of(files.initrds.begin(), files.initrds.end(),
+                          [&](const std::string& i) { return same_file(path, i); })) {
+    ++files.initrds_fetched;
+    what = files.initrds_fetched >= files.initrds.size() ? Step::handoff : Step::initrd_fetch;
+  }
+  step(*m, what, f.detail, now_ms);
+}
+
+ChangeResult Fleet::set_next_boot(const Mac& mac, const NextBoot& next, std::int64_t now_unix) {
+  if (next.profile != kLocalProfile && config_.profile(next.profile) == nullptr) return ChangeResult::unknown_profile;
+  Machine* m = inventory_.find_or_add(mac);
+  if (m == nullptr) {
+    ++counters_.machines_refused;
+    return ChangeResult::inventory_full;
+  }
+  (void)now_unix;
+  m->next = next;
+  m->state = next.profile == kLocalProfile ? State::local : State::install;
+  m->install_attempts = 0;
+  m->token.reset();
+  mark(*m);
+  return ChangeResult::ok;
+}
+
+BulkResult Fleet::set_next_boot(const BulkSelector& selector, const NextBoot& next, std::int64_t now_unix) {
+  BulkResult r;
+  if (selector.macs.empty() && selector.labels.empty() && !selector.group) {
+    r.result = ChangeResult::invalid;
+    return r;
+  }
+  if (next.profile != kLocalProfile && config_.profile(next.profile) == nullptr) {
+    r.result = ChangeResult::unknown_profile;
+    return r;
+  }
+  const auto selected = [&](const Machine& m) {
+    for (const std::string& label : selector.labels)
+      if (std::find(m.labels.begin(), m.labels.end(), label) == m.labels.end()) return false;
+    if (selector.group) {
+      const Group* g = group_of(m);
+      if (g == nullptr || g->name != *selector.group) return false;
+    }
+    return true;
+  };
+  const auto apply = [&](const Mac& mac) {
+    if (set_next_boot(mac, next, now_unix) == ChangeResult::ok)
+      ++r.changed;
+    else
+      ++r.refused;
+  };
+  if (!selector.macs.empty()) {
+    // Listed MACs: new ones are created (with no labels, so only a selector
+    // of MACs alone creates).
+    for (const Mac& mac : selector.macs) {
+      const Machine* m = inventory_.find(mac);
+      if (m != nullptr ? selected(*m) : selector.labels.empty() && !selector.group) apply(mac);
+    }
+    return r;
+  }
+  std::vector<Mac> macs;
+  inventory_.for_each([&](const Machine& m) {
+    if (selected(m)) macs.push_back(m.mac);
+  });
+  for (const Mac& mac : macs) apply(mac);
+  return r;
+}
+
+ChangeResult Fleet::declare(const Mac& mac, const std::optional<std::string>& hostname,
+                            const std::optional<std::vector<std::string>>& labels) {
+  if (hostname && !hostname_ok(*hostname)) return ChangeResult::invalid;
+  if (labels && (labels->size() > kLabelsMax || !std::all_of(labels->begin(), labels->end(), label_ok)))
+    return ChangeResult::invalid;
+  Machine* m = inventory_.find_or_add(mac);
+  if (m == nullptr) {
+    ++counters_.machines_refused;
+    return ChangeResult::inventory_full;
+  }
+  if (hostname) m->api_hostname = hostname;
+  if (labels) m->api_labels = labels;
+  m->recompute_declared();
+  mark(*m);
+  return ChangeResult::ok;
+}
+
+ChangeResult Fleet::reset(const Mac& mac) {
+  Machine* m = inventory_.find(mac);
+  if (m == nullptr) return ChangeResult::unknown_machine;
   m->state = State::install;
   m->install_attempts = 0;
   m->token.reset();
+  mark(*m);
+  return ChangeResult::ok;
+}
+
+ChangeResult Fleet::forget(const Mac& mac) {
+  if (!inventory_.erase(mac)) return ChangeResult::unknown_machine;
+  forgotten_.push_back(mac);
+  for (const MachineConfig& c : config_.machines) {
+    if (c.mac != mac) continue;
+    if (Machine* m = inventory_.find_or_add(mac)) declare_from_config(*m, c);
+  }
+  return ChangeResult::ok;
+}
+
+Changes Fleet::take_changes() {
+  Changes c;
+  c.forgotten = std::move(forgotten_);
+  forgotten_.clear();
+  c.machines.reserve(dirty_.size());
+  for (const Mac& mac : dirty_) {
+    Machine* m = inventory_.find(mac);
+    if (m == nullptr || !m->dirty) continue;  // forgotten since
+    m->dirty = false;
+    m->stored_seen_unix = m->last_seen_unix;
+    c.machines.push_back(*m);
+  }
+  dirty_.clear();
+  return c;
+}
+
+bool Fleet::restore(Machine stored) {
+  Machine* m = inventory_.find_or_add(stored.mac);
+  if (m == nullptr) return false;
+  // What the config declares is the config's, not the store's.
+  stored.declared = m->declared;
+  stored.config_hostname = std::move(m->config_hostname);
+  stored.config_labels = std::move(m->config_labels);
+  stored.config_next = std::move(m->config_next);
+  stored.dirty = false;
+  stored.stored_seen_unix = stored.last_seen_unix;
+  if (stored.events.size() > config_.settings.events_max)
+    stored.events.erase(stored.events.begin(),
+                        stored.events.end() - static_cast<std::ptrdiff_t>(config_.settings.events_max));
+  const bool was_dirty = m->dirty;
+  *m = std::move(stored);
+  m->recompute_declared();
+  if (m->ip) {
+    const Ipv4 ip = *m->ip;
+    m->ip.reset();
+    inventory_.set_ip(*m, ip);
+  }
+  if (was_dirty) m->dirty = true;
   return true;
 }
+
+const Group* Fleet::group_of(const Machine& m) const { return first_matching(config_.groups, m); }
 
 }  // namespace ringboot::fleet

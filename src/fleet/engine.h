@@ -16,6 +16,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "fleet/config.h"
 #include "fleet/inventory.h"
@@ -31,6 +32,25 @@ struct BootFacts {
   std::string_view platform;
   std::optional<Ipv4> ip;  // the connection's peer
   std::string http_base;   // "http://10.0.0.1:8080": where the script's URLs point
+};
+
+// A DHCP request, as the DHCP service saw it.
+struct DhcpSighting {
+  Mac mac;
+  DhcpFacts facts;
+  std::string_view uuid;   // option 97 as text, "" when absent
+  std::optional<Ipv4> ip;  // the address ACKed to it
+  bool ipxe = false;       // from iPXE (options 77, 175), not the firmware
+  std::string_view file;   // the boot file the answer named
+  std::string detail;      // the decision, for the timeline (escaped)
+};
+
+// A finished TFTP or HTTP transfer.
+struct Fetch {
+  Ipv4 peer;
+  std::string_view path;  // as requested: "ipxe.efi", "/debian12/linux"
+  bool ok = false;        // every byte delivered
+  std::string detail;     // "tftp bytes=... duration_ms=...", escaped
 };
 
 // Why a decision is what it is, for logs and counters.
@@ -56,8 +76,35 @@ struct Decision {
   bool install() const { return reason == Reason::install; }
 };
 
-enum class DoneResult : std::uint8_t { accepted, unknown_machine, not_installing, wrong_token };
+// An installer callback (done or an event) and why it is refused: each
+// refusal is a 403 to the caller and changes nothing.
+enum class DoneResult : std::uint8_t { accepted, unknown_machine, not_installing, wrong_token, expired };
 std::string_view to_string(DoneResult result);
+
+// An operator's change through the API.
+enum class ChangeResult : std::uint8_t { ok, unknown_machine, unknown_profile, inventory_full, invalid };
+std::string_view to_string(ChangeResult result);
+
+// The machines a bulk next boot names: listed MACs (created when new), or
+// the known machines with all of `labels`, or those whose first matching
+// [[group]] is `group`. At least one is given; all given must hold.
+struct BulkSelector {
+  std::vector<Mac> macs;
+  std::vector<std::string> labels;
+  std::optional<std::string> group;
+};
+struct BulkResult {
+  ChangeResult result = ChangeResult::ok;
+  std::size_t changed = 0;
+  std::size_t refused = 0;  // listed MACs that did not fit in the inventory
+};
+
+// The machines to write to the store since the last take, and the ones forgotten.
+struct Changes {
+  std::vector<Machine> machines;
+  std::vector<Mac> forgotten;
+  bool empty() const { return machines.empty() && forgotten.empty(); }
+};
 
 struct FleetCounters {
   std::uint64_t boots_install = 0;
@@ -67,6 +114,10 @@ struct FleetCounters {
   std::uint64_t done_accepted = 0;
   std::uint64_t done_refused = 0;
   std::uint64_t render_errors = 0;
+  std::uint64_t events_accepted = 0;
+  std::uint64_t events_refused = 0;
+  std::uint64_t events_dropped = 0;  // the oldest message of a machine over events_max
+  std::uint64_t sightings = 0;       // DHCP, TFTP and HTTP facts recorded
 };
 
 class Fleet {
@@ -79,15 +130,45 @@ class Fleet {
   bool enabled() const { return config_.enabled(); }
   const FleetConfig& config() const { return config_; }
 
-  Decision boot(const BootFacts& facts, std::int64_t now_unix, const Token& random);
+  Decision boot(const BootFacts& facts, std::int64_t now_unix, const Token& random, std::int64_t now_ms = 0);
   // The installer's report, with the token of the latest install rendering.
   DoneResult done(const Mac& mac, std::string_view token_hex, std::int64_t now_unix);
+  // A progress message from the installer, with the same token. `message`
+  // must fit event_bytes_max (the caller answers 413 otherwise).
+  DoneResult event(const Mac& mac, std::string_view token_hex, std::string_view message, std::int64_t now_unix);
+
+  // What a DHCP request says; adds the machine when new (bounded).
+  void observe_dhcp(const DhcpSighting& sighting, std::int64_t now_ms);
+  // A TFTP or HTTP transfer from `peer` ended: the machine last seen at
+  // that address was seen again, and its timeline moves on.
+  void fetched(const Fetch& fetch, std::int64_t now_ms);
+
+  // The API. A next boot for a MAC not seen yet creates the machine (a
+  // rollout is set up before the machines power on); it restarts the
+  // machine's state machine: install (no attempts) or local.
+  ChangeResult set_next_boot(const Mac& mac, const NextBoot& next, std::int64_t now_unix);
+  BulkResult set_next_boot(const BulkSelector& selector, const NextBoot& next, std::int64_t now_unix);
+  // Unset values are left as they are; labels and hostname of the checked forms.
+  ChangeResult declare(const Mac& mac, const std::optional<std::string>& hostname,
+                       const std::optional<std::vector<std::string>>& labels);
   // Back to `install` with no attempts (a failed or done machine installs again).
-  bool reset(const Mac& mac);
+  ChangeResult reset(const Mac& mac);
+  // Drops the machine and its state; a [[machine]] comes back as declared.
+  ChangeResult forget(const Mac& mac);
+
+  // The store: what changed since the last take; and, at start, what it held.
+  Changes take_changes();
+  bool has_changes() const { return !dirty_.empty() || !forgotten_.empty(); }
+  // Loads a stored machine (its persisted fields), then applies the config's
+  // declarations to it. false: the inventory is full.
+  bool restore(Machine machine);
 
   const Machine* machine(const Mac& mac) const { return inventory_.find(mac); }
   std::size_t machines() const { return inventory_.size(); }
+  const Inventory& inventory() const { return inventory_; }
   const FleetCounters& counters() const { return counters_; }
+  // The first [[group]] matching the machine, for the API's views.
+  const Group* group_of(const Machine& m) const;
 
  private:
   struct Assignment {
@@ -95,13 +176,22 @@ class Fleet {
     bool once = true;
   };
   void declare_machines();
+  void declare_from_config(Machine& m, const MachineConfig& c);
   Assignment assignment(const Machine& m) const;
+  void mark(Machine& m);
+  void seen(Machine& m, std::int64_t now_unix);
+  void step(Machine& m, Step step, std::string detail, std::int64_t now_ms);
+  DoneResult check_callback(const Machine* m, std::string_view token_text, std::int64_t now_unix) const;
   Decision local(Reason reason, const Machine* m, std::string_view platform);
-  Decision install(Machine& m, const Profile& profile, const BootFacts& facts, const Token& random);
+  Decision decide(Machine& m, const BootFacts& facts, const Token& random, std::int64_t now_unix);
+  Decision install(Machine& m, const Profile& profile, const BootFacts& facts, const Token& random,
+                   std::int64_t now_unix);
 
   FleetConfig config_;
   Inventory inventory_;
   FleetCounters counters_;
+  std::vector<Mac> dirty_;  // machines with `dirty` set, at most one entry each
+  std::vector<Mac> forgotten_;
 };
 
 // Token bytes as the 32 lower-case hex digits the URLs carry.

@@ -20,6 +20,11 @@ std::string_view to_string(State state) {
   return "unknown";
 }
 
+void Machine::recompute_declared() {
+  hostname = api_hostname ? *api_hostname : config_hostname;
+  labels = api_labels ? *api_labels : config_labels;
+}
+
 Inventory::Inventory(std::size_t machines_max) : machines_max_(machines_max) {
   // Sized at start for the common fleet; a larger bound grows on demand.
   machines_.reserve(std::min<std::size_t>(machines_max, 65536));
@@ -41,6 +46,35 @@ Machine* Inventory::find_or_add(const Mac& mac) {
   Machine& m = machines_[mac.key()];
   m.mac = mac;
   return &m;
+}
+
+bool Inventory::erase(const Mac& mac) {
+  const auto it = machines_.find(mac.key());
+  if (it == machines_.end()) return false;
+  if (it->second.ip) {
+    const auto at = by_ip_.find(it->second.ip->value);
+    if (at != by_ip_.end() && at->second == mac.key()) by_ip_.erase(at);
+  }
+  machines_.erase(it);
+  return true;
+}
+
+Machine* Inventory::find_by_ip(Ipv4 ip) {
+  const auto at = by_ip_.find(ip.value);
+  if (at == by_ip_.end()) return nullptr;
+  const auto it = machines_.find(at->second);
+  return it == machines_.end() ? nullptr : &it->second;
+}
+
+void Inventory::set_ip(Machine& m, Ipv4 ip) {
+  if (m.ip == ip) return;
+  if (m.ip) {
+    const auto at = by_ip_.find(m.ip->value);
+    if (at != by_ip_.end() && at->second == m.mac.key()) by_ip_.erase(at);
+  }
+  m.ip = ip;
+  // The address moved to this machine: the newest sighting owns it.
+  by_ip_[ip.value] = m.mac.key();
 }
 
 }  // namespace ringboot::fleet

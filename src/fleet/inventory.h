@@ -15,6 +15,7 @@
 
 #include "base/endpoint.h"
 #include "base/mac.h"
+#include "fleet/timeline.h"
 
 namespace ringboot::fleet {
 
@@ -28,27 +29,80 @@ std::string_view to_string(State state);
 inline constexpr std::size_t kTokenBytes = 16;
 using Token = std::array<std::uint8_t, kTokenBytes>;
 
+// An explicit next boot: a profile name (or "local") and whether it installs
+// once (then local) or on every boot.
+struct NextBoot {
+  std::string profile;
+  bool once = true;
+  bool operator==(const NextBoot&) const = default;
+};
+
+// One progress message from the installer (POST .../events).
+struct Event {
+  std::int64_t unix = 0;
+  std::string message;
+};
+
+// What a DHCP request tells about the machine beyond its MAC.
+struct DhcpFacts {
+  std::optional<std::uint16_t> arch;  // option 93, the first code
+  std::optional<Ipv4> relay;          // giaddr
+  std::string dhcp_hostname;          // option 12, kept when of host-name form
+  bool operator==(const DhcpFacts&) const = default;
+};
+
+// The files of the machine's current boot, to tell its fetches apart:
+// the loader its DHCP answer named, the kernel and initrds of its script
+// (paths as requested, without scheme and host).
+struct BootFiles {
+  std::string loader;
+  std::string kernel;
+  std::vector<std::string> initrds;
+  std::size_t initrds_fetched = 0;
+};
+
 struct Machine {
   Mac mac;
-  // Reported by the machine (iPXE) or its connection; kept from the last boot.
+  // Reported by the machine (DHCP, iPXE) or its connection; kept from the last report.
   std::string uuid;
   std::string buildarch;  // i386, x86_64, arm32, arm64
   std::string platform;   // pcbios, efi
   std::optional<Ipv4> ip;
-  std::int64_t first_seen_unix = 0;  // 0: declared in the config, never seen
+  DhcpFacts dhcp;
+  std::int64_t first_seen_unix = 0;  // 0: declared, never seen
   std::int64_t last_seen_unix = 0;
-  // Declared by the operator ([[machine]], later the API).
-  bool declared = false;
+  // Declared by the operator: [[machine]] (not stored: the config is its
+  // home) and the API (stored). The API's hostname and labels win over the
+  // config's; the API's next boot wins over the config's.
+  bool declared = false;  // by [[machine]]
+  std::string config_hostname;
+  std::vector<std::string> config_labels;
+  std::optional<NextBoot> config_next;
+  std::optional<std::string> api_hostname;
+  std::optional<std::vector<std::string>> api_labels;
+  std::optional<NextBoot> next;  // set by the API
+  // Effective, recomputed from the above: what selectors and templates see.
   std::string hostname;
   std::vector<std::string> labels;
-  std::optional<std::string> next_profile;  // explicit next boot
-  bool next_once = true;
   // The boot state machine.
   State state = State::local;
   std::uint32_t install_attempts = 0;  // starts since the last done or reset
   std::string install_profile;         // the profile of the install in progress
   std::optional<Token> token;          // of the latest install rendering; cleared by done
+  std::int64_t token_unix = 0;         // when that token was issued
+  std::int64_t install_started_unix = 0;
   std::int64_t done_unix = 0;
+  std::vector<Event> events;  // oldest first, at most [fleet] events_max
+  // Where it is in the boot chain (not stored: a restart begins a new view).
+  Timeline timeline;
+  BootFiles boot_files;
+  // Bookkeeping for the store: queued for the next write, and the last_seen
+  // the store holds (a sighting alone rewrites it only now and then).
+  bool dirty = false;
+  std::int64_t stored_seen_unix = 0;
+
+  const std::optional<NextBoot>& explicit_next() const { return next ? next : config_next; }
+  void recompute_declared();
 };
 
 class Inventory {
@@ -58,16 +112,26 @@ class Inventory {
   const Machine* find(const Mac& mac) const;
   // nullptr: the inventory is full and `mac` is not in it.
   Machine* find_or_add(const Mac& mac);
+  bool erase(const Mac& mac);
+  // The machine last seen at `ip` (a TFTP or HTTP peer), if any.
+  Machine* find_by_ip(Ipv4 ip);
+  // Sets m.ip and keeps the address index.
+  void set_ip(Machine& m, Ipv4 ip);
   std::size_t size() const { return machines_.size(); }
   std::size_t capacity() const { return machines_max_; }
   template <typename F>
   void for_each(F f) {
     for (auto& [key, machine] : machines_) f(machine);
   }
+  template <typename F>
+  void for_each(F f) const {
+    for (const auto& [key, machine] : machines_) f(machine);
+  }
 
  private:
   std::size_t machines_max_;
   std::unordered_map<std::uint64_t, Machine> machines_;
+  std::unordered_map<std::uint32_t, std::uint64_t> by_ip_;  // at most one entry per machine
 };
 
 }  // namespace ringboot::fleet

@@ -18,7 +18,7 @@ Variables sample_variables() {
   v.profile = "sample";
   v.http_base = "http://10.0.0.1";
   v.done_url = "http://10.0.0.1/api/v1/machines/52-54-00-12-34-56/done?token=00000000000000000000000000000000";
-  v.events_url = "http://10.0.0.1/fleet/events/52-54-00-12-34-56/00000000000000000000000000000000";
+  v.events_url = "http://10.0.0.1/api/v1/machines/52-54-00-12-34-56/events?token=00000000000000000000000000000000";
   v.labels = {"rack=a1", "gpu"};
   v.label = {{"rack", "a1"}};
   return v;
@@ -62,9 +62,57 @@ std::optional<ProfileError> check_profile(const Profile& p) {
   return std::nullopt;
 }
 
-std::string local_script(const FleetSettings& settings, std::string_view platform, std::string_view why) {
-  const std::string& command = platform == "pcbios" ? settings.local_boot_pcbios : settings.local_boot_efi;
-  return fmt::format("#!ipxe\necho ringboot: {}: booting from the local disk\n{}\n", why, command);
+std::string local_script(const FleetSettings& settings, std::string_view platform, std::string_view why,
+                         std::initializer_list<const LocalBoot*> overrides) {
+  const bool pcbios = platform == "pcbios";
+  const std::string* command = pcbios ? &settings.local_boot_pcbios : &settings.local_boot_efi;
+  for (const LocalBoot* o : overrides) {
+    if (o == nullptr) continue;
+    const std::optional<std::string>& mine = pcbios ? o->pcbios : o->efi;
+    if (mine) {
+      command = &*mine;
+      break;
+    }
+  }
+  return fmt::format("#!ipxe\necho ringboot: {}: booting from the local disk\n{}\n", why, *command);
+}
+
+std::string failed_script(const FleetSettings& settings, std::string_view platform, std::string_view why,
+                          std::initializer_list<const LocalBoot*> overrides) {
+  if (settings.failed_script.empty()) return local_script(settings, platform, why, overrides);
+  // The operator's script after its first line ("#!ipxe"), with why first.
+  std::string_view body = settings.failed_script;
+  const auto eol = body.find('\n');
+  body = eol == std::string_view::npos ? std::string_view() : body.substr(eol + 1);
+  return fmt::format("#!ipxe\necho ringboot: {}\n{}", why, body);
+}
+
+std::vector<ScriptFile> script_files(std::string_view script) {
+  std::vector<ScriptFile> files;
+  while (!script.empty()) {
+    const auto eol = script.find('\n');
+    std::string_view line = script.substr(0, eol);
+    script = eol == std::string_view::npos ? std::string_view() : script.substr(eol + 1);
+    const auto word = [&line]() {
+      while (!line.empty() && (line.front() == ' ' || line.front() == '\t')) line.remove_prefix(1);
+      const auto end = line.find_first_of(" \t");
+      const std::string_view w = line.substr(0, end);
+      line = end == std::string_view::npos ? std::string_view() : line.substr(end);
+      return w;
+    };
+    const std::string_view command = word();
+    const bool kernel = command == "kernel" || command == "chain" || command == "imgexec";
+    if (!kernel && command != "initrd" && command != "imgfetch" && command != "module") continue;
+    // The first word that is not an option ("--name x", "-n x", "--autofree") is the URL.
+    for (std::string_view w = word(); !w.empty(); w = word()) {
+      if (w.front() != '-') {
+        files.push_back(ScriptFile{kernel, w});
+        break;
+      }
+      if (w == "--name" || w == "-n" || w == "--timeout" || w == "-t") word();
+    }
+  }
+  return files;
 }
 
 std::string chain_script(std::string_view http_base) {

@@ -42,6 +42,28 @@ TEST(DhcpPacket, ParsesDiscoverWithPxeOptions) {
   EXPECT_FALSE(p.requested_ip());
 }
 
+// The GUID as firmware sends it (EFI byte order) and as iPXE prints ${uuid}:
+// the first three fields swapped, the rest as sent.
+TEST(DhcpPacket, UuidTextAsIpxePrintsIt) {
+  const std::vector<std::uint8_t> uuid{0,    0x44, 0x45, 0x4c, 0x4c, 0x11, 0x00, 0x22, 0x10,
+                                       0x80, 0x33, 0xb8, 0xc0, 0x4f, 0x4e, 0x57, 0x31};
+  Packet p;
+  auto d = ClientPacket(MessageType::discover).option(option::kClientUuid, uuid).bytes();
+  ASSERT_EQ(parse(d, p), ParseError::none);
+  EXPECT_EQ(p.uuid_text(), "4c4c4544-0011-1022-8033-b8c04f4e5731");
+  std::vector<std::uint8_t> other_type = uuid;
+  other_type[0] = 1;
+  d = ClientPacket(MessageType::discover).option(option::kClientUuid, other_type).bytes();
+  ASSERT_EQ(parse(d, p), ParseError::none);
+  EXPECT_EQ(p.uuid_text(), "");
+  d = ClientPacket(MessageType::discover).option(option::kClientUuid, {0, 1, 2}).bytes();
+  ASSERT_EQ(parse(d, p), ParseError::none);
+  EXPECT_EQ(p.uuid_text(), "");
+  d = ClientPacket(MessageType::discover).bytes();
+  ASSERT_EQ(parse(d, p), ParseError::none);
+  EXPECT_EQ(p.uuid_text(), "");
+}
+
 TEST(DhcpPacket, ArchListTakesFirst) {
   auto d = ClientPacket(MessageType::discover).option(option::kClientArch, {0, 9, 0, 7}).bytes();
   Packet p;

@@ -107,7 +107,7 @@ TEST(FleetEngine, FailedAfterNStartsWithoutDoneUntilReset) {
   EXPECT_NE(fourth.script.find("\nsanboot --no-describe --drive 0x80\n"), std::string::npos) << fourth.script;
   EXPECT_EQ(h.boot(f, "52:54:00:12:34:56").reason, Reason::failed);  // stays failed
   EXPECT_EQ(f.counters().failed, 1u);
-  ASSERT_TRUE(f.reset(mac("52:54:00:12:34:56")));
+  ASSERT_EQ(f.reset(mac("52:54:00:12:34:56")), ChangeResult::ok);
   const Decision again = h.boot(f, "52:54:00:12:34:56");
   EXPECT_TRUE(again.install());
   EXPECT_EQ(again.install_attempts, 1u);
@@ -235,6 +235,336 @@ TEST(FleetEngine, FirstAndLastSeenFromTheCallersClock) {
   EXPECT_EQ(m->ip, Ipv4::parse("10.0.0.50"));
 }
 
+// --- the API's changes, callbacks, sightings and the store's change set ----------
+
+TEST(FleetEngine, NextBootCreatesAnUnseenMachineAndRestartsItsStateMachine) {
+  Fleet f(one_group(true));
+  Harness h;
+  const Mac m = mac("aa:bb:cc:00:00:01");  // no group matches it
+  EXPECT_EQ(f.set_next_boot(m, NextBoot{"nope", true}, h.now), ChangeResult::unknown_profile);
+  EXPECT_EQ(f.machine(m), nullptr);  // a refused change creates nothing
+  ASSERT_EQ(f.set_next_boot(m, NextBoot{"debian", true}, h.now), ChangeResult::ok);
+  ASSERT_NE(f.machine(m), nullptr);
+  EXPECT_EQ(f.machine(m)->state, State::install);
+  EXPECT_EQ(f.machine(m)->first_seen_unix, 0);  // set up before it powers on
+  const Decision d = h.boot(f, "aa-bb-cc-00-00-01");
+  ASSERT_TRUE(d.install());
+  ASSERT_EQ(f.done(m, token_of(d), h.now), DoneResult::accepted);
+  EXPECT_EQ(h.boot(f, "aa:bb:cc:00:00:01").reason, Reason::done);
+  // Reinstall: the same call again.
+  ASSERT_EQ(f.set_next_boot(m, NextBoot{"debian", true}, h.now), ChangeResult::ok);
+  EXPECT_TRUE(h.boot(f, "aa:bb:cc:00:00:01").install());
+  ASSERT_EQ(f.set_next_boot(m, NextBoot{"local", true}, h.now), ChangeResult::ok);
+  EXPECT_EQ(f.machine(m)->state, State::local);
+  EXPECT_EQ(h.boot(f, "aa:bb:cc:00:00:01").reason, Reason::assigned_local);
+}
+
+TEST(FleetEngine, NextBootFromTheApiWinsOverTheConfigAndSurvivesReload) {
+  FleetConfig c = one_group(true);
+  MachineConfig pinned;
+  pinned.mac = mac("52:54:00:00:00:0a");
+  pinned.profile = "local";
+  c.machines = {pinned};
+  Fleet f(c);
+  Harness h;
+  EXPECT_EQ(h.boot(f, "52:54:00:00:00:0a").reason, Reason::assigned_local);
+  ASSERT_EQ(f.set_next_boot(pinned.mac, NextBoot{"debian", true}, h.now), ChangeResult::ok);
+  f.configure(c);
+  EXPECT_TRUE(h.boot(f, "52:54:00:00:00:0a").install());
+}
+
+TEST(FleetEngine, BreakerFailedMachineIsRestartedByANewNextBoot) {
+  Fleet f(one_group(true, 1));
+  Harness h;
+  const Mac m = mac("52:54:00:12:34:56");
+  ASSERT_TRUE(h.boot(f, "52:54:00:12:34:56").install());
+  EXPECT_EQ(h.boot(f, "52:54:00:12:34:56").reason, Reason::failed);
+  ASSERT_EQ(f.set_next_boot(m, NextBoot{"debian", true}, h.now), ChangeResult::ok);
+  EXPECT_EQ(f.machine(m)->install_attempts, 0u);
+  EXPECT_TRUE(h.boot(f, "52:54:00:12:34:56").install());
+}
+
+TEST(FleetEngine, BulkNextBootByMacsLabelsOrGroup) {
+  FleetConfig c = one_group(true);
+  MachineConfig a;
+  a.mac = mac("52:54:00:00:00:01");
+  a.labels = {"rack=a1"};
+  MachineConfig b;
+  b.mac = mac("aa:00:00:00:00:02");
+  b.labels = {"rack=a1", "gpu"};
+  c.machines = {a, b};
+  Fleet f(c);
+  Harness h;
+  const NextBoot local{"local", true};
+  EXPECT_EQ(f.set_next_boot(BulkSelector{}, local, h.now).result, ChangeResult::invalid);
+  BulkSelector by_label;
+  by_label.labels = {"rack=a1"};
+  EXPECT_EQ(f.set_next_boot(by_label, NextBoot{"nope", true}, h.now).result, ChangeResult::unknown_profile);
+  BulkResult r = f.set_next_boot(by_label, NextBoot{"debian", false}, h.now);
+  EXPECT_EQ(r.result, ChangeResult::ok);
+  EXPECT_EQ(r.changed, 2u);
+  EXPECT_EQ(f.machine(b.mac)->state, State::install);
+  by_label.labels = {"rack=a1", "gpu"};
+  EXPECT_EQ(f.set_next_boot(by_label, local, h.now).changed, 1u);
+  EXPECT_EQ(f.machine(b.mac)->state, State::local);
+  EXPECT_EQ(f.machine(a.mac)->state, State::install);
+  BulkSelector by_group;
+  by_group.group = "rack1";  // matches 52:54:00 only
+  EXPECT_EQ(f.set_next_boot(by_group, local, h.now).changed, 1u);
+  EXPECT_EQ(f.machine(a.mac)->state, State::local);
+  BulkSelector by_macs;
+  by_macs.macs = {mac("aa:00:00:00:00:02"), mac("aa:00:00:00:00:77")};  // the second is new: created
+  r = f.set_next_boot(by_macs, NextBoot{"debian", true}, h.now);
+  EXPECT_EQ(r.changed, 2u);
+  EXPECT_EQ(f.machines(), 3u);
+}
+
+TEST(FleetEngine, BulkOverTheInventoryBoundCountsTheRefused) {
+  FleetConfig c = one_group(true);
+  c.settings.machines_max = 2;
+  Fleet f(c);
+  Harness h;
+  BulkSelector by_macs;
+  by_macs.macs = {mac("aa:00:00:00:00:01"), mac("aa:00:00:00:00:02"), mac("aa:00:00:00:00:03")};
+  const BulkResult r = f.set_next_boot(by_macs, NextBoot{"debian", true}, h.now);
+  EXPECT_EQ(r.changed, 2u);
+  EXPECT_EQ(r.refused, 1u);
+  EXPECT_EQ(f.set_next_boot(mac("aa:00:00:00:00:04"), NextBoot{"debian", true}, h.now), ChangeResult::inventory_full);
+}
+
+TEST(FleetEngine, DeclareFromTheApiWinsOverTheConfigAndIsChecked) {
+  FleetConfig c = one_group(true);
+  MachineConfig a;
+  a.mac = mac("52:54:00:00:00:01");
+  a.hostname = "from-config";
+  a.labels = {"rack=a1"};
+  c.machines = {a};
+  Fleet f(c);
+  EXPECT_EQ(f.declare(a.mac, std::string("bad host\n"), std::nullopt), ChangeResult::invalid);
+  EXPECT_EQ(f.declare(a.mac, std::nullopt, std::vector<std::string>{"ok", "no spaces"}), ChangeResult::invalid);
+  ASSERT_EQ(f.declare(a.mac, std::string("node1"), std::nullopt), ChangeResult::ok);
+  EXPECT_EQ(f.machine(a.mac)->hostname, "node1");
+  EXPECT_EQ(f.machine(a.mac)->labels, std::vector<std::string>{"rack=a1"});  // the config's, unset by the API
+  ASSERT_EQ(f.declare(a.mac, std::nullopt, std::vector<std::string>{"rack=b2"}), ChangeResult::ok);
+  f.configure(c);
+  EXPECT_EQ(f.machine(a.mac)->hostname, "node1");
+  EXPECT_EQ(f.machine(a.mac)->labels, std::vector<std::string>{"rack=b2"});
+}
+
+TEST(FleetEngine, ForgetDropsStateAndAConfiguredMachineComesBackDeclared) {
+  FleetConfig c = one_group(true);
+  MachineConfig a;
+  a.mac = mac("52:54:00:00:00:01");
+  a.hostname = "node1";
+  c.machines = {a};
+  Fleet f(c);
+  Harness h;
+  ASSERT_TRUE(h.boot(f, "52:54:00:00:00:01").install());
+  ASSERT_TRUE(h.boot(f, "aa:00:00:00:00:02").reason == Reason::unassigned);
+  EXPECT_EQ(f.forget(mac("aa:00:00:00:00:02")), ChangeResult::ok);
+  EXPECT_EQ(f.machine(mac("aa:00:00:00:00:02")), nullptr);
+  EXPECT_EQ(f.forget(mac("aa:00:00:00:00:02")), ChangeResult::unknown_machine);
+  EXPECT_EQ(f.forget(a.mac), ChangeResult::ok);
+  ASSERT_NE(f.machine(a.mac), nullptr);
+  EXPECT_EQ(f.machine(a.mac)->hostname, "node1");
+  EXPECT_EQ(f.machine(a.mac)->install_attempts, 0u);
+  EXPECT_EQ(f.machine(a.mac)->state, State::local);
+}
+
+TEST(FleetEngine, EventsNeedTheTokenAndAreBounded) {
+  FleetConfig c = one_group(true);
+  c.settings.events_max = 2;
+  c.settings.event_bytes_max = 8;
+  Fleet f(c);
+  Harness h;
+  const Mac m = mac("52:54:00:12:34:56");
+  EXPECT_EQ(f.event(m, std::string(32, '0'), "x", h.now), DoneResult::unknown_machine);
+  const Decision d = h.boot(f, "52:54:00:12:34:56");
+  const std::string token = token_of(d);
+  EXPECT_EQ(f.event(m, std::string(32, '0'), "x", h.now), DoneResult::wrong_token);
+  EXPECT_EQ(f.event(m, token, "one", h.now), DoneResult::accepted);
+  EXPECT_EQ(f.event(m, token, "two", h.now + 1), DoneResult::accepted);
+  EXPECT_EQ(f.event(m, token, "three", h.now + 2), DoneResult::accepted);
+  EXPECT_EQ(f.event(m, token, "123456789", h.now), DoneResult::accepted);  // over the bound: refused, nothing kept
+  ASSERT_EQ(f.machine(m)->events.size(), 2u);
+  EXPECT_EQ(f.machine(m)->events[0].message, "two");
+  EXPECT_EQ(f.machine(m)->events[1].message, "three");
+  EXPECT_EQ(f.machine(m)->events[1].unix, h.now + 2);
+  EXPECT_EQ(f.counters().events_accepted, 3u);
+  EXPECT_EQ(f.counters().events_dropped, 1u);
+  EXPECT_EQ(f.counters().events_refused, 3u);
+}
+
+TEST(FleetEngine, TokenExpires) {
+  FleetConfig c = one_group(true);
+  c.settings.token_lifetime_seconds = 3600;
+  Fleet f(c);
+  Harness h;
+  const Mac m = mac("52:54:00:12:34:56");
+  const Decision d = h.boot(f, "52:54:00:12:34:56");
+  EXPECT_EQ(f.done(m, token_of(d), h.now + 3601), DoneResult::expired);
+  EXPECT_EQ(f.machine(m)->state, State::installing);
+  EXPECT_EQ(f.done(m, token_of(d), h.now + 3600), DoneResult::accepted);
+}
+
+TEST(FleetEngine, ChangesAreCoalescedPerMachineAndRestoreBringsStateBack) {
+  FleetConfig c = one_group(true);
+  MachineConfig a;
+  a.mac = mac("52:54:00:00:00:01");
+  a.hostname = "node1";
+  c.machines = {a};
+  Fleet f(c);
+  Harness h;
+  EXPECT_FALSE(f.has_changes());  // the config's declarations are not the store's
+  ASSERT_TRUE(h.boot(f, "52:54:00:00:00:01").install());
+  ASSERT_TRUE(h.boot(f, "52:54:00:00:00:01").install());
+  h.boot(f, "aa:00:00:00:00:02");
+  ASSERT_TRUE(f.has_changes());
+  Changes changes = f.take_changes();
+  ASSERT_EQ(changes.machines.size(), 2u);
+  EXPECT_FALSE(f.has_changes());
+  EXPECT_TRUE(f.take_changes().empty());
+  // A boot that changes nothing stored is not a change (within the minute).
+  h.now -= 59;
+  EXPECT_EQ(h.boot(f, "aa:00:00:00:00:02").reason, Reason::unassigned);
+  EXPECT_FALSE(f.has_changes());
+  ASSERT_EQ(f.forget(mac("aa:00:00:00:00:02")), ChangeResult::ok);
+  EXPECT_EQ(f.take_changes().forgotten.size(), 1u);
+
+  // A restart: a new engine from the same config, then what the store held.
+  Fleet g(c);
+  for (Machine& m : changes.machines) {
+    if (m.mac == a.mac) m.config_hostname = "stale";  // the store's copy of config fields is ignored
+    ASSERT_TRUE(g.restore(m));
+  }
+  EXPECT_FALSE(g.has_changes());
+  const Machine* restored = g.machine(a.mac);
+  ASSERT_NE(restored, nullptr);
+  EXPECT_EQ(restored->state, State::installing);
+  EXPECT_EQ(restored->install_attempts, 2u);
+  EXPECT_EQ(restored->hostname, "node1");
+  const Decision third = h.boot(g, "52:54:00:00:00:01");
+  ASSERT_TRUE(third.install());
+  EXPECT_EQ(third.install_attempts, 3u);  // the breaker counts across the restart
+  EXPECT_EQ(h.boot(g, "52:54:00:00:00:01").reason, Reason::failed);
+}
+
+DhcpSighting sighting(std::string_view m, std::optional<Ipv4> ip = std::nullopt, bool ipxe = false,
+                      std::string_view file = "") {
+  DhcpSighting s;
+  s.mac = mac(m);
+  s.ip = ip;
+  s.ipxe = ipxe;
+  s.file = file;
+  return s;
+}
+
+Fetch fetch(std::string_view ip, std::string_view path, bool ok = true) {
+  Fetch f;
+  f.peer = *Ipv4::parse(ip);
+  f.path = path;
+  f.ok = ok;
+  return f;
+}
+
+TEST(FleetEngine, DhcpSightingsAddMachinesAndTftpOrHttpFindThemByAddress) {
+  Fleet f(one_group(true));
+  Harness h;
+  const std::int64_t ms = h.now * 1000;
+  const Mac m = mac("52:54:00:12:34:56");
+  DhcpSighting s = sighting("52:54:00:12:34:56");
+  s.facts.arch = 7;
+  s.facts.relay = Ipv4::parse("10.1.0.1");
+  s.facts.dhcp_hostname = "node1";
+  s.uuid = "4c4c4544-0000-1111-2222-333333333333";
+  f.observe_dhcp(s, ms);
+  ASSERT_NE(f.machine(m), nullptr);
+  EXPECT_EQ(f.machine(m)->first_seen_unix, h.now);
+  EXPECT_EQ(f.machine(m)->dhcp.arch, 7);
+  EXPECT_EQ(f.machine(m)->uuid, "4c4c4544-0000-1111-2222-333333333333");
+  s.uuid = "";
+  s.ip = Ipv4::parse("10.0.0.50");  // the ACK
+  f.observe_dhcp(s, ms + 5000);
+  EXPECT_EQ(f.machine(m)->ip, Ipv4::parse("10.0.0.50"));
+  EXPECT_EQ(f.machine(m)->uuid, "4c4c4544-0000-1111-2222-333333333333");  // kept
+  f.fetched(fetch("10.0.0.50", "ipxe.efi"), ms + 30000);
+  EXPECT_EQ(f.machine(m)->last_seen_unix, h.now + 30);
+  f.fetched(fetch("10.0.0.51", "ipxe.efi"), ms + 40000);  // nobody there
+  EXPECT_EQ(f.machine(m)->last_seen_unix, h.now + 30);
+  // The address moves to another machine: the old one is no longer found by it.
+  f.observe_dhcp(sighting("52:54:00:00:00:02", Ipv4::parse("10.0.0.50")), ms + 50000);
+  f.fetched(fetch("10.0.0.50", "ipxe.efi"), ms + 60000);
+  EXPECT_EQ(f.machine(m)->last_seen_unix, h.now + 30);
+  EXPECT_EQ(f.machine(mac("52:54:00:00:00:02"))->last_seen_unix, h.now + 60);
+  EXPECT_EQ(f.counters().sightings, 5u);
+}
+
+TEST(FleetEngine, DhcpSightingsOverTheBoundAreCounted) {
+  FleetConfig c = one_group(true);
+  c.settings.machines_max = 1;
+  Fleet f(c);
+  f.observe_dhcp(sighting("52:54:00:00:00:01"), 1000);
+  f.observe_dhcp(sighting("52:54:00:00:00:02"), 1000);
+  EXPECT_EQ(f.machines(), 1u);
+  EXPECT_EQ(f.counters().machines_refused, 1u);
+}
+
+// The steps of a SeaBIOS + iPXE ROM boot and an OVMF boot, as the services
+// report them, walk the machine's timeline through every stage.
+TEST(FleetEngine, TheServicesStepsWalkTheTimeline) {
+  FleetConfig c = one_group(true);
+  c.profiles[0].initrd.push_back("{{http_base}}/firmware.cpio.gz");
+  Fleet f(c);
+  Harness h;
+  const Mac m = mac("52:54:00:12:34:56");
+  std::int64_t ms = h.now * 1000;
+  const auto stage = [&] { return f.machine(m)->timeline.stage(); };
+  f.observe_dhcp(sighting("52:54:00:12:34:56", std::nullopt, false, "ipxe.efi"), ms);
+  EXPECT_EQ(stage(), Stage::firmware_dhcp);
+  f.observe_dhcp(sighting("52:54:00:12:34:56", Ipv4::parse("10.0.0.50"), false, "ipxe.efi"), ms += 4000);
+  f.fetched(fetch("10.0.0.50", "ipxe.efi", false), ms += 100);  // EDK2's size probe ends in an error
+  EXPECT_EQ(stage(), Stage::firmware_dhcp);
+  f.fetched(fetch("10.0.0.50", "ipxe.efi"), ms += 300);
+  EXPECT_EQ(stage(), Stage::loader);
+  f.observe_dhcp(sighting("52:54:00:12:34:56", Ipv4::parse("10.0.0.50"), true, "http://10.0.0.1/boot.ipxe"),
+                 ms += 6000);
+  EXPECT_EQ(stage(), Stage::loader);
+  // The script's files are told apart from others: kernel, then each initrd.
+  const Decision d = h.boot(f, "52:54:00:12:34:56");
+  ms = h.now * 1000;
+  ASSERT_TRUE(d.install());
+  EXPECT_EQ(stage(), Stage::script);
+  f.fetched(fetch("10.0.0.50", "/debian/linux"), ms += 1000);
+  EXPECT_EQ(stage(), Stage::kernel);
+  f.fetched(fetch("10.0.0.50", "/debian/initrd.gz?x=1"), ms += 1000);
+  EXPECT_EQ(stage(), Stage::initrd);
+  f.fetched(fetch("10.0.0.50", "/unrelated.txt"), ms += 10);
+  EXPECT_EQ(stage(), Stage::initrd);
+  f.fetched(fetch("10.0.0.50", "/firmware.cpio.gz"), ms += 1000);
+  EXPECT_EQ(stage(), Stage::installing);
+  EXPECT_EQ(f.event(m, token_of(d), "partitioning", h.now + 100), DoneResult::accepted);
+  EXPECT_EQ(stage(), Stage::installing);
+  EXPECT_EQ(f.done(m, token_of(d), h.now + 200), DoneResult::accepted);
+  EXPECT_EQ(stage(), Stage::done);
+  EXPECT_EQ(f.machine(m)->timeline.entered_ms(Stage::done), (h.now + 200) * 1000);
+  EXPECT_EQ(h.boot(f, "52:54:00:12:34:56").reason, Reason::done);
+  EXPECT_EQ(stage(), Stage::local);
+  EXPECT_EQ(f.machine(m)->timeline.events().size(), 13u);  // every step above, kept
+}
+
+TEST(FleetEngine, TwoMachinesBehindOneRelayKeepTheirOwnTimelines) {
+  Fleet f(one_group(true));
+  DhcpSighting a = sighting("52:54:00:00:00:01", Ipv4::parse("10.9.0.11"), false, "undionly.kpxe");
+  DhcpSighting b = sighting("52:54:00:00:00:02", Ipv4::parse("10.9.0.12"), false, "undionly.kpxe");
+  a.facts.relay = b.facts.relay = Ipv4::parse("10.9.0.1");
+  f.observe_dhcp(a, 1000);
+  f.observe_dhcp(b, 1000);
+  f.fetched(fetch("10.9.0.12", "undionly.kpxe"), 2000);
+  EXPECT_EQ(f.machine(a.mac)->timeline.stage(), Stage::firmware_dhcp);
+  EXPECT_EQ(f.machine(b.mac)->timeline.stage(), Stage::loader);
+  EXPECT_EQ(f.machine(a.mac)->dhcp.relay, Ipv4::parse("10.9.0.1"));
+}
+
 // --- selectors ------------------------------------------------------------------
 
 Machine machine() {
@@ -293,9 +623,9 @@ TEST(FleetSelector, AllGivenMustMatchAndTheFirstGroupWins) {
   both.mac = MacPattern::parse("52:54:00");
   both.arch = {"arm64"};
   EXPECT_FALSE(matches(both, machine()));
-  Group arm{"arm", both, "p1", true};
-  Group x86{"x86", GroupMatch{}, "p2", true};
-  Group later{"later", GroupMatch{}, "p3", true};
+  Group arm{"arm", both, "p1", true, {}};
+  Group x86{"x86", GroupMatch{}, "p2", true, {}};
+  Group later{"later", GroupMatch{}, "p3", true, {}};
   x86.match.arch = {"x86_64"};
   const std::vector<Group> groups{arm, x86, later};
   EXPECT_EQ(first_matching(groups, machine())->name, "x86");

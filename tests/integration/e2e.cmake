@@ -12,3 +12,13 @@ foreach(_path uefi-ipxe uefi-snponly bios uefi-ipxe-proxy)
                        TIMEOUT 420
                        RESOURCE_LOCK ringboot_e2e_qemu)
 endforeach()
+# Per-machine boot with real firmware (issue 11): install once then local,
+# and the boot-loop breaker, each VM with a local disk (tests/e2e/fleet.sh).
+foreach(_mode bios-once uefi-once bios-breaker)
+  add_test(NAME e2e_fleet_${_mode}
+           COMMAND ${PROJECT_SOURCE_DIR}/tests/e2e/fleet.sh $<TARGET_FILE:ringboot> ${_mode})
+  set_tests_properties(e2e_fleet_${_mode} PROPERTIES
+                       LABELS e2e
+                       TIMEOUT 420
+                       RESOURCE_LOCK ringboot_e2e_qemu)
+endforeach()

@@ -93,6 +93,7 @@ e2e_config() {
   local dhcp_mode=$1 efi_file=$2
   cat > "$CONFIG" <<EOF
 root = "$ROOT"
+state_dir = "$WORK/state"
 threads = 2
 log_level = "debug"
 [tftp]
@@ -103,7 +104,6 @@ listen = "$SERVER:$HTTP_PORT"
 mode = "$dhcp_mode"
 interface = "br0"
 server_address = "$SERVER"
-lease_file = "$WORK/leases"
 EOF
   # Proxy mode shares port 67 with dnsmasq on this host.
   [[ $dhcp_mode == proxy ]] && echo "shared_port = true" >> "$CONFIG"

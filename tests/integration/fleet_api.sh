@@ -354,13 +354,15 @@ for i in $(seq 10 40); do
   want 201 "PUT during the transfers ($i)"
   api GET "/api/v1/machines?state=install"
   want 200 "list during the transfers"
+  # Both transfers are still running once the first change is on disk: they
+  # overlap (how many changes fit in them depends on the machine's load).
   if [[ $i == 10 ]]; then
     kill -0 "$tftp_pid" 2>/dev/null || fail "the TFTP transfer ended before the first API change: they did not overlap"
+    kill -0 "$http_pid" 2>/dev/null || fail "the HTTP download ended before the first API change: they did not overlap"
   fi
 done
 api POST /api/v1/next-boot '{"selector": {"group": "rack1"}, "profile": "rescue", "once": false}'
 want 200 "bulk during the transfers"
-kill -0 "$http_pid" 2>/dev/null || fail "the HTTP download ended before the API changes did: they did not overlap"
 wait "$http_pid" || fail "the HTTP download failed: $(cat "$OUT/big.err")"
 wait "$tftp_pid" || fail "the TFTP transfer failed: $(cat "$OUT/tftp.err")"
 same "$ROOT/big.bin" "$OUT/big.bin" "the HTTP download beside the API"

@@ -20,6 +20,7 @@
 
 #include "fleet/config.h"
 #include "fleet/inventory.h"
+#include "fleet/template.h"
 
 namespace ringboot::fleet {
 
@@ -157,6 +158,7 @@ class Fleet {
     bool once = true;
   };
   void declare_machines();
+  void compile_templates();
   void declare_from_config(Machine& m, const MachineConfig& c);
   Assignment assignment(const Machine& m) const;
   void mark(Machine& m);
@@ -168,6 +170,7 @@ class Fleet {
                    std::int64_t now_unix);
 
   FleetConfig config_;
+  std::vector<CompiledTemplate> templates_;  // config_.profiles' scripts, in the same order
   Inventory inventory_;
   FleetCounters counters_;
   std::vector<Mac> dirty_;  // machines with `dirty` set, at most one entry each

@@ -1,6 +1,7 @@
 // Profile templates: check_template, then (when it passes) mstch's render.
 // mstch reports no syntax errors of its own, so the invariant is ours: a
-// template check_template accepts renders, or fails only on the size bound.
+// template check_template accepts renders, or fails only on the size bound;
+// and its CompiledTemplate renders exactly what mstch does.
 #include <cstdint>
 #include <cstdlib>
 #include <string>
@@ -18,5 +19,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const ringboot::fleet::Rendered r = ringboot::fleet::render_template(text, v);
   if (!r.ok && r.error.find("byte bound") == std::string::npos) std::abort();
   if (r.ok && r.text.size() > ringboot::fleet::kRenderedBytesMax) std::abort();
+  // The compiled form (the engine's, substituting where it can) renders the same.
+  const ringboot::fleet::Rendered c = ringboot::fleet::CompiledTemplate(text).render(v);
+  if (c.ok != r.ok || c.text != r.text) std::abort();
   return 0;
 }

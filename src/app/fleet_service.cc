@@ -1,6 +1,7 @@
 #include "app/fleet_service.h"
 
 #include <algorithm>
+#include <array>
 
 #include "app/store_writer.h"
 #include "base/log.h"
@@ -18,6 +19,24 @@ bool plain_host(std::string_view host) {
     return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '.' || c == '-' ||
            c == ':' || c == '[' || c == ']';
   });
+}
+
+// Token bytes from a pool of this thread's, refilled 4 KiB at a time: one
+// getrandom(2) per 256 boots rather than one per boot. A byte handed out is
+// wiped from the pool.
+bool token_bytes(fleet::Token& out) {
+  thread_local std::array<std::uint8_t, 4096> pool;
+  thread_local std::size_t left = 0;
+  static_assert(std::tuple_size_v<decltype(pool)> % fleet::kTokenBytes == 0);
+  if (left < out.size()) {
+    if (!io::random_bytes(pool)) return false;
+    left = pool.size();
+  }
+  std::uint8_t* const from = pool.data() + (pool.size() - left);
+  std::copy_n(from, out.size(), out.begin());
+  std::fill_n(from, out.size(), std::uint8_t{0});
+  left -= out.size();
+  return true;
 }
 }  // namespace
 
@@ -52,7 +71,7 @@ std::string SharedFleet::ipxe(std::string_view target, std::optional<Ipv4> peer,
   const std::string buildarch = http::query_value(target, "buildarch").value_or("");
   const std::string platform = http::query_value(target, "platform").value_or("");
   fleet::Token random{};
-  if (!io::random_bytes(random)) {
+  if (!token_bytes(random)) {
     // Without an unguessable token no install is started: local boot.
     log(LogLevel::error, "fleet.random_error", "reason=\"getrandom failed: local boot\"");
     std::lock_guard lock(mutex_);
@@ -77,7 +96,7 @@ std::string SharedFleet::ipxe(std::string_view target, std::optional<Ipv4> peer,
   } else if (d.reason == fleet::Reason::render_error) {
     log(LogLevel::error, "fleet.boot", "mac={} decision=local reason={} error=\"{}\"", facts.mac->to_string(),
         fleet::to_string(d.reason), d.error);
-  } else {
+  } else if (log_level() <= LogLevel::info) {  // the MAC is spelt only for a line that is written
     log(LogLevel::info, "fleet.boot", "mac={} decision={} profile=\"{}\" reason={} state={} install_attempts={}",
         facts.mac->to_string(), d.install() ? "install" : "local", d.profile, fleet::to_string(d.reason),
         fleet::to_string(d.state), d.install_attempts);

@@ -3,8 +3,6 @@
 #include <algorithm>
 #include <charconv>
 
-#include <fmt/format.h>
-
 namespace ringboot {
 
 namespace {
@@ -14,6 +12,20 @@ std::optional<std::uint8_t> hex_byte(const char* p) {
   auto [next, ec] = std::from_chars(p, p + 2, v, 16);
   if (ec != std::errc{} || next != p + 2) return std::nullopt;
   return static_cast<std::uint8_t>(v);
+}
+
+// `count` bytes as lower-case hex pairs joined by `separator`: no format
+// string per byte (a MAC is spelt on every DHCP log line and fleet render).
+std::string hex_joined(const std::uint8_t* bytes, std::size_t count, std::string_view separator) {
+  constexpr char kDigits[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(count * 2 + (count > 0 ? (count - 1) * separator.size() : 0));
+  for (std::size_t i = 0; i < count; ++i) {
+    if (i > 0) out += separator;
+    out += kDigits[bytes[i] >> 4];
+    out += kDigits[bytes[i] & 0xf];
+  }
+  return out;
 }
 
 std::optional<Mac> parse_separated(std::string_view text, char separator) {
@@ -36,9 +48,7 @@ std::uint64_t Mac::key() const {
 }
 
 std::string Mac::to_string(std::string_view separator) const {
-  std::string out;
-  for (std::size_t i = 0; i < bytes.size(); ++i) out += fmt::format("{}{:02x}", i == 0 ? "" : separator, bytes[i]);
-  return out;
+  return hex_joined(bytes.data(), bytes.size(), separator);
 }
 
 std::optional<Mac> Mac::parse(std::string_view text) { return parse_separated(text, ':'); }
@@ -61,11 +71,7 @@ bool MacPattern::matches(const Mac& mac) const {
   return std::equal(bytes.begin(), bytes.begin() + length, mac.bytes.begin());
 }
 
-std::string MacPattern::to_string() const {
-  std::string out;
-  for (std::uint8_t i = 0; i < length; ++i) out += fmt::format("{}{:02x}", i == 0 ? "" : ":", bytes[i]);
-  return out;
-}
+std::string MacPattern::to_string() const { return hex_joined(bytes.data(), length, ":"); }
 
 std::optional<MacPattern> MacPattern::parse(std::string_view text) {
   MacPattern m;

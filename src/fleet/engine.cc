@@ -152,19 +152,32 @@ std::string_view to_string(ChangeResult result) {
 }
 
 std::string token_hex(const Token& token) {
-  std::string out;
-  for (const std::uint8_t b : token) out += fmt::format("{:02x}", b);
+  constexpr char kDigits[] = "0123456789abcdef";
+  std::string out(2 * kTokenBytes, '0');
+  for (std::size_t i = 0; i < kTokenBytes; ++i) {
+    out[2 * i] = kDigits[token[i] >> 4];
+    out[2 * i + 1] = kDigits[token[i] & 0xf];
+  }
   return out;
 }
 
 Fleet::Fleet(FleetConfig config) : config_(std::move(config)), inventory_(config_.settings.machines_max) {
+  compile_templates();
   declare_machines();
 }
 
 void Fleet::configure(FleetConfig config) {
   config.settings.machines_max = config_.settings.machines_max;
   config_ = std::move(config);
+  compile_templates();
   declare_machines();
+}
+
+// Each profile's script parsed once per config, not once per install boot.
+void Fleet::compile_templates() {
+  templates_.clear();
+  templates_.reserve(config_.profiles.size());
+  for (const Profile& p : config_.profiles) templates_.emplace_back(script_template(p));
 }
 
 void Fleet::declare_machines() {
@@ -236,12 +249,16 @@ Decision Fleet::boot(const BootFacts& facts, std::int64_t now_unix, const Token&
   const auto before_state = m->state;
   const auto before_attempts = m->install_attempts;
   const auto before_token = m->token;
-  const std::string before_facts = m->uuid + '|' + m->buildarch + '|' + m->platform;
   const auto before_ip = m->ip;
-  if (std::string uuid = keep_if(facts.uuid, kUuidBytesMax, hex_or_hyphen); !uuid.empty()) m->uuid = std::move(uuid);
-  if (std::string arch = keep_if(facts.buildarch, kArchBytesMax, word_char); !arch.empty())
-    m->buildarch = std::move(arch);
-  if (!platform.empty()) m->platform = platform;
+  bool facts_changed = false;
+  const auto keep = [&facts_changed](std::string& field, std::string value) {
+    if (value.empty() || value == field) return;
+    field = std::move(value);
+    facts_changed = true;
+  };
+  keep(m->uuid, keep_if(facts.uuid, kUuidBytesMax, hex_or_hyphen));
+  keep(m->buildarch, keep_if(facts.buildarch, kArchBytesMax, word_char));
+  keep(m->platform, platform);
   if (facts.ip) inventory_.set_ip(*m, *facts.ip);
   Decision d = decide(*m, facts, random, now_unix);
   if (d.install()) {
@@ -258,8 +275,8 @@ Decision Fleet::boot(const BootFacts& facts, std::int64_t now_unix, const Token&
   } else {
     step(*m, d.reason == Reason::failed ? Step::failed : Step::local, std::string(to_string(d.reason)), now_ms);
   }
-  if (m->state != before_state || m->install_attempts != before_attempts || m->token != before_token ||
-      m->ip != before_ip || m->uuid + '|' + m->buildarch + '|' + m->platform != before_facts)
+  if (facts_changed || m->state != before_state || m->install_attempts != before_attempts || m->token != before_token ||
+      m->ip != before_ip)
     mark(*m);
   return d;
 }
@@ -309,7 +326,9 @@ Decision Fleet::install(Machine& m, const Profile& profile, const BootFacts& fac
   for (const std::string& label : m.labels)
     if (const auto eq = label.find('='); eq != std::string::npos && eq > 0)
       v.label.emplace(label.substr(0, eq), label.substr(eq + 1));
-  Rendered r = render_template(script_template(profile), v);
+  // `profile` is one of config_.profiles (decide() found it there).
+  const auto index = static_cast<std::size_t>(&profile - config_.profiles.data());
+  Rendered r = templates_[index].render(v);
   if (!r.ok) {
     ++counters_.render_errors;
     Decision d = local(Reason::render_error, &m, m.platform);

@@ -21,6 +21,7 @@
 
 #include "fleet/config.h"
 #include "fleet/inventory.h"
+#include "fleet/template.h"
 
 namespace ringboot::fleet {
 
@@ -184,6 +185,7 @@ class Fleet {
     bool once = true;
   };
   void declare_machines();
+  void compile_templates();
   void declare_from_config(Machine& m, const MachineConfig& c);
   Assignment assignment(const Machine& m) const;
   void mark(Machine& m);
@@ -196,6 +198,7 @@ class Fleet {
                    std::int64_t now_unix);
 
   FleetConfig config_;
+  std::vector<CompiledTemplate> templates_;  // config_.profiles' scripts, in the same order
   Inventory inventory_;
   FleetCounters counters_;
   std::vector<Mac> dirty_;  // machines with `dirty` set, at most one entry each

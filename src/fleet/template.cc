@@ -37,6 +37,18 @@ void disable_html_escape() {
   std::call_once(once, [] { mstch::config::escape = [](const std::string& s) { return s; }; });
 }
 
+// A rendered text over kRenderedBytesMax is an error.
+Rendered bounded(Rendered out) {
+  if (out.text.size() > kRenderedBytesMax) {
+    out.error =
+        fmt::format("the rendered script is {} bytes, over the {} byte bound", out.text.size(), kRenderedBytesMax);
+    out.text.clear();
+    return out;
+  }
+  out.ok = true;
+  return out;
+}
+
 }  // namespace
 
 std::optional<TemplateError> check_template(std::string_view text) {
@@ -116,14 +128,108 @@ Rendered render_template(const std::string& text, const Variables& v) {
     out.error = fmt::format("the template did not render: {}", e.what());
     return out;
   }
-  if (out.text.size() > kRenderedBytesMax) {
-    out.error =
-        fmt::format("the rendered script is {} bytes, over the {} byte bound", out.text.size(), kRenderedBytesMax);
-    out.text.clear();
-    return out;
+  return bounded(std::move(out));
+}
+
+namespace {
+
+struct Named {
+  std::string_view name;
+  std::string Variables::*member;
+};
+constexpr std::array<Named, 12> kStrings{{{"mac", &Variables::mac},
+                                          {"mac_hyphens", &Variables::mac_hyphens},
+                                          {"mac_hex", &Variables::mac_hex},
+                                          {"uuid", &Variables::uuid},
+                                          {"ip", &Variables::ip},
+                                          {"hostname", &Variables::hostname},
+                                          {"buildarch", &Variables::buildarch},
+                                          {"platform", &Variables::platform},
+                                          {"profile", &Variables::profile},
+                                          {"http_base", &Variables::http_base},
+                                          {"done_url", &Variables::done_url},
+                                          {"events_url", &Variables::events_url}}};
+
+// Every string distinct and non-empty (the constructor adds each label the
+// template names), so that a substitution that differs from mstch anywhere
+// shows on this sample.
+Variables probe_variables() {
+  Variables v;
+  std::size_t i = 0;
+  for (const Named& n : kStrings) v.*n.member = fmt::format("<{}:{}>", n.name, i++);
+  v.labels = {"rack=a1", "gpu"};
+  v.label = {{"rack", "<label.rack>"}};
+  return v;
+}
+
+}  // namespace
+
+CompiledTemplate::CompiledTemplate(std::string text) : text_(std::move(text)) {
+  const std::string_view t = text_;
+  std::size_t at = 0;
+  std::size_t literal = 0;
+  bool simple = true;
+  while (simple && (at = t.find("{{", at)) != std::string_view::npos) {
+    const bool triple = t.substr(at, 3) == "{{{";
+    const std::string_view close = triple ? "}}}" : "}}";
+    const std::size_t open_bytes = triple ? 3 : 2;
+    const std::size_t end = t.find(close, at + open_bytes);
+    if (end == std::string_view::npos) {
+      simple = false;
+      break;
+    }
+    std::string_view tag = trim(t.substr(at + open_bytes, end - at - open_bytes));
+    if (!triple && !tag.empty() && tag.front() == '&') tag = trim(tag.substr(1));
+    Piece piece;
+    constexpr std::string_view kLabel = "label.";
+    if (const auto it = std::find_if(kStrings.begin(), kStrings.end(), [&](const Named& n) { return n.name == tag; });
+        it != kStrings.end()) {
+      piece.member = it->member;
+    } else if (tag.size() > kLabel.size() && tag.substr(0, kLabel.size()) == kLabel &&
+               tag.find('.', kLabel.size()) == std::string_view::npos) {  // mstch splits a key with dots again
+      piece.is_label = true;
+      piece.text = std::string(tag.substr(kLabel.size()));
+    } else {
+      simple = false;  // a section, a comment, {{labels}}: mstch's
+      break;
+    }
+    if (at > literal) pieces_.push_back(Piece{std::string(t.substr(literal, at - literal))});
+    pieces_.push_back(std::move(piece));
+    at = end + close.size();
+    literal = at;
   }
-  out.ok = true;
+  if (simple && literal < t.size()) pieces_.push_back(Piece{std::string(t.substr(literal))});
+  if (simple) {
+    Variables probe = probe_variables();
+    for (const Piece& p : pieces_)
+      if (p.is_label) probe.label.emplace(p.text, fmt::format("<label:{}>", p.text));
+    const Rendered reference = render_template(text_, probe);
+    simple = reference.ok && reference.text == substitute(probe);
+  }
+  substitutes_ = simple;
+  if (!substitutes_) pieces_.clear();
+}
+
+std::string CompiledTemplate::substitute(const Variables& v) const {
+  std::string out;
+  out.reserve(2 * text_.size());
+  for (const Piece& p : pieces_) {
+    if (p.member != nullptr) {
+      out += v.*p.member;
+    } else if (p.is_label) {
+      if (const auto it = v.label.find(p.text); it != v.label.end()) out += it->second;
+    } else {
+      out += p.text;
+    }
+  }
   return out;
+}
+
+Rendered CompiledTemplate::render(const Variables& v) const {
+  if (!substitutes_) return render_template(text_, v);
+  Rendered out;
+  out.text = substitute(v);
+  return bounded(std::move(out));
 }
 
 }  // namespace ringboot::fleet

@@ -50,4 +50,31 @@ struct Rendered {
 // `text` must have passed check_template.
 Rendered render_template(const std::string& text, const Variables& variables);
 
+// A template parsed once, for rendering many times. One made only of text
+// and variable tags ({{mac}}, {{{uuid}}}, {{&ip}}, {{label.rack}}: what a
+// kernel profile's kernel, initrd and cmdline are) renders by substitution,
+// without mstch, which parses the text again on every render; any other
+// (sections, comments) renders through render_template. The substitution is
+// taken only where it renders a sample exactly as mstch does.
+class CompiledTemplate {
+ public:
+  // `text` must have passed check_template.
+  explicit CompiledTemplate(std::string text);
+  Rendered render(const Variables& variables) const;
+  // Whether render() substitutes (true) or calls mstch.
+  bool substitutes() const { return substitutes_; }
+
+ private:
+  struct Piece {
+    std::string text;  // the literal text; with is_label, the label's key
+    std::string Variables::*member = nullptr;
+    bool is_label = false;  // {{label.KEY}}
+  };
+  std::string substitute(const Variables& variables) const;
+
+  std::string text_;
+  std::vector<Piece> pieces_;
+  bool substitutes_ = false;
+};
+
 }  // namespace ringboot::fleet

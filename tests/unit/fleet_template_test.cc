@@ -1,5 +1,9 @@
 #include <gtest/gtest.h>
 
+#include <string>
+#include <utility>
+#include <vector>
+
 #include "fleet/script.h"
 #include "fleet/template.h"
 
@@ -64,6 +68,38 @@ TEST(FleetTemplate, OutputOverTheBoundIsAnError) {
   EXPECT_FALSE(r.ok);
   EXPECT_TRUE(r.text.empty());
   EXPECT_NE(r.error.find("65536"), std::string::npos) << r.error;
+}
+
+// A compiled template renders what mstch renders, by substitution when it is
+// only text and variables, through mstch otherwise.
+TEST(FleetTemplate, CompiledRendersAsMstch) {
+  Variables v = vars();
+  v.label.emplace("a.b", "dotted");
+  const std::vector<std::pair<std::string, bool>> cases{
+      {"#!ipxe\nkernel {{http_base}}/linux initrd=initrd0 ringboot.done={{done_url}}\nboot\n", true},
+      {"{{mac}}{{mac_hyphens}}{{ mac_hex }}{{{uuid}}}{{& ip}}{{label.rack}}{{label.none}}", true},
+      {"no tags at all", true},
+      {"", true},
+      {"{{label.a.b}}", false},     // mstch looks up label, then a, then b
+      {"{{\tlabel.rack}}", false},  // mstch renders nothing for it: the probe sees that
+      {"{{#labels}}[{{.}}]{{/labels}} {{mac}}", false},
+      {"{{! a comment }}\n{{mac}}", false},
+      {"{{labels}}", false},
+  };
+  for (const auto& [text, substitutes] : cases) {
+    ASSERT_FALSE(check_template(text)) << text;
+    const CompiledTemplate compiled(text);
+    EXPECT_EQ(compiled.substitutes(), substitutes) << text;
+    const Rendered want = render_template(text, v);
+    const Rendered got = compiled.render(v);
+    ASSERT_TRUE(want.ok && got.ok) << text;
+    EXPECT_EQ(got.text, want.text) << text;
+  }
+  Variables big = vars();
+  big.done_url.assign(70000, 'x');
+  const Rendered over = CompiledTemplate("{{done_url}}").render(big);
+  EXPECT_FALSE(over.ok);
+  EXPECT_NE(over.error.find("65536"), std::string::npos) << over.error;
 }
 
 TEST(FleetScript, KernelProfileNamesEachInitrd) {

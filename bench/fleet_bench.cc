@@ -1,7 +1,7 @@
 // Micro-benchmarks of the fleet layer's per-request work, without the kernel
 // or the event loop: what GET /ipxe (SharedFleet::ipxe: query, token, lock,
 // decision, render), a DHCP sighting (SharedFleet::observe_dhcp) and a TFTP
-// or HTTP sighting (observe_ip) cost one worker, with bench/lib.sh's Debian
+// or HTTP sighting (fetched) cost one worker, with bench/lib.sh's Debian
 // profile and an inventory of 10,000 machines; and one render of that
 // profile by mstch against the compiled template. bench/fleet_ipxe and
 // bench/fleet_overhead measure the same through the whole server.
@@ -73,9 +73,10 @@ fleet::FleetConfig config() {
 std::vector<std::string> targets(std::string_view prefix) {
   std::vector<std::string> out;
   for (int k = 0; k < kMachines; ++k)
-    out.push_back(fmt::format("/ipxe?mac={}-{:02x}-{:02x}-{:02x}&uuid=4c4c4544-0000-1111-2222-525400{:06x}"
-                              "&buildarch=x86_64&platform=efi",
-                              prefix, k >> 16 & 255, k >> 8 & 255, k & 255, k));
+    out.push_back(
+        fmt::format("/ipxe?mac={}-{:02x}-{:02x}-{:02x}&uuid=4c4c4544-0000-1111-2222-525400{:06x}"
+                    "&buildarch=x86_64&platform=efi",
+                    prefix, k >> 16 & 255, k >> 8 & 255, k & 255, k));
   shuffle(out);
   return out;
 }
@@ -107,10 +108,16 @@ void BM_ObserveDhcpKnown(benchmark::State& state) {
   std::vector<Mac> macs;
   for (int i = 0; i < kMachines; ++i) macs.push_back(machine_mac(i));
   shuffle(macs);
-  for (const Mac& m : macs) fleet.observe_dhcp(m, facts, "", std::nullopt, 1);
+  auto sighting = [&](const Mac& m) {
+    fleet::DhcpSighting s;
+    s.mac = m;
+    s.facts = facts;
+    return s;
+  };
+  for (const Mac& m : macs) fleet.observe_dhcp(sighting(m), 1000);
   std::size_t i = 0;
   for (auto _ : state) {
-    fleet.observe_dhcp(macs[i], facts, "", std::nullopt, 2);
+    fleet.observe_dhcp(sighting(macs[i]), 2000);
     if (++i == macs.size()) i = 0;
   }
 }
@@ -123,12 +130,20 @@ void BM_ObserveIp(benchmark::State& state) {
   std::vector<Ipv4> ips;
   for (int i = 0; i < kMachines; ++i) {
     ips.push_back(Ipv4{static_cast<std::uint32_t>(0x0a4f0200 + i)});
-    fleet.observe_dhcp(machine_mac(i), facts, "", ips.back(), 1);
+    fleet::DhcpSighting s;
+    s.mac = machine_mac(i);
+    s.facts = facts;
+    s.ip = ips.back();
+    fleet.observe_dhcp(s, 1000);
   }
   shuffle(ips);
   std::size_t i = 0;
   for (auto _ : state) {
-    fleet.observe_ip(ips[i], 2);
+    fleet::Fetch f;
+    f.peer = ips[i];
+    f.path = "/debian12/linux";
+    f.ok = true;
+    fleet.fetched(f, 2000);
     if (++i == ips.size()) i = 0;
   }
 }

@@ -591,6 +591,9 @@ Response callback(FleetAccess& fleet, const Request& request, std::size_t event_
     result = f.done(*mac, token, now_unix);
     audit.after = audit_summary(f, f.machine(*mac));
   });
+  if (result == fleet::DoneResult::too_large)
+    return answer(error(413, fmt::format("an event is at most {} bytes ([fleet] event_bytes_max)", event_bytes_max)),
+                  "too_large");
   if (result != fleet::DoneResult::accepted)  // the caller learns only that it was refused; the log says why
     return answer(error(403, "refused: the token is wrong, used or expired"), fleet::to_string(result));
   Response r = durable ? ok(200, is_done ? Json{{"mac", mac->to_string()}, {"state", "done"}}

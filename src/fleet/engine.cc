@@ -131,6 +131,8 @@ std::string_view to_string(DoneResult result) {
       return "wrong_token";
     case DoneResult::expired:
       return "expired";
+    case DoneResult::too_large:
+      return "too_large";
   }
   return "unknown";
 }
@@ -374,8 +376,10 @@ DoneResult Fleet::done(const Mac& mac, std::string_view token_text, std::int64_t
 
 DoneResult Fleet::event(const Mac& mac, std::string_view token_text, std::string_view message, std::int64_t now_unix) {
   Machine* m = inventory_.find(mac);
-  const DoneResult result = check_callback(m, token_text, now_unix);
-  if (result != DoneResult::accepted || message.size() > config_.settings.event_bytes_max) {
+  DoneResult result = check_callback(m, token_text, now_unix);
+  if (result == DoneResult::accepted && message.size() > config_.settings.event_bytes_max)
+    result = DoneResult::too_large;
+  if (result != DoneResult::accepted) {
     ++counters_.events_refused;
     return result;
   }

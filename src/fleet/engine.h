@@ -80,7 +80,7 @@ struct Decision {
 
 // An installer callback (done or an event) and why it is refused: each
 // refusal is a 403 to the caller and changes nothing.
-enum class DoneResult : std::uint8_t { accepted, unknown_machine, not_installing, wrong_token, expired };
+enum class DoneResult : std::uint8_t { accepted, unknown_machine, not_installing, wrong_token, expired, too_large };
 std::string_view to_string(DoneResult result);
 
 // An operator's change through the API.
@@ -135,8 +135,8 @@ class Fleet {
   Decision boot(const BootFacts& facts, std::int64_t now_unix, const Token& random, std::int64_t now_ms = 0);
   // The installer's report, with the token of the latest install rendering.
   DoneResult done(const Mac& mac, std::string_view token_hex, std::int64_t now_unix);
-  // A progress message from the installer, with the same token. `message`
-  // must fit event_bytes_max (the caller answers 413 otherwise).
+  // A progress message from the installer, with the same token. A message
+  // over event_bytes_max is too_large (the caller answers 413), kept nowhere.
   DoneResult event(const Mac& mac, std::string_view token_hex, std::string_view message, std::int64_t now_unix);
 
   // What a DHCP request says; adds the machine when new (bounded).

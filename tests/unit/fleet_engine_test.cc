@@ -385,7 +385,7 @@ TEST(FleetEngine, EventsNeedTheTokenAndAreBounded) {
   EXPECT_EQ(f.event(m, token, "one", h.now), DoneResult::accepted);
   EXPECT_EQ(f.event(m, token, "two", h.now + 1), DoneResult::accepted);
   EXPECT_EQ(f.event(m, token, "three", h.now + 2), DoneResult::accepted);
-  EXPECT_EQ(f.event(m, token, "123456789", h.now), DoneResult::accepted);  // over the bound: refused, nothing kept
+  EXPECT_EQ(f.event(m, token, "123456789", h.now), DoneResult::too_large);  // over the bound: nothing kept
   ASSERT_EQ(f.machine(m)->events.size(), 2u);
   EXPECT_EQ(f.machine(m)->events[0].message, "two");
   EXPECT_EQ(f.machine(m)->events[1].message, "three");

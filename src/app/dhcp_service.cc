@@ -158,15 +158,14 @@ void DhcpService::handle(const io::Datagram& d, std::uint32_t socket) {
   }
   const dhcp::Received rx{d.from, socket == kPxeSocket ? dhcp::kPxePort : dhcp::kServerPort, interface_address_};
   const std::optional<dhcp::Reply> reply = engine_.handle(d.payload, rx, tick_.unix_seconds, journal_);
-  log_decision(d.from);
-  observe(engine_.last_decision());
+  report_decision(d.from, true);
   if (reply) dispatch(socket, rx, d.payload, *reply, 0);
 }
 
 // A parsed request names its machine: the fleet keeps its UUID, arch,
-// relay, host name and, once ACKed, its address.
-void DhcpService::observe(const dhcp::Decision& decision) {
-  if (fleet_ == nullptr || !fleet_->enabled() || decision.received == dhcp::MessageType::none) return;
+// relay, host name and, once ACKed, its address. `detail`: the decision as
+// its log line says it.
+void DhcpService::observe(const dhcp::Decision& decision, std::string detail) {
   fleet::DhcpSighting s;
   s.mac = decision.mac;
   s.facts.arch = decision.arch;
@@ -176,7 +175,7 @@ void DhcpService::observe(const dhcp::Decision& decision) {
   if (decision.sent == dhcp::MessageType::ack && decision.address.value != 0) s.ip = decision.address;
   s.ipxe = decision.ipxe;
   s.file = decision.file;
-  s.detail = dhcp::format_decision(decision);  // client strings escaped already
+  s.detail = std::move(detail);  // client strings escaped already
   fleet_->observe_dhcp(s, tick_.unix_ms);
 }
 
@@ -250,7 +249,7 @@ void DhcpService::on_echo_reply(const io::Datagram& d) {
     release_probe(i);
     if (!retry) continue;
     const std::optional<dhcp::Reply> reply = engine_.handle(Bytes(retry_request_), rx, now, journal_, true);
-    log_decision(rx.from);
+    report_decision(rx.from, false);  // the DISCOVER again: seen by the fleet the first time
     if (reply) dispatch(socket, rx, Bytes(retry_request_), *reply, round);
   }
 }
@@ -270,14 +269,21 @@ void DhcpService::expire_probes(Instant now) {
   }
 }
 
-void DhcpService::log_decision(const Endpoint& from) const {
+// The decision's log line and the fleet's sighting share one formatting of
+// it, made only when one of them wants it.
+void DhcpService::report_decision(const Endpoint& from, bool sighting) {
   const dhcp::Decision& decision = engine_.last_decision();
   const bool dropped = !decision.drop_reason.empty();
   const LogLevel level = dropped ? LogLevel::debug : LogLevel::info;
-  if (level < log_level()) return;
+  const bool logged = level >= log_level();
+  const bool observed =
+      sighting && fleet_ != nullptr && fleet_->enabled() && decision.received != dhcp::MessageType::none;
+  if (!logged && !observed) return;
+  std::string text = dhcp::format_decision(decision);
   // The decision's fields are escaped already; log_line takes them as they are.
-  log_line(level, dropped ? "dhcp.dropped" : "dhcp.decision",
-           dhcp::format_decision(decision) + log_fields(" from={}", from.to_string()));
+  if (logged)
+    log_line(level, dropped ? "dhcp.dropped" : "dhcp.decision", text + log_fields(" from={}", from.to_string()));
+  if (observed) observe(decision, std::move(text));
 }
 
 void DhcpService::send(std::uint32_t socket, const dhcp::Reply& reply) {

@@ -103,8 +103,8 @@ class DhcpService {
 
   void on_receive(const io::Completion& c);
   void handle(const io::Datagram& d, std::uint32_t socket);
-  void observe(const dhcp::Decision& decision);
-  void log_decision(const Endpoint& from) const;
+  void observe(const dhcp::Decision& decision, std::string detail);
+  void report_decision(const Endpoint& from, bool sighting);
   void send(std::uint32_t socket, const dhcp::Reply& reply);
   // Sends now, or holds behind buffered journal records.
   void emit(std::uint32_t socket, const dhcp::Reply& reply);

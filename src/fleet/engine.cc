@@ -34,20 +34,6 @@ bool word_char(char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z')
 
 std::string clean_platform(std::string_view platform) { return keep_if(platform, kArchBytesMax, word_char); }
 
-std::optional<Token> parse_token(std::string_view hex) {
-  if (hex.size() != 2 * kTokenBytes) return std::nullopt;
-  Token t{};
-  for (std::size_t i = 0; i < hex.size(); ++i) {
-    const char c = hex[i];
-    int v = -1;
-    if (c >= '0' && c <= '9') v = c - '0';
-    if (c >= 'a' && c <= 'f') v = c - 'a' + 10;
-    if (v < 0) return std::nullopt;
-    t[i / 2] = static_cast<std::uint8_t>(t[i / 2] << 4 | v);
-  }
-  return t;
-}
-
 // Every byte compared, whatever the first difference: the time taken says
 // nothing about how much of a guess was right.
 bool same_token(const Token& a, const Token& b) {
@@ -151,6 +137,20 @@ std::string_view to_string(ChangeResult result) {
       return "invalid";
   }
   return "unknown";
+}
+
+std::optional<Token> parse_token(std::string_view hex) {
+  if (hex.size() != 2 * kTokenBytes) return std::nullopt;
+  Token t{};
+  for (std::size_t i = 0; i < hex.size(); ++i) {
+    const char c = hex[i];
+    int v = -1;
+    if (c >= '0' && c <= '9') v = c - '0';
+    if (c >= 'a' && c <= 'f') v = c - 'a' + 10;
+    if (v < 0) return std::nullopt;
+    t[i / 2] = static_cast<std::uint8_t>(t[i / 2] << 4 | v);
+  }
+  return t;
 }
 
 std::string token_hex(const Token& token) {

@@ -207,5 +207,7 @@ class Fleet {
 
 // Token bytes as the 32 lower-case hex digits the URLs carry.
 std::string token_hex(const Token& token);
+// The 32 lower-case hex digits back to the bytes; nullopt for anything else.
+std::optional<Token> parse_token(std::string_view hex);
 
 }  // namespace ringboot::fleet

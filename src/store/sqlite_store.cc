@@ -66,20 +66,6 @@ std::optional<fleet::State> parse_state(std::string_view text) {
   return std::nullopt;
 }
 
-std::optional<fleet::Token> parse_token(std::string_view hex) {
-  if (hex.size() != 2 * fleet::kTokenBytes) return std::nullopt;
-  fleet::Token t{};
-  for (std::size_t i = 0; i < hex.size(); ++i) {
-    const char c = hex[i];
-    int v = -1;
-    if (c >= '0' && c <= '9') v = c - '0';
-    if (c >= 'a' && c <= 'f') v = c - 'a' + 10;
-    if (v < 0) return std::nullopt;
-    t[i / 2] = static_cast<std::uint8_t>(t[i / 2] << 4 | v);
-  }
-  return t;
-}
-
 // A prepared statement, finalized with its owner.
 class Statement {
  public:
@@ -405,7 +391,7 @@ class SqliteStore final : public MachineStore {
     m->install_attempts = static_cast<std::uint32_t>(attempts);
     m->install_profile = row.text(16);
     if (!row.is_null(17)) {
-      m->token = parse_token(row.text(17));
+      m->token = fleet::parse_token(row.text(17));
       if (!m->token) return bad("token", "is not 32 lower-case hex digits");
     }
     if (!integer(18, kMin, kMax, &m->token_unix)) return bad("token_unix", "is not an integer");

@@ -473,7 +473,7 @@ void HttpService::response_done(Slot& slot, std::uint32_t index, Instant now) {
     f.ok = slot.status == 200;
     f.detail = log_fields("http path=\"{}\" status={} bytes={} duration_ms={:.1f}", slot.path, slot.status,
                           slot.response_bytes, elapsed * 1000.0);
-    fleet_->fetched(f, tick_.unix_ms);
+    fleet_->fetched(std::move(f), tick_.unix_ms);
   }
   if (slot.file != nullptr) {
     files_.release(slot.file);

@@ -432,7 +432,7 @@ function renderRollouts(list) {
 // --- the side panel: one machine's timeline ---------------------------------
 
 function fact(dl, name, value) {
-  if (value === undefined || value === null || value === "") return;
+  if (value === undefined || value === null || value === "" || (Array.isArray(value) && !value.length)) return;
   dl.append(el("dt", "", name), el("dd", "", Array.isArray(value) ? value.join(", ") : value));
 }
 
@@ -446,12 +446,14 @@ function openPanel(mac) {
   for (const {row} of machines.values()) row.classList.toggle("selected", row.dataset.mac === mac);
   $("panel-title").textContent = mac;
   $("panel").hidden = false;
+  document.body.classList.add("panel-open");
   loadPanel(mac);
 }
 
 function closePanel() {
   panelMac = "";
   $("panel").hidden = true;
+  document.body.classList.remove("panel-open");
   for (const {row} of machines.values()) row.classList.remove("selected");
 }
 

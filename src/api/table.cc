@@ -119,8 +119,10 @@ std::string rollout_details(const nlohmann::json& r) {
   std::string out = rollouts_table(nlohmann::json{{"rollouts", nlohmann::json::array({r})}});
   const auto stages = r.find("stages");
   if (stages != r.end() && stages->is_object()) {
-    out += "stages:";
-    for (const auto& [stage, count] : stages->items()) out += fmt::format(" {}={}", stage, count.dump());
+    out += "stages:";  // in the chain's order, not the JSON object's
+    for (const char* stage : {"discovered", "firmware_dhcp", "loader", "script", "kernel", "initrd", "installing",
+                              "done", "local", "failed"})
+      if (const auto it = stages->find(stage); it != stages->end()) out += fmt::format(" {}={}", stage, it->dump());
     out += "\n";
   }
   for (const char* list : {"failed_machines", "stuck_machines"}) {

@@ -486,6 +486,13 @@ ChangeResult Fleet::check_next_boot(const NextBoot& next, const std::string& rol
 ChangeResult Fleet::set_next_boot(const Mac& mac, const NextBoot& next, std::int64_t now_unix,
                                   const std::string& rollout) {
   if (const ChangeResult c = check_next_boot(next, rollout, {inventory_.find(mac)}); c != ChangeResult::ok) return c;
+  return apply_next_boot(mac, next, now_unix, rollout);
+}
+
+// Checked by the caller: creates the machine if it fits and restarts its
+// state machine.
+ChangeResult Fleet::apply_next_boot(const Mac& mac, const NextBoot& next, std::int64_t now_unix,
+                                    const std::string& rollout) {
   Machine* m = inventory_.find_or_add(mac);
   if (m == nullptr) {
     ++counters_.machines_refused;
@@ -539,7 +546,7 @@ BulkResult Fleet::set_next_boot(const BulkSelector& selector, const NextBoot& ne
     return r;
   }
   for (const Mac& mac : macs) {
-    if (set_next_boot(mac, next, now_unix, rollout) == ChangeResult::ok)
+    if (apply_next_boot(mac, next, now_unix, rollout) == ChangeResult::ok)
       ++r.changed;
     else
       ++r.refused;

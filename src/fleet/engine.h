@@ -221,6 +221,7 @@ class Fleet {
   // The checks of a next boot before it changes anything.
   ChangeResult check_next_boot(const NextBoot& next, const std::string& rollout,
                                const std::vector<const Machine*>& moving) const;
+  ChangeResult apply_next_boot(const Mac& mac, const NextBoot& next, std::int64_t now_unix, const std::string& rollout);
   DoneResult check_callback(const Machine* m, std::string_view token_text, std::int64_t now_unix) const;
   Decision local(Reason reason, const Machine* m, std::string_view platform);
   Decision decide(Machine& m, const BootFacts& facts, const Token& random, std::int64_t now_unix);

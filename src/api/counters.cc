@@ -22,6 +22,8 @@ std::string_view to_string(Endpoint endpoint) {
       return "events";
     case Endpoint::rollouts:
       return "rollouts";
+    case Endpoint::ui:
+      return "ui";
     case Endpoint::other:
       return "other";
   }

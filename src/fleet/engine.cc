@@ -435,15 +435,15 @@ void Fleet::step(Machine& m, Step what, std::string detail, std::int64_t now_ms)
   if (m.state == State::installing && in_progress(after) && after > m.install_reached) m.install_reached = after;
 }
 
-void Fleet::observe_dhcp(const DhcpSighting& d, std::int64_t now_ms) {
+void Fleet::observe_dhcp(DhcpSighting d, std::int64_t now_ms) {
   Machine* m = inventory_.find_or_add(d.mac);
   if (m == nullptr) {
     ++counters_.machines_refused;
     return;
   }
   seen(*m, now_ms / 1000);
-  if (!d.ipxe && !d.file.empty()) m->boot_files.loader = std::string(url_path(d.file));
-  step(*m, d.ipxe ? Step::dhcp_loader : Step::dhcp_firmware, d.detail, now_ms);
+  if (!d.ipxe && !d.file.empty()) m->boot_files.loader.assign(url_path(d.file));  // in place: no allocation
+  step(*m, d.ipxe ? Step::dhcp_loader : Step::dhcp_firmware, std::move(d.detail), now_ms);
   // Its time to done starts at its first boot in the rollout.
   if (!d.ipxe && !m->rollout.empty() && m->rollout_boot_unix == 0 && now_ms / 1000 >= m->rollout_joined_unix) {
     m->rollout_boot_unix = now_ms / 1000;
@@ -457,7 +457,7 @@ void Fleet::observe_dhcp(const DhcpSighting& d, std::int64_t now_ms) {
   mark(*m);
 }
 
-void Fleet::fetched(const Fetch& f, std::int64_t now_ms) {
+void Fleet::fetched(Fetch f, std::int64_t now_ms) {
   Machine* m = inventory_.find_by_ip(f.peer);
   if (m == nullptr) return;
   seen(*m, now_ms / 1000);
@@ -471,7 +471,7 @@ void Fleet::fetched(const Fetch& f, std::int64_t now_ms) {
     ++files.initrds_fetched;
     what = files.initrds_fetched >= files.initrds.size() ? Step::handoff : Step::initrd_fetch;
   }
-  step(*m, what, f.detail, now_ms);
+  step(*m, what, std::move(f.detail), now_ms);
 }
 
 ChangeResult Fleet::check_next_boot(const NextBoot& next, const std::string& rollout,
@@ -602,7 +602,7 @@ Changes Fleet::take_changes() {
     if (m == nullptr || !m->dirty) continue;  // forgotten since
     m->dirty = false;
     m->stored_seen_unix = m->last_seen_unix;
-    c.machines.push_back(*m);
+    c.machines.push_back(m->stored());
   }
   dirty_.clear();
   return c;

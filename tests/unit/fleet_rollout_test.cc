@@ -301,6 +301,18 @@ TEST(FleetRollout, TheFirstFirmwareDhcpAfterJoiningStartsTheClock) {
   EXPECT_EQ(f.machine(a.m)->rollout_joined_unix, kStart + 20);
 }
 
+TEST(FleetRollout, TheStoreIsHandedTheRolloutAndItsTimes) {
+  Fleet f(config());
+  Box a{f, mac("52:54:00:00:00:01"), "10.0.0.11"};
+  ASSERT_EQ(f.set_next_boot(a.m, NextBoot{"debian"}, kStart, "r1"), ChangeResult::ok);
+  a.dhcp(kStart + 7);
+  const Changes c = f.take_changes();
+  ASSERT_EQ(c.machines.size(), 1u);
+  EXPECT_EQ(c.machines[0].rollout, "r1");
+  EXPECT_EQ(c.machines[0].rollout_joined_unix, kStart);
+  EXPECT_EQ(c.machines[0].rollout_boot_unix, kStart + 7);
+}
+
 // --- the stage durations the engine reports ---------------------------------------
 
 std::uint64_t observed(const Fleet& f, Stage s) {

@@ -20,6 +20,8 @@ std::string_view to_string(Endpoint endpoint) {
       return "done";
     case Endpoint::events:
       return "events";
+    case Endpoint::rollouts:
+      return "rollouts";
     case Endpoint::ui:
       return "ui";
     case Endpoint::other:

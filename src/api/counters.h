@@ -20,6 +20,7 @@ enum class Endpoint : std::uint8_t {
   profiles,   // GET /api/v1/profiles
   done,       // POST /api/v1/machines/{mac}/done (the boot listener)
   events,     // POST /api/v1/machines/{mac}/events (the boot listener)
+  rollouts,   // GET /api/v1/rollouts[/{name}]
   ui,         // GET /ui/ and the page's files
   other,      // no such route
 };

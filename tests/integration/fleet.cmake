@@ -10,3 +10,6 @@ set_tests_properties(fleet_examples PROPERTIES LABELS integration TIMEOUT 120)
 # The admin API, the installer callbacks and `ringboot machines` with curl, busybox wget and tftp-hpa.
 add_test(NAME fleet_api COMMAND ${CMAKE_CURRENT_LIST_DIR}/fleet_api.sh $<TARGET_FILE:ringboot>)
 set_tests_properties(fleet_api PROPERTIES LABELS integration TIMEOUT 180)
+# Rollouts through the API with curl: counts per stage, failures, the stage histograms, the CLI, a restart.
+add_test(NAME fleet_rollout COMMAND ${CMAKE_CURRENT_LIST_DIR}/fleet_rollout.sh $<TARGET_FILE:ringboot>)
+set_tests_properties(fleet_rollout PROPERTIES LABELS integration TIMEOUT 120)

@@ -20,6 +20,8 @@ enum class Endpoint : std::uint8_t {
   profiles,   // GET /api/v1/profiles
   done,       // POST /api/v1/machines/{mac}/done (the boot listener)
   events,     // POST /api/v1/machines/{mac}/events (the boot listener)
+  stream,     // GET /api/v1/events (the live stream)
+  session,    // POST /ui/login, /ui/logout
   other,      // no such route
 };
 inline constexpr std::size_t kEndpoints = static_cast<std::size_t>(Endpoint::other) + 1;
@@ -31,6 +33,12 @@ std::string_view to_string(StatusClass c);
 
 struct ApiCounters {
   std::array<std::array<Counter, kStatusClasses>, kEndpoints> responses{};
+  // The event stream (GET /api/v1/events): subscribers open on this worker,
+  // those dropped (their unsent output past [api] subscriber_buffer_bytes,
+  // or no send progress for [http] send_timeout_ms), and events queued to them.
+  Gauge subscribers;
+  Counter subscribers_dropped;
+  Counter events_sent;
   void record(Endpoint endpoint, int status) {
     const StatusClass c = status >= 500 ? StatusClass::c5xx : status >= 400 ? StatusClass::c4xx : StatusClass::c2xx;
     responses[static_cast<std::size_t>(endpoint)][static_cast<std::size_t>(c)].inc();

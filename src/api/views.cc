@@ -64,6 +64,15 @@ Json machine_view(const fleet::Fleet& fleet, const fleet::Machine& m, Detail det
   // Where it is in the boot chain (not stored: it starts again with a restart).
   j["stage"] = fleet::to_string(m.timeline.stage());
   j["stage_since"] = time_or_null(m.timeline.stage_since_ms() / 1000);
+  j["rollout"] = text_or_null(m.rollout);
+  // The latest step of its timeline: the "last event" of the live table.
+  if (const auto& steps = m.timeline.events(); !steps.empty()) {
+    const fleet::TimelineEvent& e = steps.back();
+    j["last_event"] = Json{
+        {"time", http::format_rfc3339(e.unix_ms / 1000)}, {"step", fleet::to_string(e.step)}, {"detail", e.detail}};
+  } else {
+    j["last_event"] = nullptr;
+  }
   if (detail == Detail::full) {
     Json timeline = Json::array();
     for (const fleet::TimelineEvent& e : m.timeline.events())

@@ -1,4 +1,4 @@
-// `ringboot machines list|show|reinstall|local|reset|forget`: the admin
+// `ringboot machines list|show|reinstall|local|reset|forget|watch`: the admin
 // API's client, in the same binary. It speaks only HTTP to the API (libcurl),
 // so it works against any ringboot it can reach, and prints a table (the
 // API's JSON with --json). An error prints the API's reason and exits 1.
@@ -25,6 +25,10 @@ struct MachinesOptions {
   // list
   std::optional<std::string> state;
   std::optional<std::string> list_profile;
+  // watch: the table, then a line per change from GET /api/v1/events
+  // (like `kubectl get -w`); SIGINT ends it with 0.
+  std::optional<std::string> rollout;
+  std::optional<std::string> stage;
 };
 
 inline constexpr const char* kApiTokenEnvironment = "RINGBOOT_API_TOKEN";

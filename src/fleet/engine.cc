@@ -280,6 +280,7 @@ Decision Fleet::boot(const BootFacts& facts, std::int64_t now_unix, const Token&
   if (facts_changed || m->state != before_state || m->install_attempts != before_attempts || m->token != before_token ||
       m->ip != before_ip)
     mark(*m);
+  changed(*m);  // every boot is a decision
   return d;
 }
 
@@ -370,6 +371,7 @@ DoneResult Fleet::done(const Mac& mac, std::string_view token_text, std::int64_t
   m->done_unix = now_unix;
   mark(*m);
   step(*m, Step::done, "done", now_unix * 1000);
+  changed(*m);
   ++counters_.done_accepted;
   return result;
 }
@@ -391,6 +393,7 @@ DoneResult Fleet::event(const Mac& mac, std::string_view token_text, std::string
   m->events.push_back(Event{now_unix, std::string(message)});
   mark(*m);
   step(*m, Step::progress, "event", now_unix * 1000);
+  changed(*m);
   ++counters_.events_accepted;
   return result;
 }
@@ -415,8 +418,8 @@ void Fleet::seen(Machine& m, std::int64_t now_unix) {
   if (now_unix - m.stored_seen_unix >= kSeenStoreSeconds) mark(m);
 }
 
-void Fleet::step(Machine& m, Step what, std::string detail, std::int64_t now_ms) {
-  m.timeline.record(TimelineEvent{now_ms, what, std::move(detail)}, config_.settings.timeline_events_max);
+bool Fleet::step(Machine& m, Step what, std::string detail, std::int64_t now_ms) {
+  return m.timeline.record(TimelineEvent{now_ms, what, std::move(detail)}, config_.settings.timeline_events_max);
 }
 
 void Fleet::observe_dhcp(const DhcpSighting& d, std::int64_t now_ms) {
@@ -427,13 +430,16 @@ void Fleet::observe_dhcp(const DhcpSighting& d, std::int64_t now_ms) {
   }
   seen(*m, now_ms / 1000);
   if (!d.ipxe && !d.file.empty()) m->boot_files.loader = std::string(url_path(d.file));
-  step(*m, d.ipxe ? Step::dhcp_loader : Step::dhcp_firmware, d.detail, now_ms);
-  const bool changed = (!d.uuid.empty() && d.uuid != m->uuid) || (d.ip && m->ip != d.ip) || d.facts != m->dhcp;
-  if (!changed) return;
-  if (!d.uuid.empty()) m->uuid = std::string(d.uuid);
-  if (d.ip) inventory_.set_ip(*m, *d.ip);
-  m->dhcp = d.facts;
-  mark(*m);
+  const bool moved = step(*m, d.ipxe ? Step::dhcp_loader : Step::dhcp_firmware, d.detail, now_ms);
+  const bool facts_changed = (!d.uuid.empty() && d.uuid != m->uuid) || (d.ip && m->ip != d.ip) || d.facts != m->dhcp;
+  if (facts_changed) {
+    if (!d.uuid.empty()) m->uuid = std::string(d.uuid);
+    if (d.ip) inventory_.set_ip(*m, *d.ip);
+    m->dhcp = d.facts;
+    mark(*m);
+  }
+  // A repeated sighting of an unchanged machine is no change for the stream.
+  if (moved || facts_changed) changed(*m);
 }
 
 void Fleet::fetched(const Fetch& f, std::int64_t now_ms) {
@@ -450,7 +456,7 @@ void Fleet::fetched(const Fetch& f, std::int64_t now_ms) {
     ++files.initrds_fetched;
     what = files.initrds_fetched >= files.initrds.size() ? Step::handoff : Step::initrd_fetch;
   }
-  step(*m, what, f.detail, now_ms);
+  if (step(*m, what, f.detail, now_ms)) changed(*m);
 }
 
 ChangeResult Fleet::set_next_boot(const Mac& mac, const NextBoot& next, std::int64_t now_unix) {
@@ -466,6 +472,7 @@ ChangeResult Fleet::set_next_boot(const Mac& mac, const NextBoot& next, std::int
   m->install_attempts = 0;
   m->token.reset();
   mark(*m);
+  changed(*m);
   return ChangeResult::ok;
 }
 
@@ -525,6 +532,7 @@ ChangeResult Fleet::declare(const Mac& mac, const std::optional<std::string>& ho
   if (labels) m->api_labels = labels;
   m->recompute_declared();
   mark(*m);
+  changed(*m);
   return ChangeResult::ok;
 }
 
@@ -535,12 +543,14 @@ ChangeResult Fleet::reset(const Mac& mac) {
   m->install_attempts = 0;
   m->token.reset();
   mark(*m);
+  changed(*m);
   return ChangeResult::ok;
 }
 
 ChangeResult Fleet::forget(const Mac& mac) {
   if (!inventory_.erase(mac)) return ChangeResult::unknown_machine;
   forgotten_.push_back(mac);
+  feed_.push(mac);  // the stream says it is gone (or declared afresh)
   for (const MachineConfig& c : config_.machines) {
     if (c.mac != mac) continue;
     if (Machine* m = inventory_.find_or_add(mac)) declare_from_config(*m, c);

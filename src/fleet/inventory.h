@@ -81,6 +81,7 @@ struct Machine {
   std::optional<std::string> api_hostname;
   std::optional<std::vector<std::string>> api_labels;
   std::optional<NextBoot> next;  // set by the API
+  std::string rollout;           // the named batch it belongs to ("": none); the event stream filters on it
   // Effective, recomputed from the above: what selectors and templates see.
   std::string hostname;
   std::vector<std::string> labels;

@@ -124,7 +124,7 @@ constexpr std::array<Key<A>, 9> kApiKeys{
     schema::integer<&A::subscribers_max>("subscribers_max", 1, 1 << 16, kApplies,
                                          "event streams (GET /api/v1/events) at once, over every worker; 503 past it"),
     schema::integer<&A::subscriber_buffer_bytes>(
-        "subscriber_buffer_bytes", 4096, 1 << 30, kApplies,
+        "subscriber_buffer_bytes", 65536, 1 << 30, kApplies,
         "a subscriber's output not yet sent; past it the subscriber is dropped (the server never waits on one)"),
     schema::integer<&A::events_buffer>("events_buffer", 16, 1 << 24, kRestart,
                                        "recent machine changes kept so a stream resumes from Last-Event-ID"),

@@ -702,9 +702,11 @@ void HttpService::pump_streams(Instant now) {
     const std::size_t room = api_.subscriber_buffer_bytes > unsent ? api_.subscriber_buffer_bytes - unsent : 0;
     const api::Rendered r = api::render_for(views, s.stream_filter, s.stream_after, room, text);
     events += r.events;
-    if (!r.complete && (unsent > 0 || r.events == 0)) {
-      // It has not taken what it was given since the last tick and more is
-      // waiting: it is not keeping up, and the server does not wait.
+    // Not all fits: fine if it took everything it had by the last tick (the
+    // rest goes as it drains); if it has not, and more is waiting, it is not
+    // keeping up and the server does not wait for it.
+    const bool stale = s.response_bytes < s.stream_queued_tick;
+    if (!r.complete && (stale || (r.events == 0 && unsent == 0))) {
       drop_subscriber(s, i, "its unsent output would pass subscriber_buffer_bytes");
       continue;
     }
@@ -714,11 +716,13 @@ void HttpService::pump_streams(Instant now) {
     s.stream_events += events;
     api_counters_.events_sent.inc(events);
     stream_queue(s, i, std::move(text), now);
+    s.stream_queued_tick = s.stream_queued;
   }
 }
 
 void HttpService::stream_queue(Slot& slot, std::uint32_t index, std::string text, Instant now) {
   if (text.empty()) return;
+  slot.stream_queued += text.size();
   slot.stream_queue += text;
   slot.stream_written = now;
   stream_flush(slot, index, now);

@@ -96,6 +96,8 @@ class HttpService {
     std::string stream_queue;
     Instant stream_written{};  // bytes last queued: the keepalive's clock
     std::uint64_t stream_events = 0;
+    std::uint64_t stream_queued = 0;       // bytes queued since it started (response_bytes: sent)
+    std::uint64_t stream_queued_tick = 0;  // stream_queued at the end of the last tick
   };
 
   void on_accept(const io::Completion& c, Instant now);

@@ -44,7 +44,15 @@ TOML
 
 API_PORT=$(pick_port)
 APIBASE="http://127.0.0.1:$API_PORT"
-start_http "$ROOT" "$WORK/ringboot.log" --config "$CONFIG" --api-listen "127.0.0.1:$API_PORT" --threads 2
+HTTP_PORT=$(pick_port)
+BASE="http://127.0.0.1:$HTTP_PORT"
+RINGBOOT_LOG=$WORK/ringboot.log
+# Two workers: a session made on one is good on the other.
+"$RINGBOOT" --config "$CONFIG" --root "$ROOT" --tftp-listen off --http-listen "127.0.0.1:$HTTP_PORT" \
+  --api-listen "127.0.0.1:$API_PORT" --threads 2 --log-level info >>"$RINGBOOT_LOG" 2>&1 &
+RINGBOOT_PID=$!
+PIDS+=("$RINGBOOT_PID")
+wait_http "$BASE/" "HTTP on 127.0.0.1:$HTTP_PORT"
 wait_http "$APIBASE/" "the API on 127.0.0.1:$API_PORT"
 
 note "POST /ui/login: a wrong token is 401 with a JSON reason"

@@ -42,7 +42,7 @@ def _cleanup():
         if p.poll() is None:
             p.kill()
             p.wait()
-    shutil.rmtree(WORK, ignore_errors=True) if not os.environ.get("KEEP") else None
+    shutil.rmtree(WORK, ignore_errors=True)
 
 
 atexit.register(_cleanup)

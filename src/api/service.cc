@@ -7,6 +7,7 @@
 #include <map>
 #include <unordered_map>
 
+#include "api/ui.h"
 #include "api/views.h"
 #include "fleet/names.h"
 #include "http/query.h"
@@ -603,7 +604,7 @@ Response dispatch(const Context& c, const Route& route) {
 
 }  // namespace
 
-Endpoint endpoint_of(std::string_view path) { return endpoint_of(route_of(path).kind); }
+Endpoint endpoint_of(std::string_view path) { return is_ui(path) ? Endpoint::ui : endpoint_of(route_of(path).kind); }
 
 Response error(int status, std::string_view reason, Endpoint endpoint) {
   Response r;

@@ -21,6 +21,7 @@
 // Boot listener, only while per-machine boot is on, token=T from the install script:
 //   POST   /api/v1/machines/{mac}/done?token=T
 //   POST   /api/v1/machines/{mac}/events?token=T   (the body: one progress message)
+// The page's files under /ui/: api/ui.h.
 // Errors are {"error": "reason"}: 401 no or unknown token, 403 a read token
 // that writes (and a refused callback), 400 malformed JSON or MAC, 404
 // unknown machine or route, 405 wrong method (Allow), 409 inventory full,
@@ -85,9 +86,11 @@ struct Audit {
 
 struct Response {
   int status = 200;
-  std::string body;  // JSON unless content_type says otherwise
+  std::string body;  // JSON, but for the page's files (api/ui.h)
   std::string content_type = "application/json";
-  std::string headers;                // more header lines, each with its CRLF ("Location: /ui/\r\n")
+  // Raw extra header lines, each ending "\r\n" ("ETag: ...\r\n"); one naming
+  // Cache-Control replaces the API's "Cache-Control: no-store".
+  std::string headers;
   std::optional<StreamStart> stream;  // set: not a response but the start of an event stream
   std::string_view allow;             // 405: the route's methods
   bool authenticate = false;          // 401: WWW-Authenticate: Bearer

@@ -3,6 +3,9 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include <algorithm>
+#include <deque>
+
 #include "http/date.h"
 
 namespace ringboot::api {
@@ -65,14 +68,18 @@ Json machine_view(const fleet::Fleet& fleet, const fleet::Machine& m, Detail det
   j["stage"] = fleet::to_string(m.timeline.stage());
   j["stage_since"] = time_or_null(m.timeline.stage_since_ms() / 1000);
   j["rollout"] = text_or_null(m.rollout);
-  // The latest step of its timeline: the "last event" of the live table.
-  if (const auto& steps = m.timeline.events(); !steps.empty()) {
-    const fleet::TimelineEvent& e = steps.back();
-    j["last_event"] = Json{
-        {"time", http::format_rfc3339(e.unix_ms / 1000)}, {"step", fleet::to_string(e.step)}, {"detail", e.detail}};
-  } else {
-    j["last_event"] = nullptr;
-  }
+  // The latest step, and in a boot in progress the time from which it is
+  // stuck if no step comes (Timeline::stuck): a page ticks it on its own clock.
+  const std::deque<fleet::TimelineEvent>& steps = m.timeline.events();
+  j["last_event"] = steps.empty() ? Json()
+                                  : Json{{"time", http::format_rfc3339(steps.back().unix_ms / 1000)},
+                                         {"step", fleet::to_string(steps.back().step)},
+                                         {"detail", steps.back().detail}};
+  const std::int64_t quiet_since_ms = std::max(m.timeline.last_event_ms(), m.timeline.stage_since_ms());
+  j["stuck_at"] = fleet::in_progress(m.timeline.stage()) && quiet_since_ms > 0
+                      ? Json(http::format_rfc3339(quiet_since_ms / 1000 +
+                                                  std::int64_t{fleet.config().settings.stuck_after_seconds}))
+                      : Json();
   if (detail == Detail::full) {
     Json timeline = Json::array();
     for (const fleet::TimelineEvent& e : m.timeline.events())

@@ -176,7 +176,7 @@ void DhcpService::observe(const dhcp::Decision& decision, std::string detail) {
   s.ipxe = decision.ipxe;
   s.file = decision.file;
   s.detail = std::move(detail);  // client strings escaped already
-  fleet_->observe_dhcp(s, tick_.unix_ms);
+  fleet_->observe_dhcp(std::move(s), tick_.unix_ms);
 }
 
 void DhcpService::emit(std::uint32_t socket, const dhcp::Reply& reply) {

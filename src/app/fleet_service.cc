@@ -104,15 +104,15 @@ std::string SharedFleet::ipxe(std::string_view target, std::optional<Ipv4> peer,
   return std::move(d.script);
 }
 
-void SharedFleet::observe_dhcp(const fleet::DhcpSighting& sighting, std::int64_t now_ms) {
+void SharedFleet::observe_dhcp(fleet::DhcpSighting sighting, std::int64_t now_ms) {
   std::lock_guard lock(mutex_);
-  engine_.observe_dhcp(sighting, now_ms);
+  engine_.observe_dhcp(std::move(sighting), now_ms);
   note_changes_locked();
 }
 
-void SharedFleet::fetched(const fleet::Fetch& fetch, std::int64_t now_ms) {
+void SharedFleet::fetched(fleet::Fetch fetch, std::int64_t now_ms) {
   std::lock_guard lock(mutex_);
-  engine_.fetched(fetch, now_ms);
+  engine_.fetched(std::move(fetch), now_ms);
   note_changes_locked();
 }
 

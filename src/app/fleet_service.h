@@ -62,8 +62,8 @@ class SharedFleet {
   std::size_t machines() const;
 
   // Facts from the DHCP, TFTP and HTTP services; never wait on the store.
-  void observe_dhcp(const fleet::DhcpSighting& sighting, std::int64_t now_ms);
-  void fetched(const fleet::Fetch& fetch, std::int64_t now_ms);
+  void observe_dhcp(fleet::DhcpSighting sighting, std::int64_t now_ms);
+  void fetched(fleet::Fetch fetch, std::int64_t now_ms);
 
   // Runs `f` on the engine under the lock. When it changed anything, returns
   // only once the store has the change on disk: an acknowledged change (an

@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include "api/ui.h"
 #include "app/kinds.h"
 #include "base/log.h"
 #include "http/path.h"
@@ -359,9 +360,12 @@ void HttpService::respond_api(Slot& slot, std::uint32_t index, const http::Reque
                        view(request.content_type),
                        view(request.last_event_id)};
   const std::size_t event_bytes_max = body_bound(slot, request).value_or(0);
+  // The page's files (no token: they hold no data), then the API.
+  const bool ui = !callback && api::is_ui(request.path);
   const api::Response response =
       callback ? api::callback(*access_, r, event_bytes_max, now_unix)
-               : api::handle(*access_, tokens_, r, now_unix, shared_ != nullptr ? &shared_->sessions() : nullptr);
+      : ui ? api::ui(r, request.if_none_match ? std::optional<std::string_view>(*request.if_none_match) : std::nullopt)
+           : api::handle(*access_, tokens_, r, now_unix, shared_ != nullptr ? &shared_->sessions() : nullptr);
   if (response.stream) return start_stream(slot, index, *response.stream, now);
   // The page's logins: who (the token's name, never the token), or why not.
   if (response.endpoint == api::Endpoint::session && slot.path == "/ui/login")
@@ -378,19 +382,21 @@ void HttpService::respond_api(Slot& slot, std::uint32_t index, const http::Reque
         "mac={} result={} status={} client={} message=\"{}\"", response.mac.empty() ? std::string("-") : response.mac,
         response.log, response.status, slot.peer.to_string(),
         std::string_view(request.body).substr(0, response.endpoint == api::Endpoint::events ? 512 : 0));
-  send_api(slot, index, response, request.keep_alive, now);
+  send_api(slot, index, response, request.keep_alive, now, request.method == http::Method::head);
 }
 
-void HttpService::send_api(Slot& slot, std::uint32_t index, const api::Response& response, bool keep_alive,
-                           Instant now) {
+void HttpService::send_api(Slot& slot, std::uint32_t index, const api::Response& response, bool keep_alive, Instant now,
+                           bool head_only) {
   api_counters_.record(response.endpoint, response.status);
-  std::string headers = "Cache-Control: no-store\r\n";
+  std::string headers =
+      response.headers.find("Cache-Control:") == std::string::npos ? "Cache-Control: no-store\r\n" : "";
   if (!response.allow.empty()) headers += fmt::format("Allow: {}\r\n", response.allow);
   if (response.authenticate) headers += "WWW-Authenticate: Bearer realm=\"ringboot\"\r\n";
   headers += response.headers;
+  // A 304's body is only there for its Content-Length (api/ui.h): never sent.
   start_response(slot, index,
                  http::plan_with_headers(response.status, response.content_type, headers, response.body, keep_alive,
-                                         false, tick_.unix_seconds),
+                                         head_only || response.status == 304, tick_.unix_seconds),
                  now);
 }
 
@@ -501,7 +507,7 @@ void HttpService::response_done(Slot& slot, std::uint32_t index, Instant now) {
     f.ok = slot.status == 200;
     f.detail = log_fields("http path=\"{}\" status={} bytes={} duration_ms={:.1f}", slot.path, slot.status,
                           slot.response_bytes, elapsed * 1000.0);
-    fleet_->fetched(f, tick_.unix_ms);
+    fleet_->fetched(std::move(f), tick_.unix_ms);
   }
   if (slot.file != nullptr) {
     files_.release(slot.file);

@@ -114,7 +114,8 @@ class HttpService {
   std::optional<std::size_t> body_bound(const Slot& slot, const http::Request& request) const;
   // The admin API (its own listener) and the installer's callbacks (the boot listener).
   void respond_api(Slot& slot, std::uint32_t index, const http::Request& request, bool callback, Instant now);
-  void send_api(Slot& slot, std::uint32_t index, const api::Response& response, bool keep_alive, Instant now);
+  void send_api(Slot& slot, std::uint32_t index, const api::Response& response, bool keep_alive, Instant now,
+                bool head_only = false);
   void start_response(Slot& slot, std::uint32_t index, http::ResponsePlan plan, Instant now);
   // The event stream: a subscriber from an authorised GET /api/v1/events
   // (503 past subscribers_max), every tick the changes since each one's

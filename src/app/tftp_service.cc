@@ -319,7 +319,7 @@ void TftpService::end_session(std::uint32_t index, Instant now) {
     f.ok = result == tftp::Result::ok;
     f.detail = log_fields("tftp file=\"{}\" bytes={} duration_ms={:.1f} result={}", slot.filename, s.bytes_acked(),
                           elapsed * 1000.0, tftp::to_string(result));
-    fleet_->fetched(f, tick_.unix_ms);
+    fleet_->fetched(std::move(f), tick_.unix_ms);
   }
   close_transfer(index);
   files_.release(slot.file);

@@ -27,18 +27,48 @@ std::optional<Bytes> boot_item(Bytes vendor) {
 }
 }  // namespace
 
+// One string, appended in place: it is made for every answered request
+// (the log line at info, the fleet's timeline at any level), so no format
+// string is parsed and no temporary is built for a field.
 std::string format_decision(const Decision& d) {
-  std::string out =
-      log_fields("{}->{} mac={} arch={} client={}", to_string(d.received), to_string(d.sent), d.mac.to_string(),
-                 d.arch ? std::to_string(*d.arch) : std::string("-"), d.ipxe ? "ipxe" : "firmware");
-  out += log_fields(" rule={} file={}", d.rule != nullptr ? std::string_view(d.rule->name) : std::string_view("-"),
-                    d.file.empty() ? std::string_view("-") : d.file);
-  if (d.address.value != 0) out += " address=" + d.address.to_string();
+  std::string out;
+  out.reserve(160);
+  const auto field = [&out](std::string_view name, std::string_view value) {
+    out += ' ';
+    out += name;
+    out += '=';
+    append_escaped(out, value);
+  };
+  const auto quoted = [&out](std::string_view name, std::string_view value) {
+    if (value.empty()) return;
+    out += ' ';
+    out += name;
+    out += "=\"";
+    append_escaped(out, value);
+    out += '"';
+  };
+  out += to_string(d.received);
+  out += "->";
+  out += to_string(d.sent);
+  out += " mac=";
+  out += d.mac.to_string();
+  out += " arch=";
+  if (d.arch)
+    fmt::format_to(std::back_inserter(out), "{}", *d.arch);
+  else
+    out += '-';
+  out += d.ipxe ? " client=ipxe" : " client=firmware";
+  field("rule", d.rule != nullptr ? std::string_view(d.rule->name) : std::string_view("-"));
+  field("file", d.file.empty() ? std::string_view("-") : d.file);
+  if (d.address.value != 0) {
+    out += " address=";
+    out += d.address.to_string();
+  }
   if (d.probing) out += " held=conflict-check";
-  if (!d.drop_reason.empty()) out += log_fields(" dropped=\"{}\"", d.drop_reason);
-  if (!d.hostname.empty()) out += log_fields(" hostname=\"{}\"", d.hostname);
-  if (!d.vendor_class.empty()) out += log_fields(" vendor_class=\"{}\"", d.vendor_class);
-  if (!d.user_class.empty()) out += log_fields(" user_class=\"{}\"", d.user_class);
+  quoted("dropped", d.drop_reason);
+  quoted("hostname", d.hostname);
+  quoted("vendor_class", d.vendor_class);
+  quoted("user_class", d.user_class);
   return out;
 }
 

@@ -422,15 +422,15 @@ bool Fleet::step(Machine& m, Step what, std::string detail, std::int64_t now_ms)
   return m.timeline.record(TimelineEvent{now_ms, what, std::move(detail)}, config_.settings.timeline_events_max);
 }
 
-void Fleet::observe_dhcp(const DhcpSighting& d, std::int64_t now_ms) {
+void Fleet::observe_dhcp(DhcpSighting d, std::int64_t now_ms) {
   Machine* m = inventory_.find_or_add(d.mac);
   if (m == nullptr) {
     ++counters_.machines_refused;
     return;
   }
   seen(*m, now_ms / 1000);
-  if (!d.ipxe && !d.file.empty()) m->boot_files.loader = std::string(url_path(d.file));
-  const bool moved = step(*m, d.ipxe ? Step::dhcp_loader : Step::dhcp_firmware, d.detail, now_ms);
+  if (!d.ipxe && !d.file.empty()) m->boot_files.loader.assign(url_path(d.file));  // in place: no allocation
+  const bool moved = step(*m, d.ipxe ? Step::dhcp_loader : Step::dhcp_firmware, std::move(d.detail), now_ms);
   const bool facts_changed = (!d.uuid.empty() && d.uuid != m->uuid) || (d.ip && m->ip != d.ip) || d.facts != m->dhcp;
   if (facts_changed) {
     if (!d.uuid.empty()) m->uuid = std::string(d.uuid);
@@ -442,7 +442,7 @@ void Fleet::observe_dhcp(const DhcpSighting& d, std::int64_t now_ms) {
   if (moved || facts_changed) changed(*m);
 }
 
-void Fleet::fetched(const Fetch& f, std::int64_t now_ms) {
+void Fleet::fetched(Fetch f, std::int64_t now_ms) {
   Machine* m = inventory_.find_by_ip(f.peer);
   if (m == nullptr) return;
   seen(*m, now_ms / 1000);
@@ -456,7 +456,7 @@ void Fleet::fetched(const Fetch& f, std::int64_t now_ms) {
     ++files.initrds_fetched;
     what = files.initrds_fetched >= files.initrds.size() ? Step::handoff : Step::initrd_fetch;
   }
-  if (step(*m, what, f.detail, now_ms)) changed(*m);
+  if (step(*m, what, std::move(f.detail), now_ms)) changed(*m);
 }
 
 ChangeResult Fleet::set_next_boot(const Mac& mac, const NextBoot& next, std::int64_t now_unix) {
@@ -568,7 +568,7 @@ Changes Fleet::take_changes() {
     if (m == nullptr || !m->dirty) continue;  // forgotten since
     m->dirty = false;
     m->stored_seen_unix = m->last_seen_unix;
-    c.machines.push_back(*m);
+    c.machines.push_back(m->stored());
   }
   dirty_.clear();
   return c;

@@ -141,10 +141,10 @@ class Fleet {
   DoneResult event(const Mac& mac, std::string_view token_hex, std::string_view message, std::int64_t now_unix);
 
   // What a DHCP request says; adds the machine when new (bounded).
-  void observe_dhcp(const DhcpSighting& sighting, std::int64_t now_ms);
+  void observe_dhcp(DhcpSighting sighting, std::int64_t now_ms);
   // A TFTP or HTTP transfer from `peer` ended: the machine last seen at
   // that address was seen again, and its timeline moves on.
-  void fetched(const Fetch& fetch, std::int64_t now_ms);
+  void fetched(Fetch fetch, std::int64_t now_ms);
 
   // The API. A next boot for a MAC not seen yet creates the machine (a
   // rollout is set up before the machines power on); it restarts the

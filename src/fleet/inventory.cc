@@ -25,6 +25,30 @@ void Machine::recompute_declared() {
   labels = api_labels ? *api_labels : config_labels;
 }
 
+Machine Machine::stored() const {
+  Machine s;
+  s.mac = mac;
+  s.uuid = uuid;
+  s.buildarch = buildarch;
+  s.platform = platform;
+  s.ip = ip;
+  s.dhcp = dhcp;
+  s.first_seen_unix = first_seen_unix;
+  s.last_seen_unix = last_seen_unix;
+  s.api_hostname = api_hostname;
+  s.api_labels = api_labels;
+  s.next = next;
+  s.state = state;
+  s.install_attempts = install_attempts;
+  s.install_profile = install_profile;
+  s.token = token;
+  s.token_unix = token_unix;
+  s.install_started_unix = install_started_unix;
+  s.done_unix = done_unix;
+  s.events = events;
+  return s;
+}
+
 Inventory::Inventory(std::size_t machines_max) : machines_max_(machines_max) {
   // Sized at start for the common fleet; a larger bound grows on demand.
   machines_.reserve(std::min<std::size_t>(machines_max, 65536));
@@ -53,7 +77,7 @@ bool Inventory::erase(const Mac& mac) {
   if (it == machines_.end()) return false;
   if (it->second.ip) {
     const auto at = by_ip_.find(it->second.ip->value);
-    if (at != by_ip_.end() && at->second == mac.key()) by_ip_.erase(at);
+    if (at != by_ip_.end() && at->second == &it->second) by_ip_.erase(at);
   }
   machines_.erase(it);
   return true;
@@ -61,20 +85,18 @@ bool Inventory::erase(const Mac& mac) {
 
 Machine* Inventory::find_by_ip(Ipv4 ip) {
   const auto at = by_ip_.find(ip.value);
-  if (at == by_ip_.end()) return nullptr;
-  const auto it = machines_.find(at->second);
-  return it == machines_.end() ? nullptr : &it->second;
+  return at == by_ip_.end() ? nullptr : at->second;
 }
 
 void Inventory::set_ip(Machine& m, Ipv4 ip) {
   if (m.ip == ip) return;
   if (m.ip) {
     const auto at = by_ip_.find(m.ip->value);
-    if (at != by_ip_.end() && at->second == m.mac.key()) by_ip_.erase(at);
+    if (at != by_ip_.end() && at->second == &m) by_ip_.erase(at);
   }
   m.ip = ip;
   // The address moved to this machine: the newest sighting owns it.
-  by_ip_[ip.value] = m.mac.key();
+  by_ip_[ip.value] = &m;
 }
 
 }  // namespace ringboot::fleet

@@ -104,11 +104,20 @@ struct Machine {
 
   const std::optional<NextBoot>& explicit_next() const { return next ? next : config_next; }
   void recompute_declared();
+  // A copy of the fields the store keeps (store/machine_store.h lists them),
+  // the rest default: what take_changes hands the store, without the
+  // timeline, the boot files or the config's declarations.
+  Machine stored() const;
 };
 
 class Inventory {
  public:
   explicit Inventory(std::size_t machines_max);
+  // The address index points into the table: a copy would point into the original.
+  Inventory(const Inventory&) = delete;
+  Inventory& operator=(const Inventory&) = delete;
+  Inventory(Inventory&&) = default;
+  Inventory& operator=(Inventory&&) = default;
   Machine* find(const Mac& mac);
   const Machine* find(const Mac& mac) const;
   // nullptr: the inventory is full and `mac` is not in it.
@@ -132,7 +141,10 @@ class Inventory {
  private:
   std::size_t machines_max_;
   std::unordered_map<std::uint64_t, Machine> machines_;
-  std::unordered_map<std::uint32_t, std::uint64_t> by_ip_;  // at most one entry per machine
+  // At most one entry per machine. The machine itself, not its key: a
+  // transfer's sighting is one lookup, and unordered_map's elements stay
+  // where they are until erased (erase() drops the entry first).
+  std::unordered_map<std::uint32_t, Machine*> by_ip_;
 };
 
 }  // namespace ringboot::fleet

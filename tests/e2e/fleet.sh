@@ -34,7 +34,10 @@
 # log and the serial console from that point on). A local boot must fetch no
 # kernel; on SeaBIOS, iPXE's sanboot must have started the disk, not SeaBIOS
 # after a failed network boot. The once modes need the installer's done route
-# on the boot listener; without it they fail at the done step (405 or 404). Environment: E2E_KEEP=1 keeps the work directory; E2E_TCPDUMP=1
+# on the boot listener; without it they fail at the done step (405 or 404).
+# After each phase the admin API (GET /api/v1/machines/MAC) must show the VM
+# in the stage the boot reached, with every step of the chain in order
+# (issue 16: a QEMU boot shows up in the API with every stage in order). Environment: E2E_KEEP=1 keeps the work directory; E2E_TCPDUMP=1
 # captures br0; E2E_BUDGET=S caps the whole run (default 300 s).
 #
 # Measured under TCG on 2 cores, the whole script (setup to PASS):
@@ -79,7 +82,12 @@ match = { arch = [16] }
 file = "http://$SERVER:$HTTP_PORT/no-http-boot.efi"
 EOF
 fi
+API_TOKEN=e2e-read-$RANDOM$RANDOM
+echo "read $API_TOKEN" > "$WORK/tokens"
 cat >> "$CONFIG" <<EOF
+[api]
+listen = "127.0.0.1:8081"
+tokens_file = "$WORK/tokens"
 [fleet]
 install_attempts_max = $ATTEMPTS_MAX
 [[profile]]
@@ -207,6 +215,40 @@ local_boot() {
   ! http_sent "$SIZE_KERNEL" || fail "boot $BOOT: local boot fetched the kernel"
   ! serial_has "Linux version" || fail "boot $BOOT: local boot started Linux"
 }
+# chain STAGE STEP...: the API's view of the VM (GET /api/v1/machines/MAC on
+# the admin listener, read token) is in STAGE, and its timeline holds STEPs in
+# this order (others may come between), at times that never go back.
+chain() {
+  local stage=$1
+  shift
+  inns curl -fsS --max-time 10 -H "Authorization: Bearer $API_TOKEN" \
+    "http://127.0.0.1:8081/api/v1/machines/$MAC" -o "$WORK/machine.json" ||
+    fail "api: GET /api/v1/machines/$MAC failed"
+  python3 - "$WORK/machine.json" "$stage" "$@" <<'PY' || fail "api: the machine's stage and timeline are not the boot's (above)"
+import json, sys
+m = json.load(open(sys.argv[1]))
+stage, want = sys.argv[2], sys.argv[3:]
+steps = [(e["time"], e["step"]) for e in m.get("timeline", [])]
+print("  api: stage=%s timeline=%s" % (m.get("stage"), " ".join(s for _, s in steps)))
+ok = m.get("stage") == stage
+if not ok:
+    print("  api: stage is %r, expected %r" % (m.get("stage"), stage))
+times, i = [], 0
+for t, s in steps:
+    if i < len(want) and s == want[i]:
+        times.append(t)
+        i += 1
+if i < len(want):
+    print("  api: step %r (and what follows it) missing from the timeline, in order: %s" % (want[i], " ".join(want)))
+    ok = False
+if times != sorted(times):
+    print("  api: the steps' times go back: %s" % times)
+    ok = False
+sys.exit(0 if ok else 1)
+PY
+  note "api: stage $stage, timeline has $*"
+}
+if [[ $FIRMWARE == uefi ]]; then FIRST_STEPS=(dhcp_firmware loader_fetch dhcp_loader); else FIRST_STEPS=(dhcp_loader); fi
 # post URL: the HTTP status of an empty POST to URL, as the installer's wget --post-data ''.
 post() { inns curl -s -o /dev/null -w '%{http_code}' --max-time 10 -d '' "$1" || true; }
 
@@ -224,8 +266,16 @@ if [[ $MODE == *-once ]]; then
   note "done: POST answered $code"
   code=$(post "$DONE_URL")
   [[ $code == 403 ]] || fail "done: a second POST of the same token answered $code, expected 403"
+  chain done "${FIRST_STEPS[@]}" script kernel_fetch handoff done
   reset
   local_boot done done "ringboot: installed: booting from the local disk"
+  if [[ $FIRMWARE == uefi ]]; then
+    # OVMF's HTTP boot (arch 16) asks DHCP after iPXE's exit, before the disk:
+    # to ringboot that is the firmware starting a boot again.
+    chain firmware_dhcp "${FIRST_STEPS[@]}" script kernel_fetch handoff done "${FIRST_STEPS[@]}" local dhcp_firmware
+  else
+    chain local "${FIRST_STEPS[@]}" script kernel_fetch handoff done "${FIRST_STEPS[@]}" local
+  fi
   scrape
   need_eq 'ringboot_fleet_boots_total{decision="install"}' 1
   need_eq 'ringboot_fleet_boots_total{decision="local"}' 1
@@ -236,6 +286,8 @@ else
     reset
   done
   local_boot failed failed "ringboot: install failed too often"
+  chain failed dhcp_loader script kernel_fetch dhcp_loader script kernel_fetch dhcp_loader script kernel_fetch \
+    dhcp_loader failed
   scrape
   need_eq 'ringboot_fleet_boots_total{decision="install"}' "$ATTEMPTS_MAX"
   need_eq 'ringboot_fleet_boots_total{decision="local"}' 1

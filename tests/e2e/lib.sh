@@ -147,6 +147,9 @@ e2e_network() {
   inns ip link set tap0 up
   inns ip link set br0 up
 
+  # E2E_NETWORK_HOOK: a function to run once the namespace exists, before ringboot starts.
+  [[ -n ${E2E_NETWORK_HOOK:-} ]] && "$E2E_NETWORK_HOOK"
+
   [[ -n ${E2E_TCPDUMP:-} ]] && { inns tcpdump -i br0 -n -s 0 -w "$WORK/br0.pcap" >/dev/null 2>&1 & PIDS+=($!); }
 
   inns "$RINGBOOT" --config "$CONFIG" >"$WORK/ringboot.log" 2>&1 &

@@ -156,6 +156,33 @@ TEST(DhcpProxy, ClientStringsInTheDecisionAreEscaped) {
   EXPECT_NE(text.find(R"(user_class="a\x1b")"), std::string::npos) << text;
 }
 
+// The whole line, field by field, as the log and the fleet's timeline spell it.
+TEST(DhcpFormat, DecisionLineHasEveryFieldInOrder) {
+  BootRule rule;
+  rule.name = "uefi \"x64\"";
+  Decision d;
+  d.received = MessageType::request;
+  d.sent = MessageType::ack;
+  d.mac = Mac{{0x52, 0x54, 0x00, 0x12, 0x34, 0x56}};
+  d.arch = 7;
+  d.ipxe = true;
+  d.rule = &rule;
+  d.file = "ipxe.efi";
+  d.address = ip("10.0.0.100");
+  d.probing = true;
+  d.drop_reason = "a reason";
+  d.hostname = "node1";
+  d.vendor_class = "PXEClient:Arch:00007";
+  d.user_class = "iPXE";
+  EXPECT_EQ(format_decision(d),
+            R"(REQUEST->ACK mac=52:54:00:12:34:56 arch=7 client=ipxe rule=uefi \"x64\" file=ipxe.efi )"
+            R"(address=10.0.0.100 held=conflict-check dropped="a reason" hostname="node1" )"
+            R"(vendor_class="PXEClient:Arch:00007" user_class="iPXE")");
+  Decision bare;
+  bare.received = MessageType::discover;
+  EXPECT_EQ(format_decision(bare), "DISCOVER->none mac=00:00:00:00:00:00 arch=- client=firmware rule=- file=-");
+}
+
 TEST(DhcpProxy, IgnoresNonPxeAndPort67Request) {
   Engine e(base_config(Mode::proxy));
   Journal j;

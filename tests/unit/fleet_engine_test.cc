@@ -422,6 +422,19 @@ TEST(FleetEngine, ChangesAreCoalescedPerMachineAndRestoreBringsStateBack) {
   ASSERT_TRUE(f.has_changes());
   Changes changes = f.take_changes();
   ASSERT_EQ(changes.machines.size(), 2u);
+  // The store's copy: the stored fields, not the timeline nor the config's declarations.
+  for (const Machine& m : changes.machines) {
+    const Machine* live = f.machine(m.mac);
+    ASSERT_NE(live, nullptr);
+    EXPECT_FALSE(live->timeline.events().empty());
+    EXPECT_TRUE(m.timeline.events().empty());
+    EXPECT_TRUE(m.config_hostname.empty());
+    EXPECT_EQ(m.state, live->state);
+    EXPECT_EQ(m.install_attempts, live->install_attempts);
+    EXPECT_EQ(m.token, live->token);
+    EXPECT_EQ(m.install_profile, live->install_profile);
+    EXPECT_EQ(m.last_seen_unix, live->last_seen_unix);
+  }
   EXPECT_FALSE(f.has_changes());
   EXPECT_TRUE(f.take_changes().empty());
   // A boot that changes nothing stored is not a change (within the minute).

@@ -24,6 +24,8 @@ std::string_view to_string(Endpoint endpoint) {
       return "event_stream";
     case Endpoint::session:
       return "session";
+    case Endpoint::rollouts:
+      return "rollouts";
     case Endpoint::ui:
       return "ui";
     case Endpoint::other:

@@ -22,6 +22,7 @@ enum class Endpoint : std::uint8_t {
   events,     // POST /api/v1/machines/{mac}/events (the boot listener)
   stream,     // GET /api/v1/events (the live stream)
   session,    // POST /ui/login, /ui/logout
+  rollouts,   // GET /api/v1/rollouts[/{name}]
   ui,         // GET /ui/ and the page's files
   other,      // no such route
 };

@@ -21,11 +21,24 @@ using fleet::ChangeResult;
 
 constexpr std::string_view kPrefix = "/api/v1/";
 
-enum class Kind : std::uint8_t { none, machines, machine, next_boot, reset, bulk, profiles, done, events, stream };
+enum class Kind : std::uint8_t {
+  none,
+  machines,
+  machine,
+  next_boot,
+  reset,
+  bulk,
+  profiles,
+  done,
+  events,
+  rollouts,
+  rollout,
+  stream
+};
 
 struct Route {
   Kind kind = Kind::none;
-  std::string_view mac;  // the {mac} segment, as sent
+  std::string_view mac;  // the {mac} segment, as sent (the rollout's {name} for Kind::rollout)
 };
 
 Route route_of(std::string_view path) {
@@ -35,6 +48,10 @@ Route route_of(std::string_view path) {
   if (rest == "next-boot") return {Kind::bulk, {}};
   if (rest == "profiles") return {Kind::profiles, {}};
   if (rest == "events") return {Kind::stream, {}};
+  if (rest == "rollouts") return {Kind::rollouts, {}};
+  constexpr std::string_view kRollouts = "rollouts/";
+  if (rest.starts_with(kRollouts) && rest.size() > kRollouts.size())
+    return {Kind::rollout, rest.substr(kRollouts.size())};
   constexpr std::string_view kMachines = "machines/";
   if (!rest.starts_with(kMachines)) return {};
   const std::string_view tail = rest.substr(kMachines.size());
@@ -70,6 +87,9 @@ Endpoint endpoint_of(Kind kind) {
       return Endpoint::events;
     case Kind::stream:
       return Endpoint::stream;
+    case Kind::rollouts:
+    case Kind::rollout:
+      return Endpoint::rollouts;
     case Kind::none:
       break;
   }
@@ -119,6 +139,8 @@ std::string_view why(ChangeResult result) {
       return "the inventory holds [fleet] machines_max machines: a new machine does not fit";
     case ChangeResult::invalid:
       return "not of the checked form";
+    case ChangeResult::rollouts_full:
+      return "[fleet] rollouts_max rollouts exist: name one of them, or free one (move or forget its machines)";
   }
   return "refused";
 }
@@ -132,6 +154,7 @@ Response refused(ChangeResult result, std::string_view detail = {}) {
     case ChangeResult::unknown_profile:
       return error(422, reason);
     case ChangeResult::inventory_full:
+    case ChangeResult::rollouts_full:
       return error(409, reason);
     case ChangeResult::invalid:
     case ChangeResult::ok:
@@ -215,6 +238,18 @@ std::optional<std::vector<std::string>> labels_of(const nlohmann::json& j, std::
   return labels;
 }
 
+// "rollout": NAME, optional: "" when absent; nullopt with the 400 in *refusal.
+std::optional<std::string> rollout_of(const nlohmann::json& j, Response* refusal) {
+  const auto r = j.find("rollout");
+  if (r == j.end()) return std::string();
+  if (!r->is_string() || !fleet::rollout_name_ok(r->get_ref<const std::string&>())) {
+    *refusal = error(400, fmt::format("\"rollout\" must be a name of 1..{} letters, digits, '.', '_' or '-'",
+                                      fleet::kRolloutNameBytesMax));
+    return std::nullopt;
+  }
+  return r->get<std::string>();
+}
+
 std::string_view unknown_profile_reason() { return "no [[profile]] is named so (GET /api/v1/profiles lists them)"; }
 
 // --- the handlers --------------------------------------------------------------
@@ -266,6 +301,7 @@ Response list(const Context& c) {
   std::vector<std::string> labels;
   std::optional<std::string> profile;
   std::optional<std::string> group;
+  std::optional<std::string> rollout;
   for (const auto& [name, value] : *query) {
     if (name == "state") {
       if (!(state = state_named(value))) return error(400, "state must be local, install, installing, done or failed");
@@ -275,8 +311,10 @@ Response list(const Context& c) {
       profile = value;
     } else if (name == "group") {
       group = value;
+    } else if (name == "rollout") {
+      rollout = value;
     } else {
-      return error(400, fmt::format("unknown query parameter \"{}\" (state, label, profile, group)",
+      return error(400, fmt::format("unknown query parameter \"{}\" (state, label, profile, group, rollout)",
                                     std::string_view(name).substr(0, 64)));
     }
   }
@@ -289,6 +327,7 @@ Response list(const Context& c) {
       for (const std::string& label : labels)
         if (std::find(m.labels.begin(), m.labels.end(), label) == m.labels.end()) return;
       if (profile && assignment_of(f, m).profile != *profile) return;
+      if (rollout && m.rollout != *rollout) return;
       if (group) {
         const fleet::Group* g = f.group_of(m);
         if (g == nullptr || g->name != *group) return;
@@ -313,6 +352,31 @@ Response show(const Context& c, const Mac& mac) {
     if (const fleet::Machine* m = f.machine(mac)) view = machine_view(f, *m, Detail::full);
   });
   if (!view) return error(404, fmt::format("no machine {}", mac.to_string()));
+  return ok(200, *view);
+}
+
+Response rollouts(const Context& c) {
+  Json list = Json::array();
+  c.fleet.read([&](const fleet::Fleet& f) {
+    for (const fleet::RolloutSummary& r : f.rollout_summaries(c.now_unix * 1000))
+      list.push_back(rollout_view(r, Detail::summary));
+  });
+  Json body;
+  body["count"] = list.size();
+  body["rollouts"] = std::move(list);
+  return ok(200, body);
+}
+
+Response rollout(const Context& c, std::string_view name) {
+  if (!fleet::rollout_name_ok(name))
+    return error(400, fmt::format("\"{}\" is not a rollout name: 1..{} letters, digits, '.', '_' or '-'",
+                                  name.substr(0, 64), fleet::kRolloutNameBytesMax));
+  std::optional<Json> view;
+  c.fleet.read([&](const fleet::Fleet& f) {
+    const std::vector<fleet::RolloutSummary> one = f.rollout_summaries(c.now_unix * 1000, name);
+    if (!one.empty()) view = rollout_view(one.front(), Detail::full);
+  });
+  if (!view) return error(404, fmt::format("no rollout {} (no machine is in it)", name));
   return ok(200, *view);
 }
 
@@ -355,12 +419,14 @@ Response change_one(const Context& c, const Mac& mac, std::string_view what, boo
 
 Response put_next_boot(const Context& c, const Mac& mac) {
   Response refusal;
-  const auto body = object_of(c.request.body, {"profile", "once"}, &refusal);
+  const auto body = object_of(c.request.body, {"profile", "once", "rollout"}, &refusal);
   if (!body) return refusal;
   const auto next = next_boot_of(*body, &refusal);
   if (!next) return refusal;
+  const auto rollout = rollout_of(*body, &refusal);
+  if (!rollout) return refusal;
   return change_one(c, mac, "next_boot", true,
-                    [&](fleet::Fleet& f) { return f.set_next_boot(mac, *next, c.now_unix); });
+                    [&](fleet::Fleet& f) { return f.set_next_boot(mac, *next, c.now_unix, *rollout); });
 }
 
 Response declare(const Context& c, const Mac& mac) {
@@ -408,10 +474,12 @@ Response forget(const Context& c, const Mac& mac) {
 
 Response bulk(const Context& c) {
   Response refusal;
-  const auto body = object_of(c.request.body, {"selector", "profile", "once"}, &refusal);
+  const auto body = object_of(c.request.body, {"selector", "profile", "once", "rollout"}, &refusal);
   if (!body) return refusal;
   const auto next = next_boot_of(*body, &refusal);
   if (!next) return refusal;
+  const auto rollout = rollout_of(*body, &refusal);
+  if (!rollout) return refusal;
   const auto s = body->find("selector");
   if (s == body->end() || !s->is_object()) return error(400, "\"selector\" must be an object: macs, labels, group");
   fleet::BulkSelector selector;
@@ -453,7 +521,7 @@ Response bulk(const Context& c) {
     // changed, the audit which, and from what.
     std::unordered_map<std::uint64_t, std::string> before;
     f.inventory().for_each([&](const fleet::Machine& m) { before.emplace(m.mac.key(), audit_summary(f, &m)); });
-    result = f.set_next_boot(selector, *next, c.now_unix);
+    result = f.set_next_boot(selector, *next, c.now_unix, *rollout);
     if (result.result != ChangeResult::ok) return;
     f.inventory().for_each([&](const fleet::Machine& m) {
       const auto it = before.find(m.mac.key());
@@ -562,13 +630,15 @@ Response dispatch(const Context& c, const Route& route) {
   std::string_view allow;
   switch (route.kind) {
     case Kind::none:
-      return error(404, "no such route (see /api/v1/machines and /api/v1/profiles)");
+      return error(404, "no such route (see /api/v1/machines, /api/v1/profiles and /api/v1/rollouts)");
     case Kind::done:
     case Kind::events:
       return error(404, "installer callbacks are served on the boot listener, not the API's");
     case Kind::machines:
     case Kind::profiles:
     case Kind::stream:
+    case Kind::rollouts:
+    case Kind::rollout:
       allow = "GET";
       break;
     case Kind::machine:
@@ -591,6 +661,8 @@ Response dispatch(const Context& c, const Route& route) {
   if (route.kind == Kind::machines) return list(c);
   if (route.kind == Kind::stream) return stream(c);
   if (route.kind == Kind::profiles) return profiles(c);
+  if (route.kind == Kind::rollouts) return rollouts(c);
+  if (route.kind == Kind::rollout) return rollout(c, route.mac);
   if (route.kind == Kind::bulk) return bulk(c);
   Response refusal;
   const std::optional<Mac> mac = mac_of(route.mac, &refusal);

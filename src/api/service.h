@@ -4,14 +4,17 @@
 // these, sends the answer, logs the audit lines and counts the status.
 //
 // Admin listener (loopback by default), Authorization: Bearer TOKEN:
-//   GET    /api/v1/machines[?state=S&label=L&profile=P&group=G]   read
+//   GET    /api/v1/machines[?state=S&label=L&profile=P&group=G&rollout=R]   read
 //   GET    /api/v1/machines/{mac}                                 read
 //   PUT    /api/v1/machines/{mac}  {"hostname": H, "labels": [...]}     admin
 //   DELETE /api/v1/machines/{mac}                                 admin
-//   PUT    /api/v1/machines/{mac}/next-boot  {"profile": P, "once": B}  admin
+//   PUT    /api/v1/machines/{mac}/next-boot  {"profile": P, "once": B, "rollout": R}  admin
 //   POST   /api/v1/machines/{mac}/reset                           admin
-//   POST   /api/v1/next-boot  {"selector": {...}, "profile": P, "once": B}  admin
+//   POST   /api/v1/next-boot  {"selector": {...}, "profile": P, "once": B, "rollout": R}  admin
 //   GET    /api/v1/profiles                                       read
+//   GET    /api/v1/rollouts                                       read
+//   GET    /api/v1/rollouts/{name}  (+ failed_machines, stuck_machines)  read
+// ("rollout" is optional: the machines join that rollout, fleet/rollout.h.)
 //   GET    /api/v1/events[?stage=S&rollout=R]  (text/event-stream) read
 // The web page's session (a read role, by cookie), on the same listener:
 //   POST   /ui/login   token=T (a form)  303 to /ui/ with Set-Cookie, 401 a wrong token
@@ -24,9 +27,9 @@
 // The page's files under /ui/: api/ui.h.
 // Errors are {"error": "reason"}: 401 no or unknown token, 403 a read token
 // that writes (and a refused callback), 400 malformed JSON or MAC, 404
-// unknown machine or route, 405 wrong method (Allow), 409 inventory full,
-// 411/413 from the body reader, 422 unknown profile or group, 503 the store
-// did not make the change durable.
+// unknown machine, rollout or route, 405 wrong method (Allow), 409 inventory
+// full or a new rollout over [fleet] rollouts_max, 411/413 from the body reader, 422 unknown profile or group, 503 the
+// store did not make the change durable.
 #pragma once
 
 #include <cstdint>

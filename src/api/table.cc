@@ -33,6 +33,32 @@ std::string printable(std::string s) {
   return s;
 }
 
+// Rows under their header, each column padded to its widest cell.
+template <std::size_t N>
+std::string padded(const std::vector<std::array<std::string, N>>& rows) {
+  std::array<std::size_t, N> width{};
+  for (const auto& row : rows)
+    for (std::size_t i = 0; i < N; ++i) width[i] = std::max(width[i], row[i].size());
+  std::string out;
+  for (const auto& row : rows) {
+    std::string line;
+    for (std::size_t i = 0; i < N; ++i) line += i + 1 < N ? fmt::format("{:<{}}  ", row[i], width[i]) : row[i];
+    out += line + "\n";
+  }
+  return out;
+}
+
+// A rollout's machines still on their way: the stages of a boot in progress.
+std::string booting(const nlohmann::json& rollout) {
+  const auto stages = rollout.find("stages");
+  if (stages == rollout.end() || !stages->is_object()) return "-";
+  std::uint64_t n = 0;
+  for (const char* stage : {"firmware_dhcp", "loader", "script", "kernel", "initrd", "installing"})
+    if (const auto it = stages->find(stage); it != stages->end() && it->is_number_unsigned())
+      n += it->get<std::uint64_t>();
+  return std::to_string(n);
+}
+
 }  // namespace
 
 std::string machines_table(const nlohmann::json& list) {
@@ -59,21 +85,60 @@ std::string machines_table(const nlohmann::json& list) {
       for (std::size_t i = 0; i < kColumns.size(); ++i) row[i] = printable(cell(m, kColumns[i].second));
       rows.push_back(std::move(row));
     }
-  std::array<std::size_t, kColumns.size()> width{};
-  for (const auto& row : rows)
-    for (std::size_t i = 0; i < row.size(); ++i) width[i] = std::max(width[i], row[i].size());
-  std::string out;
-  for (const auto& row : rows) {
-    std::string line;
-    for (std::size_t i = 0; i < row.size(); ++i)
-      line += i + 1 < row.size() ? fmt::format("{:<{}}  ", row[i], width[i]) : row[i];
-    out += line + "\n";
+  return padded(rows);
+}
+
+std::string rollouts_table(const nlohmann::json& list) {
+  static constexpr std::array<std::pair<const char*, const char*>, 9> kColumns = {{
+      {"NAME", "name"},
+      {"MACHINES", "machines"},
+      {"BOOTING", nullptr},  // the sum of the in-progress stages
+      {"DONE", "done"},
+      {"FAILED", "failed"},
+      {"STUCK", "stuck"},
+      {"P50 S", "time_to_done_p50_s"},
+      {"P99 S", "time_to_done_p99_s"},
+      {"STARTED", "started"},
+  }};
+  std::vector<std::array<std::string, kColumns.size()>> rows;
+  std::array<std::string, kColumns.size()> header;
+  for (std::size_t i = 0; i < kColumns.size(); ++i) header[i] = kColumns[i].first;
+  rows.push_back(header);
+  const auto rollouts = list.find("rollouts");
+  if (rollouts != list.end() && rollouts->is_array())
+    for (const auto& r : *rollouts) {
+      std::array<std::string, kColumns.size()> row;
+      for (std::size_t i = 0; i < kColumns.size(); ++i)
+        row[i] = printable(kColumns[i].second != nullptr ? cell(r, kColumns[i].second) : booting(r));
+      rows.push_back(std::move(row));
+    }
+  return padded(rows);
+}
+
+std::string rollout_details(const nlohmann::json& r) {
+  std::string out = rollouts_table(nlohmann::json{{"rollouts", nlohmann::json::array({r})}});
+  const auto stages = r.find("stages");
+  if (stages != r.end() && stages->is_object()) {
+    out += "stages:";  // in the chain's order, not the JSON object's
+    for (const char* stage : {"discovered", "firmware_dhcp", "loader", "script", "kernel", "initrd", "installing",
+                              "done", "local", "failed"})
+      if (const auto it = stages->find(stage); it != stages->end()) out += fmt::format(" {}={}", stage, it->dump());
+    out += "\n";
+  }
+  for (const char* list : {"failed_machines", "stuck_machines"}) {
+    const auto machines = r.find(list);
+    if (machines == r.end() || !machines->is_array() || machines->empty()) continue;
+    out += fmt::format("{}:\n", list == std::string_view("failed_machines") ? "failed" : "stuck");
+    std::vector<std::array<std::string, 3>> rows;
+    for (const auto& m : *machines)
+      rows.push_back({"  " + cell(m, "mac"), printable(cell(m, "hostname")), cell(m, "stage")});
+    out += padded(rows);
   }
   return out;
 }
 
 std::string machine_details(const nlohmann::json& m) {
-  static constexpr std::array<std::pair<const char*, const char*>, 21> kFields = {{
+  static constexpr std::array<std::pair<const char*, const char*>, 22> kFields = {{
       {"mac", "mac"},
       {"hostname", "hostname"},
       {"labels", "labels"},
@@ -84,6 +149,7 @@ std::string machine_details(const nlohmann::json& m) {
       {"once", "once"},
       {"profile from", "profile_source"},
       {"group", "group"},
+      {"rollout", "rollout"},
       {"install attempts", "install_attempts"},
       {"install profile", "install_profile"},
       {"install started", "install_started"},

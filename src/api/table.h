@@ -15,6 +15,11 @@ namespace ringboot::api {
 std::string machines_table(const nlohmann::json& list);
 // One machine's view: "field: value" lines, then its events.
 std::string machine_details(const nlohmann::json& machine);
+// {"rollouts": [...]}: one line per rollout (machines, booting, done,
+// failed, stuck, time to done p50/p99, started) under a header.
+std::string rollouts_table(const nlohmann::json& list);
+// One rollout: its line, its counts per stage, its failed and stuck machines.
+std::string rollout_details(const nlohmann::json& rollout);
 
 // `ringboot machines watch`: the header, then one row per machine as its
 // changes arrive, in fixed columns (MAC, HOSTNAME, IP, ARCH, STAGE,

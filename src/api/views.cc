@@ -62,12 +62,13 @@ Json machine_view(const fleet::Fleet& fleet, const fleet::Machine& m, Detail det
   dhcp["relay"] = m.dhcp.relay ? Json(m.dhcp.relay->to_string()) : Json();
   dhcp["hostname"] = text_or_null(m.dhcp.dhcp_hostname);
   j["dhcp"] = std::move(dhcp);
+  j["rollout"] = text_or_null(m.rollout);
+  j["rollout_joined"] = m.rollout.empty() ? Json() : time_or_null(m.rollout_joined_unix);
   j["first_seen"] = time_or_null(m.first_seen_unix);
   j["last_seen"] = time_or_null(m.last_seen_unix);
   // Where it is in the boot chain (not stored: it starts again with a restart).
   j["stage"] = fleet::to_string(m.timeline.stage());
   j["stage_since"] = time_or_null(m.timeline.stage_since_ms() / 1000);
-  j["rollout"] = text_or_null(m.rollout);
   // The latest step, and in a boot in progress the time from which it is
   // stuck if no step comes (Timeline::stuck): a page ticks it on its own clock.
   const std::deque<fleet::TimelineEvent>& steps = m.timeline.events();
@@ -111,12 +112,43 @@ Json profile_view(const fleet::Profile& p) {
   return j;
 }
 
+Json rollout_view(const fleet::RolloutSummary& r, Detail detail) {
+  Json j;
+  j["name"] = r.name;
+  j["machines"] = r.machines;
+  Json stages = Json::object();
+  for (std::size_t i = 0; i < fleet::kStageCount; ++i)
+    stages[std::string(fleet::to_string(static_cast<fleet::Stage>(i)))] = r.stages[i];
+  j["stages"] = std::move(stages);
+  j["done"] = r.done;
+  j["failed"] = r.failed;
+  j["stuck"] = r.stuck;
+  j["started"] = time_or_null(r.started_unix);
+  const auto seconds = [](const std::optional<double>& s) { return s ? Json(*s) : Json(); };
+  j["time_to_done_p50_s"] = seconds(r.time_to_done_p50_s);
+  j["time_to_done_p99_s"] = seconds(r.time_to_done_p99_s);
+  if (detail == Detail::full) {
+    const auto machines = [](const std::vector<fleet::RolloutMachine>& list) {
+      Json out = Json::array();
+      for (const fleet::RolloutMachine& m : list)
+        out.push_back(Json{
+            {"mac", m.mac.to_string()}, {"hostname", text_or_null(m.hostname)}, {"stage", fleet::to_string(m.stage)}});
+      return out;
+    };
+    j["failed_machines"] = machines(r.failed_machines);
+    j["stuck_machines"] = machines(r.stuck_machines);
+  }
+  return j;
+}
+
 std::string audit_summary(const fleet::Fleet& fleet, const fleet::Machine* m) {
   if (m == nullptr) return "absent";
   const Assignment a = assignment_of(fleet, *m);
-  return fmt::format("profile={} once={} source={} state={} install_attempts={} hostname={} labels={}", a.profile,
-                     a.once, a.source, fleet::to_string(m->state), m->install_attempts, m->hostname,
-                     fmt::join(m->labels, ","));
+  std::string line =
+      fmt::format("profile={} once={} source={} state={} install_attempts={} hostname={} labels={}", a.profile, a.once,
+                  a.source, fleet::to_string(m->state), m->install_attempts, m->hostname, fmt::join(m->labels, ","));
+  if (!m->rollout.empty()) line += " rollout=" + m->rollout;
+  return line;
 }
 
 std::string dump(const Json& j) { return j.dump(-1, ' ', false, Json::error_handler_t::replace); }

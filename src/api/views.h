@@ -32,6 +32,10 @@ enum class Detail : std::uint8_t { summary, full };
 // the boot chain's timeline.
 Json machine_view(const fleet::Fleet& fleet, const fleet::Machine& m, Detail detail);
 Json profile_view(const fleet::Profile& p);
+// name, machines, stages (every stage name, a count each), done, failed,
+// stuck, started, time_to_done_p50_s, time_to_done_p99_s (null: none done);
+// `full` adds failed_machines and stuck_machines ({mac, hostname, stage}).
+Json rollout_view(const fleet::RolloutSummary& r, Detail detail);
 
 // One line's worth for the audit log: what an operator may change of a
 // machine ("absent" for none).

@@ -331,7 +331,7 @@ constexpr std::array<Key<FL>, 2> kLocalBootKeys{
 };
 
 using FS = fleet::FleetSettings;
-constexpr std::array<Key<FS>, 12> kFleetKeys{
+constexpr std::array<Key<FS>, 13> kFleetKeys{
     schema::integer<&FS::machines_max>("machines_max", 1, 1 << 24, kRestart,
                                        "machines in the inventory; over it a new machine boots local, counted"),
     schema::integer<&FS::install_attempts_max>(
@@ -357,6 +357,8 @@ constexpr std::array<Key<FS>, 12> kFleetKeys{
                                               "steps of the boot chain kept per machine, the oldest dropped"),
     schema::integer<&FS::stuck_after_seconds>("stuck_after_seconds", 10, 7 * 86400, kApplies,
                                               "no step this long in a boot in progress: the machine is stuck"),
+    schema::integer<&FS::rollouts_max>("rollouts_max", 1, 4096, kApplies,
+                                       "rollouts (named batches) at once; naming a new one over it: 409"),
     schema::millis<&FS::store_wait>("store_wait_ms", 1, 60000, kApplies,
                                     "how long an API change or a done waits for the machine store's disk; then 503"),
 };

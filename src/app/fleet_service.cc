@@ -107,21 +107,21 @@ std::string SharedFleet::ipxe(std::string_view target, std::optional<Ipv4> peer,
 void SharedFleet::observe_dhcp(fleet::DhcpSighting sighting, std::int64_t now_ms) {
   std::lock_guard lock(mutex_);
   engine_.observe_dhcp(std::move(sighting), now_ms);
-  note_changes_locked();
+  note_changes_locked(false);
 }
 
 void SharedFleet::fetched(fleet::Fetch fetch, std::int64_t now_ms) {
   std::lock_guard lock(mutex_);
   engine_.fetched(std::move(fetch), now_ms);
-  note_changes_locked();
+  note_changes_locked(false);
 }
 
-std::uint64_t SharedFleet::note_changes_locked() {
+std::uint64_t SharedFleet::note_changes_locked(bool urgent) {
   feed_last_.store(engine_.feed().last(), std::memory_order_release);
   if (!engine_.has_changes()) return 0;
   ++sequence_;
   if (writer_ != nullptr)
-    writer_->notify(sequence_);
+    writer_->notify(sequence_, urgent);
   else
     (void)engine_.take_changes();  // no store: nothing to write them to
   return sequence_;

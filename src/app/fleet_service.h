@@ -107,7 +107,9 @@ class SharedFleet {
   std::string http_base(std::optional<std::string_view> host) const;
   // Under the lock: hands what changed to the store's writer; returns the
   // sequence number to wait for, 0 when nothing changed.
-  std::uint64_t note_changes_locked();
+  // `urgent`: false for sightings only, which the writer may hold back and
+  // batch (StoreWriterOptions::coalesce); a decision or an API change is urgent.
+  std::uint64_t note_changes_locked(bool urgent = true);
   // Blocks until the store has written `sequence` (true), has failed or
   // `bound` has passed (false).
   static bool wait_durable(StoreWriter* writer, std::uint64_t sequence, Duration bound);

@@ -207,6 +207,7 @@ class Run {
     const std::string& c = o_.command;
     if (c == "list") return list();
     if (c == "watch") return watch();
+    if (c == "rollouts") return rollouts();
     const bool by_selector = !o_.labels.empty() || o_.group.has_value();
     if (macs.empty() && !by_selector) {
       std::fprintf(stderr, "ringboot machines %s: name at least one MAC%s\n", c.c_str(),
@@ -226,6 +227,7 @@ class Run {
     for (const std::string& l : o_.labels) query.push_back("label=" + client_.escape(l));
     if (o_.list_profile) query.push_back("profile=" + client_.escape(*o_.list_profile));
     if (o_.group) query.push_back("group=" + client_.escape(*o_.group));
+    if (o_.rollout) query.push_back("rollout=" + client_.escape(*o_.rollout));
     std::string path = "/api/v1/machines";
     for (std::size_t i = 0; i < query.size(); ++i) path += (i == 0 ? "?" : "&") + query[i];
     const Reply r = client_.call("GET", path);
@@ -346,6 +348,19 @@ class Run {
     return true;
   }
 
+  // Every rollout's line, or one rollout with its failed and stuck machines.
+  int rollouts() {
+    const std::string path = o_.rollout ? "/api/v1/rollouts/" + client_.escape(*o_.rollout) : "/api/v1/rollouts";
+    const Reply r = client_.call("GET", path);
+    const json j = json::parse(r.body, nullptr, false);
+    if (r.status != 200 || !j.is_object()) return error(o_.rollout.value_or(""), r);
+    if (o_.json)
+      std::printf("%s\n", j.dump(2).c_str());
+    else
+      std::fputs((o_.rollout ? api::rollout_details(j) : api::rollouts_table(j)).c_str(), stdout);
+    return 0;
+  }
+
   int bulk(const std::vector<Mac>& macs) {
     if (o_.command == "reinstall" && !o_.profile) {
       std::fprintf(stderr, "ringboot machines reinstall: with --label or --group, give --profile\n");
@@ -358,9 +373,10 @@ class Run {
     }
     if (!o_.labels.empty()) selector["labels"] = o_.labels;
     if (o_.group) selector["group"] = *o_.group;
-    const json body = {{"selector", selector},
-                       {"profile", o_.command == "local" ? std::string("local") : *o_.profile},
-                       {"once", !o_.always}};
+    json body = {{"selector", selector},
+                 {"profile", o_.command == "local" ? std::string("local") : *o_.profile},
+                 {"once", !o_.always}};
+    if (o_.rollout) body["rollout"] = *o_.rollout;
     const Reply r = client_.call("POST", "/api/v1/next-boot", body.dump());
     const json j = json::parse(r.body, nullptr, false);
     if (r.status != 200 || !j.is_object()) return error("", r);
@@ -387,7 +403,8 @@ class Run {
     } else {
       std::string profile = c == "local" ? std::string("local") : o_.profile.value_or("");
       if (profile.empty() && !(profile = group_profile(mac)).size()) return;
-      const json body = {{"profile", profile}, {"once", !o_.always}};
+      json body = {{"profile", profile}, {"once", !o_.always}};
+      if (o_.rollout) body["rollout"] = *o_.rollout;
       r = client_.call("PUT", machine_path(mac, "/next-boot"), body.dump());
     }
     const json j = json::parse(r.body, nullptr, false);

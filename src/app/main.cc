@@ -273,7 +273,7 @@ int serve(const Flags& flags, const Settings& initial) {
 CLI::App* add_machines_command(CLI::App& app, MachinesOptions& o) {
   CLI::App* m = app.add_subcommand("machines",
                                    "the fleet's machines over the admin API: list, show, reinstall, "
-                                   "local, reset, forget, watch (a table; --json: the API's JSON)");
+                                   "local, reset, forget, rollouts, watch (a table; --json: the API's JSON)");
   m->add_option("--api", o.api, "the API's ADDR:PORT or http://HOST:PORT")->capture_default_str();
   m->add_option("--token-file", o.token_file,
                 fmt::format("a file with the API token on its first line (default: ${})", kApiTokenEnvironment));
@@ -285,6 +285,7 @@ CLI::App* add_machines_command(CLI::App& app, MachinesOptions& o) {
   list->add_option("--label", o.labels, "machines with this label (repeatable: all of them)");
   list->add_option("--profile", o.list_profile, "machines whose next boot is this profile");
   list->add_option("--group", o.group, "machines of this [[group]]");
+  list->add_option("--rollout", o.rollout, "machines of this rollout");
   CLI::App* show = m->add_subcommand("show", "one machine's state, facts and installer events");
   show->add_option("MAC", o.macs, "colons or hyphens")->required();
   CLI::App* reinstall =
@@ -294,6 +295,9 @@ CLI::App* add_machines_command(CLI::App& app, MachinesOptions& o) {
   reinstall->add_flag("--always", o.always, "install on every boot, not once");
   reinstall->add_option("--label", o.labels, "every known machine with this label (repeatable: all of them)");
   reinstall->add_option("--group", o.group, "every known machine of this [[group]]");
+  reinstall->add_option("--rollout", o.rollout,
+                        "the rollout (a name of letters, digits, '.', '_', '-') the machines join: "
+                        "`ringboot machines rollouts NAME` follows it");
   CLI::App* local = m->add_subcommand("local", "boot the local disk from the next boot on");
   local->add_option("MAC", o.macs, "colons or hyphens");
   local->add_option("--label", o.labels, "every known machine with this label (repeatable: all of them)");
@@ -302,6 +306,9 @@ CLI::App* add_machines_command(CLI::App& app, MachinesOptions& o) {
   reset->add_option("MAC", o.macs, "colons or hyphens")->required();
   CLI::App* forget = m->add_subcommand("forget", "drop the machine and its state ([[machine]]s come back declared)");
   forget->add_option("MAC", o.macs, "colons or hyphens")->required();
+  CLI::App* rollouts = m->add_subcommand(
+      "rollouts", "the rollouts: machines per stage, done, failed, stuck, time to done (NAME: its failed and stuck)");
+  rollouts->add_option("NAME", o.rollout, "one rollout");
   CLI::App* watch =
       m->add_subcommand("watch", "the machines table, then a line per change as it happens (Ctrl-C ends it)");
   watch->add_option("--rollout", o.rollout, "only the machines of this rollout");

@@ -60,6 +60,37 @@ void write_fleet(MetricsWriter& out, const SharedFleet& fleet, std::int64_t now_
     if (fleet::in_progress(static_cast<fleet::Stage>(i)))
       out.sample("ringboot_machines_stuck", fmt::format("stage=\"{}\"", fleet::to_string(static_cast<fleet::Stage>(i))),
                  std::uint64_t{stages.stuck[i]});
+  out.family("ringboot_boot_stage_seconds", MetricType::histogram,
+             "Time machines spent in a stage of the boot chain, observed when they leave it for a later stage "
+             "(a reboot from the middle of the chain observes nothing).");
+  for (std::size_t i = 0; i < fleet::kStageCount; ++i)
+    if (fleet::in_progress(static_cast<fleet::Stage>(i)))
+      out.histogram("ringboot_boot_stage_seconds",
+                    fmt::format("stage=\"{}\"", fleet::to_string(static_cast<fleet::Stage>(i))),
+                    fleet::kStageBucketsSeconds, c.stage_seconds[i]);
+  out.family("ringboot_machines_failed_total", MetricType::counter,
+             "Machines the boot-loop breaker put in failed, by the furthest stage their last install boot reached "
+             "(discovered: not seen since ringboot started).");
+  for (std::size_t i = 0; i < fleet::kStageCount; ++i)
+    if (const auto stage = static_cast<fleet::Stage>(i); stage == fleet::Stage::discovered || fleet::in_progress(stage))
+      out.sample("ringboot_machines_failed_total", fmt::format("stage=\"{}\"", fleet::to_string(stage)),
+                 c.failed_by_stage[i]);
+  // One series per rollout: at most [fleet] rollouts_max, names of a checked form.
+  const std::vector<fleet::RolloutSummary> rollouts =
+      fleet.read([&](const fleet::Fleet& f) { return f.rollout_summaries(now_ms); });
+  const auto per_rollout = [&](std::string_view name, std::string_view help, auto value) {
+    out.family(name, MetricType::gauge, help);
+    for (const fleet::RolloutSummary& r : rollouts)
+      out.sample(name, fmt::format("rollout=\"{}\"", r.name), std::uint64_t{value(r)});
+  };
+  per_rollout("ringboot_rollout_machines", "Machines of each rollout (GET /api/v1/rollouts).",
+              [](const fleet::RolloutSummary& r) { return r.machines; });
+  per_rollout("ringboot_rollout_done", "Machines of each rollout whose install reported done.",
+              [](const fleet::RolloutSummary& r) { return r.done; });
+  per_rollout("ringboot_rollout_failed", "Machines of each rollout the boot-loop breaker stopped.",
+              [](const fleet::RolloutSummary& r) { return r.failed; });
+  per_rollout("ringboot_rollout_stuck", "Machines of each rollout stuck in a stage of the boot chain.",
+              [](const fleet::RolloutSummary& r) { return r.stuck; });
   single(out, "ringboot_fleet_sightings_total", MetricType::counter,
          "DHCP requests, TFTP reads and HTTP requests recorded against a machine of the inventory.", c.sightings);
   if (const StoreWriter* writer = fleet.writer()) {

@@ -63,10 +63,15 @@ void StoreWriter::start() {
   thread_ = std::thread([this] { run(); });
 }
 
-void StoreWriter::notify(std::uint64_t sequence) {
+void StoreWriter::notify(std::uint64_t sequence, bool urgent) {
   {
     std::lock_guard lock(mutex_);
+    // A sighting while a batch is pending wakes no one: the writer is
+    // waiting out its coalescing window already, or writing.
+    const bool wake = urgent || requested_ <= taken_;
     requested_ = std::max(requested_, sequence);
+    if (urgent) urgent_ = std::max(urgent_, sequence);
+    if (!wake) return;
   }
   wake_.notify_one();
 }
@@ -93,6 +98,9 @@ void StoreWriter::run() {
   for (;;) {
     if (backoff == Duration::zero()) {
       wake_.wait(lock, [&] { return stopping_ || requested_ > taken_; });
+      // Sightings only: wait for more of them, unless something urgent comes.
+      if (!stopping_ && urgent_ <= taken_)
+        wake_.wait_for(lock, options_.coalesce, [&] { return stopping_ || urgent_ > taken_; });
     } else {
       // A failed write is retried when its backoff ends, whatever changes
       // meanwhile (they join the queued batch); a stop retries at once.

@@ -47,6 +47,12 @@ struct StoreWriterOptions {
   Duration backoff_min = milliseconds(100);  // after a failed write, doubled per failure
   Duration backoff_max = seconds(2);         // below store_wait_ms's default: a waiter sees a retry
   Duration flush_bound = seconds(10);        // at stop: how long the last write is retried
+  // Sightings only (a machine first seen, its new address, its last_seen):
+  // written at most this long after the first of them, in one batch, so a
+  // storm of DHCP costs one transaction a second, not one per request. A
+  // change someone waits for, or a boot decision, is written at once and
+  // takes the waiting sightings with it.
+  Duration coalesce = milliseconds(1000);
 };
 
 // Later changes into a queued batch: forgotten MACs drop the queued copies
@@ -67,8 +73,9 @@ class StoreWriter {
 
   void start();
   // There are changes up to `sequence` (called under the engine's lock: only
-  // takes the writer's own mutex for a moment).
-  void notify(std::uint64_t sequence);
+  // takes the writer's own mutex for a moment). Not urgent: sightings only,
+  // written within options.coalesce.
+  void notify(std::uint64_t sequence, bool urgent = true);
   // true once `sequence` is on disk; false after `bound`, or when a write
   // that covered it failed.
   bool wait_durable(std::uint64_t sequence, Duration bound);
@@ -92,6 +99,7 @@ class StoreWriter {
   std::condition_variable wake_;     // the writer: a change, or stop
   std::condition_variable durable_;  // the waiters: a write ended
   std::uint64_t requested_ = 0;      // the newest sequence notified
+  std::uint64_t urgent_ = 0;         // the newest sequence notified as urgent
   std::uint64_t taken_ = 0;          // the newest sequence the writer took
   std::uint64_t durable_sequence_ = 0;
   std::uint64_t failed_sequence_ = 0;  // the newest sequence a failed write covered

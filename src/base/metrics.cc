@@ -29,16 +29,21 @@ void MetricsWriter::sample(std::string_view name, std::string_view labels, std::
 }
 
 void MetricsWriter::histogram(std::string_view name, std::string_view labels, const HistogramTotal& total) {
+  histogram(name, labels, kLatencyBucketsSeconds, total.buckets, total.sum_seconds);
+}
+
+void MetricsWriter::histogram(std::string_view name, std::string_view labels, std::span<const double> bounds,
+                              std::span<const std::uint64_t> buckets, double sum_seconds) {
   std::uint64_t cumulative = 0;
   const std::string sep = labels.empty() ? "" : ",";
-  for (std::size_t i = 0; i <= Histogram::kBuckets; ++i) {
-    cumulative += total.buckets[i];
-    const std::string le = i < Histogram::kBuckets ? fmt::format("{}", kLatencyBucketsSeconds[i]) : "+Inf";
+  for (std::size_t i = 0; i < buckets.size(); ++i) {
+    cumulative += buckets[i];
+    const std::string le = i < bounds.size() ? fmt::format("{}", bounds[i]) : "+Inf";
     fmt::format_to(std::back_inserter(out_), "{}_bucket{{{}{}le=\"{}\"}} {}\n", name, labels, sep, le, cumulative);
   }
   const std::string braces = labels.empty() ? "" : fmt::format("{{{}}}", labels);
-  fmt::format_to(std::back_inserter(out_), "{}_sum{} {}\n{}_count{} {}\n", name, braces, total.sum_seconds, name,
-                 braces, cumulative);
+  fmt::format_to(std::back_inserter(out_), "{}_sum{} {}\n{}_count{} {}\n", name, braces, sum_seconds, name, braces,
+                 cumulative);
 }
 
 std::uint64_t sum(std::span<const Counter* const> counters) {

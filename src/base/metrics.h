@@ -60,6 +60,30 @@ class Histogram {
   Counter sum_micros_;
 };
 
+// A histogram with bucket bounds of its own (ascending, in seconds), of
+// plain counts: for one writer that owns it under its own lock (the fleet
+// engine), and copyable, so a scrape takes a copy. The latency Histogram
+// above keeps its fixed bounds and atomic counters: its observe() is on the
+// data path and does not pay for a bounds lookup.
+template <std::size_t N>
+struct BucketHistogram {
+  static constexpr std::size_t kBuckets = N;
+  std::array<std::uint64_t, N + 1> buckets{};  // not cumulative; [N] is +Inf
+  double sum_seconds = 0;
+  // A value on a bound counts in that bound's bucket (Prometheus' le).
+  void observe(const std::array<double, N>& bounds, double value_seconds) {
+    std::size_t i = 0;
+    while (i < N && value_seconds > bounds[i]) ++i;
+    ++buckets[i];
+    sum_seconds += value_seconds;
+  }
+  std::uint64_t count() const {
+    std::uint64_t n = 0;
+    for (const std::uint64_t b : buckets) n += b;
+    return n;
+  }
+};
+
 // Per-worker values summed over the workers a scrape reads.
 struct HistogramTotal {
   std::array<std::uint64_t, Histogram::kBuckets + 1> buckets{};  // not cumulative
@@ -82,6 +106,15 @@ class MetricsWriter {
   void sample(std::string_view name, std::string_view labels, std::int64_t value);
   // A whole histogram family's samples: cumulative buckets, _sum and _count.
   void histogram(std::string_view name, std::string_view labels, const HistogramTotal& total);
+  // The same with bounds of its own: `buckets` (not cumulative) has one
+  // more element than `bounds`, the +Inf bucket.
+  void histogram(std::string_view name, std::string_view labels, std::span<const double> bounds,
+                 std::span<const std::uint64_t> buckets, double sum_seconds);
+  template <std::size_t N>
+  void histogram(std::string_view name, std::string_view labels, const std::array<double, N>& bounds,
+                 const BucketHistogram<N>& h) {
+    histogram(name, labels, bounds, h.buckets, h.sum_seconds);
+  }
   const std::string& text() const { return out_; }
   std::string take() { return std::move(out_); }
 

@@ -73,6 +73,7 @@ struct FleetSettings {
   std::string failed_script;                     // a whole iPXE script for a failed machine (a hold); empty: local boot
   std::uint32_t timeline_events_max = 64;        // steps kept per machine, the oldest dropped
   std::uint32_t stuck_after_seconds = 900;       // no step this long in a boot in progress: stuck
+  std::uint32_t rollouts_max = 64;               // named batches at once; a new name over it is refused
   // Not the engine's: how long an acknowledged change (an API 2xx, a done)
   // waits for the machine store to have it on disk before the caller gives
   // up (503). Read by src/app's SharedFleet.

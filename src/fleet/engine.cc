@@ -135,6 +135,8 @@ std::string_view to_string(ChangeResult result) {
       return "inventory_full";
     case ChangeResult::invalid:
       return "invalid";
+    case ChangeResult::rollouts_full:
+      return "rollouts_full";
   }
   return "unknown";
 }
@@ -298,6 +300,7 @@ Decision Fleet::decide(Machine& m, const BootFacts& facts, const Token& random, 
     m.state = State::failed;
     m.token.reset();
     ++counters_.failed;
+    ++counters_.failed_by_stage[static_cast<std::size_t>(m.install_reached)];
     return local(Reason::failed, &m, m.platform);
   }
   return install(m, *profile, facts, random, now_unix);
@@ -307,6 +310,7 @@ Decision Fleet::install(Machine& m, const Profile& profile, const BootFacts& fac
                         std::int64_t now_unix) {
   ++m.install_attempts;
   m.state = State::installing;
+  m.install_reached = Stage::discovered;  // step() moves it from the script on
   m.install_profile = profile.name;
   m.token = random;
   m.token_unix = now_unix;
@@ -419,7 +423,21 @@ void Fleet::seen(Machine& m, std::int64_t now_unix) {
 }
 
 bool Fleet::step(Machine& m, Step what, std::string detail, std::int64_t now_ms) {
-  return m.timeline.record(TimelineEvent{now_ms, what, std::move(detail)}, config_.settings.timeline_events_max);
+  const Stage before = m.timeline.stage();
+  const std::int64_t since_ms = m.timeline.stage_since_ms();
+  if (!m.timeline.record(TimelineEvent{now_ms, what, std::move(detail)}, config_.settings.timeline_events_max))
+    return false;
+  const Stage after = m.timeline.stage();
+  // Left for a later stage of the chain (a boot in progress, or done): the
+  // time in `before` is one observation (a late step recorded out of order
+  // counts as no time, never as negative). A decision that ends the chain
+  // (local, failed) or a new boot observes nothing.
+  if (in_progress(before) && after > before && (in_progress(after) || after == Stage::done)) {
+    const double seconds = static_cast<double>(std::max<std::int64_t>(0, now_ms - since_ms)) / 1000.0;
+    counters_.stage_seconds[static_cast<std::size_t>(before)].observe(kStageBucketsSeconds, seconds);
+  }
+  if (m.state == State::installing && in_progress(after) && after > m.install_reached) m.install_reached = after;
+  return true;
 }
 
 void Fleet::observe_dhcp(DhcpSighting d, std::int64_t now_ms) {
@@ -431,6 +449,11 @@ void Fleet::observe_dhcp(DhcpSighting d, std::int64_t now_ms) {
   seen(*m, now_ms / 1000);
   if (!d.ipxe && !d.file.empty()) m->boot_files.loader.assign(url_path(d.file));  // in place: no allocation
   const bool moved = step(*m, d.ipxe ? Step::dhcp_loader : Step::dhcp_firmware, std::move(d.detail), now_ms);
+  // Its time to done starts at its first boot in the rollout.
+  if (!d.ipxe && !m->rollout.empty() && m->rollout_boot_unix == 0 && now_ms / 1000 >= m->rollout_joined_unix) {
+    m->rollout_boot_unix = now_ms / 1000;
+    mark(*m);
+  }
   const bool facts_changed = (!d.uuid.empty() && d.uuid != m->uuid) || (d.ip && m->ip != d.ip) || d.facts != m->dhcp;
   if (facts_changed) {
     if (!d.uuid.empty()) m->uuid = std::string(d.uuid);
@@ -459,14 +482,31 @@ void Fleet::fetched(Fetch f, std::int64_t now_ms) {
   if (step(*m, what, std::move(f.detail), now_ms)) changed(*m);
 }
 
-ChangeResult Fleet::set_next_boot(const Mac& mac, const NextBoot& next, std::int64_t now_unix) {
+ChangeResult Fleet::check_next_boot(const NextBoot& next, const std::string& rollout,
+                                    const std::vector<const Machine*>& moving) const {
+  if (!rollout.empty() && !rollout_name_ok(rollout)) return ChangeResult::invalid;
   if (next.profile != kLocalProfile && config_.profile(next.profile) == nullptr) return ChangeResult::unknown_profile;
+  if (!rollout.empty() && !rollouts_.fits(rollout, moving, config_.settings.rollouts_max))
+    return ChangeResult::rollouts_full;
+  return ChangeResult::ok;
+}
+
+ChangeResult Fleet::set_next_boot(const Mac& mac, const NextBoot& next, std::int64_t now_unix,
+                                  const std::string& rollout) {
+  if (const ChangeResult c = check_next_boot(next, rollout, {inventory_.find(mac)}); c != ChangeResult::ok) return c;
+  return apply_next_boot(mac, next, now_unix, rollout);
+}
+
+// Checked by the caller: creates the machine if it fits and restarts its
+// state machine.
+ChangeResult Fleet::apply_next_boot(const Mac& mac, const NextBoot& next, std::int64_t now_unix,
+                                    const std::string& rollout) {
   Machine* m = inventory_.find_or_add(mac);
   if (m == nullptr) {
     ++counters_.machines_refused;
     return ChangeResult::inventory_full;
   }
-  (void)now_unix;
+  if (!rollout.empty()) rollouts_.join(*m, rollout, now_unix);
   m->next = next;
   m->state = next.profile == kLocalProfile ? State::local : State::install;
   m->install_attempts = 0;
@@ -476,14 +516,11 @@ ChangeResult Fleet::set_next_boot(const Mac& mac, const NextBoot& next, std::int
   return ChangeResult::ok;
 }
 
-BulkResult Fleet::set_next_boot(const BulkSelector& selector, const NextBoot& next, std::int64_t now_unix) {
+BulkResult Fleet::set_next_boot(const BulkSelector& selector, const NextBoot& next, std::int64_t now_unix,
+                                const std::string& rollout) {
   BulkResult r;
   if (selector.macs.empty() && selector.labels.empty() && !selector.group) {
     r.result = ChangeResult::invalid;
-    return r;
-  }
-  if (next.profile != kLocalProfile && config_.profile(next.profile) == nullptr) {
-    r.result = ChangeResult::unknown_profile;
     return r;
   }
   const auto selected = [&](const Machine& m) {
@@ -495,26 +532,34 @@ BulkResult Fleet::set_next_boot(const BulkSelector& selector, const NextBoot& ne
     }
     return true;
   };
-  const auto apply = [&](const Mac& mac) {
-    if (set_next_boot(mac, next, now_unix) == ChangeResult::ok)
-      ++r.changed;
-    else
-      ++r.refused;
-  };
+  std::vector<Mac> macs;
   if (!selector.macs.empty()) {
     // Listed MACs: new ones are created (with no labels, so only a selector
     // of MACs alone creates).
     for (const Mac& mac : selector.macs) {
       const Machine* m = inventory_.find(mac);
-      if (m != nullptr ? selected(*m) : selector.labels.empty() && !selector.group) apply(mac);
+      if (m != nullptr ? selected(*m) : selector.labels.empty() && !selector.group) macs.push_back(mac);
     }
+  } else {
+    inventory_.for_each([&](const Machine& m) {
+      if (selected(m)) macs.push_back(m.mac);
+    });
+  }
+  // The whole call is refused, or none of it: a rollout bound checked over
+  // every machine it moves.
+  std::vector<const Machine*> moving;
+  moving.reserve(macs.size());
+  for (const Mac& mac : macs) moving.push_back(inventory_.find(mac));
+  if (const ChangeResult c = check_next_boot(next, rollout, moving); c != ChangeResult::ok) {
+    r.result = c;
     return r;
   }
-  std::vector<Mac> macs;
-  inventory_.for_each([&](const Machine& m) {
-    if (selected(m)) macs.push_back(m.mac);
-  });
-  for (const Mac& mac : macs) apply(mac);
+  for (const Mac& mac : macs) {
+    if (apply_next_boot(mac, next, now_unix, rollout) == ChangeResult::ok)
+      ++r.changed;
+    else
+      ++r.refused;
+  }
   return r;
 }
 
@@ -548,6 +593,7 @@ ChangeResult Fleet::reset(const Mac& mac) {
 }
 
 ChangeResult Fleet::forget(const Mac& mac) {
+  if (const Machine* m = inventory_.find(mac)) rollouts_.leave(*m);
   if (!inventory_.erase(mac)) return ChangeResult::unknown_machine;
   forgotten_.push_back(mac);
   feed_.push(mac);  // the stream says it is gone (or declared afresh)
@@ -588,7 +634,9 @@ bool Fleet::restore(Machine stored) {
     stored.events.erase(stored.events.begin(),
                         stored.events.end() - static_cast<std::ptrdiff_t>(config_.settings.events_max));
   const bool was_dirty = m->dirty;
+  rollouts_.leave(*m);  // stored twice: counted once
   *m = std::move(stored);
+  rollouts_.restore(*m);
   m->recompute_declared();
   if (m->ip) {
     const Ipv4 ip = *m->ip;
@@ -608,6 +656,14 @@ Fleet::StageCounts Fleet::stage_counts(std::int64_t now_ms) const {
     if (m.timeline.stuck(now_ms, stuck_after_ms)) ++c.stuck[i];
   });
   return c;
+}
+
+std::vector<RolloutSummary> Fleet::rollout_summaries(std::int64_t now_ms, std::optional<std::string_view> only) const {
+  RolloutQuery q;
+  q.now_ms = now_ms;
+  q.stuck_after_ms = std::int64_t{config_.settings.stuck_after_seconds} * 1000;
+  q.only = only;
+  return summarize(rollouts_, inventory_, q);
 }
 
 const Group* Fleet::group_of(const Machine& m) const { return first_matching(config_.groups, m); }

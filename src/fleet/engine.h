@@ -19,9 +19,11 @@
 #include <string_view>
 #include <vector>
 
+#include "base/metrics.h"
 #include "fleet/config.h"
 #include "fleet/feed.h"
 #include "fleet/inventory.h"
+#include "fleet/rollout.h"
 #include "fleet/template.h"
 
 namespace ringboot::fleet {
@@ -85,7 +87,8 @@ enum class DoneResult : std::uint8_t { accepted, unknown_machine, not_installing
 std::string_view to_string(DoneResult result);
 
 // An operator's change through the API.
-enum class ChangeResult : std::uint8_t { ok, unknown_machine, unknown_profile, inventory_full, invalid };
+// rollouts_full: it names a new rollout and [fleet] rollouts_max exist.
+enum class ChangeResult : std::uint8_t { ok, unknown_machine, unknown_profile, inventory_full, invalid, rollouts_full };
 std::string_view to_string(ChangeResult result);
 
 // The machines a bulk next boot names: listed MACs (created when new), or
@@ -109,6 +112,12 @@ struct Changes {
   bool empty() const { return machines.empty() && forgotten.empty(); }
 };
 
+// ringboot_boot_stage_seconds' bounds: a stage of the chain takes from
+// under a second (a DHCP exchange) to an hour (an install).
+inline constexpr std::array<double, 13> kStageBucketsSeconds = {1,   2,   5,   10,   20,   30,  60,
+                                                                120, 300, 600, 1200, 1800, 3600};
+using StageHistogram = BucketHistogram<kStageBucketsSeconds.size()>;
+
 struct FleetCounters {
   std::uint64_t boots_install = 0;
   std::uint64_t boots_local = 0;
@@ -121,6 +130,15 @@ struct FleetCounters {
   std::uint64_t events_refused = 0;
   std::uint64_t events_dropped = 0;  // the oldest message of a machine over events_max
   std::uint64_t sightings = 0;       // DHCP, TFTP and HTTP facts recorded
+  // Time spent in a stage of the chain, observed when a machine leaves it
+  // for a later one of the chain (through installing to done). A new boot
+  // from the middle of the chain, or a decision that ends it (local,
+  // failed), observes nothing: that stage did not end, it was abandoned.
+  // Rest stages (discovered, done, local, failed) stay empty.
+  std::array<StageHistogram, kStageCount> stage_seconds{};
+  // Transitions to failed by the furthest stage the last install boot
+  // reached (discovered: none seen, e.g. since a restart).
+  std::array<std::uint64_t, kStageCount> failed_by_stage{};
 };
 
 class Fleet {
@@ -149,8 +167,13 @@ class Fleet {
   // The API. A next boot for a MAC not seen yet creates the machine (a
   // rollout is set up before the machines power on); it restarts the
   // machine's state machine: install (no attempts) or local.
-  ChangeResult set_next_boot(const Mac& mac, const NextBoot& next, std::int64_t now_unix);
-  BulkResult set_next_boot(const BulkSelector& selector, const NextBoot& next, std::int64_t now_unix);
+  // A non-empty `rollout` (of rollout_name_ok's form, else invalid) moves
+  // the machines into that rollout; a new name over [fleet] rollouts_max is
+  // rollouts_full and changes nothing. Empty: their rollout stays.
+  ChangeResult set_next_boot(const Mac& mac, const NextBoot& next, std::int64_t now_unix,
+                             const std::string& rollout = {});
+  BulkResult set_next_boot(const BulkSelector& selector, const NextBoot& next, std::int64_t now_unix,
+                           const std::string& rollout = {});
   // Unset values are left as they are; labels and hostname of the checked forms.
   ChangeResult declare(const Mac& mac, const std::optional<std::string>& hostname,
                        const std::optional<std::vector<std::string>>& labels);
@@ -183,6 +206,10 @@ class Fleet {
     std::array<std::size_t, kStageCount> stuck{};
   };
   StageCounts stage_counts(std::int64_t now_ms) const;
+  const Rollouts& rollouts() const { return rollouts_; }
+  // Rollout progress now (fleet/rollout.h); `only`: that one, with its lists.
+  std::vector<RolloutSummary> rollout_summaries(std::int64_t now_ms,
+                                                std::optional<std::string_view> only = std::nullopt) const;
   // The first [[group]] matching the machine, for the API's views.
   const Group* group_of(const Machine& m) const;
 
@@ -200,6 +227,10 @@ class Fleet {
   // Records a step; true when it moved the machine to another stage.
   bool step(Machine& m, Step step, std::string detail, std::int64_t now_ms);
   void changed(const Machine& m) { feed_.push(m.mac); }
+  // The checks of a next boot before it changes anything.
+  ChangeResult check_next_boot(const NextBoot& next, const std::string& rollout,
+                               const std::vector<const Machine*>& moving) const;
+  ChangeResult apply_next_boot(const Mac& mac, const NextBoot& next, std::int64_t now_unix, const std::string& rollout);
   DoneResult check_callback(const Machine* m, std::string_view token_text, std::int64_t now_unix) const;
   Decision local(Reason reason, const Machine* m, std::string_view platform);
   Decision decide(Machine& m, const BootFacts& facts, const Token& random, std::int64_t now_unix);
@@ -213,6 +244,7 @@ class Fleet {
   std::vector<Mac> dirty_;  // machines with `dirty` set, at most one entry each
   std::vector<Mac> forgotten_;
   ChangeFeed feed_;
+  Rollouts rollouts_;
 };
 
 // Token bytes as the 32 lower-case hex digits the URLs carry.

@@ -46,6 +46,9 @@ Machine Machine::stored() const {
   s.install_started_unix = install_started_unix;
   s.done_unix = done_unix;
   s.events = events;
+  s.rollout = rollout;
+  s.rollout_joined_unix = rollout_joined_unix;
+  s.rollout_boot_unix = rollout_boot_unix;
   return s;
 }
 

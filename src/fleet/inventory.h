@@ -81,7 +81,6 @@ struct Machine {
   std::optional<std::string> api_hostname;
   std::optional<std::vector<std::string>> api_labels;
   std::optional<NextBoot> next;  // set by the API
-  std::string rollout;           // the named batch it belongs to ("": none); the event stream filters on it
   // Effective, recomputed from the above: what selectors and templates see.
   std::string hostname;
   std::vector<std::string> labels;
@@ -94,9 +93,18 @@ struct Machine {
   std::int64_t install_started_unix = 0;
   std::int64_t done_unix = 0;
   std::vector<Event> events;  // oldest first, at most [fleet] events_max
+  // The rollout the API last named it in ("": none), when it joined, and
+  // its first firmware DHCP since then (0: none yet): where its time to
+  // done starts (fleet/rollout.h).
+  std::string rollout;
+  std::int64_t rollout_joined_unix = 0;
+  std::int64_t rollout_boot_unix = 0;
   // Where it is in the boot chain (not stored: a restart begins a new view).
   Timeline timeline;
   BootFiles boot_files;
+  // The furthest stage its latest install boot reached (the stage a boot
+  // loop breaks in, for ringboot_machines_failed_total); discovered: none.
+  Stage install_reached = Stage::discovered;
   // Bookkeeping for the store: queued for the next write, and the last_seen
   // the store holds (a sighting alone rewrites it only now and then).
   bool dirty = false;

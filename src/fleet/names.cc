@@ -19,4 +19,9 @@ bool label_ok(std::string_view text) {
   });
 }
 
+bool rollout_name_ok(std::string_view text) {
+  return !text.empty() && text.size() <= kRolloutNameBytesMax &&
+         std::all_of(text.begin(), text.end(), [](char c) { return alnum(c) || c == '.' || c == '_' || c == '-'; });
+}
+
 }  // namespace ringboot::fleet

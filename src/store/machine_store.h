@@ -9,7 +9,7 @@
 // API declared and the state machine holds (uuid, arch, platform, address,
 // DHCP facts, first and last seen, api_hostname, api_labels, the API's next
 // boot, state, install_attempts, install_profile, token and its time, the
-// install and done times, events). Not stored: what the config declares
+// install and done times, events, the rollout and its join and boot times). Not stored: what the config declares
 // ([[machine]]: `declared`, config_hostname, config_labels, config_next: the
 // config is their home), the effective hostname and labels (recomputed) and
 // the engine's bookkeeping (`dirty`, stored_seen_unix).

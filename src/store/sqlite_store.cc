@@ -13,10 +13,13 @@
 #include <utility>
 #include <vector>
 
+#include "fleet/names.h"
+
 namespace ringboot::store {
 namespace {
 
-// The schema, version 1. Text for what is text (the MAC as
+// The schema, version 2 (version 1 without the rollout columns; see
+// kMigrations). Text for what is text (the MAC as
 // "52:54:00:12:34:56", addresses dotted, the state by name, the token as 32
 // hex digits), NULL for what is unset, integers for times (unix seconds).
 constexpr std::string_view kSchema = R"sql(
@@ -41,7 +44,10 @@ CREATE TABLE machines (
   token TEXT,
   token_unix INTEGER NOT NULL,
   install_started_unix INTEGER NOT NULL,
-  done_unix INTEGER NOT NULL
+  done_unix INTEGER NOT NULL,
+  rollout TEXT,
+  rollout_joined_unix INTEGER NOT NULL DEFAULT 0,
+  rollout_boot_unix INTEGER NOT NULL DEFAULT 0
 ) WITHOUT ROWID;
 CREATE TABLE events (
   mac TEXT NOT NULL,
@@ -52,10 +58,19 @@ CREATE TABLE events (
 ) WITHOUT ROWID;
 )sql";
 
+// What brings a file of version N to N + 1 (index N - 1), run in one
+// transaction with the version bump, so an old file keeps its machines.
+constexpr std::array<std::string_view, kSqliteSchemaVersion - 1> kMigrations = {
+    // 1 -> 2: rollouts (fleet/rollout.h); a machine of an old file is in none.
+    "ALTER TABLE machines ADD COLUMN rollout TEXT; "
+    "ALTER TABLE machines ADD COLUMN rollout_joined_unix INTEGER NOT NULL DEFAULT 0; "
+    "ALTER TABLE machines ADD COLUMN rollout_boot_unix INTEGER NOT NULL DEFAULT 0;",
+};
+
 constexpr std::string_view kColumns =
     "mac, uuid, buildarch, platform, ip, dhcp_arch, dhcp_relay, dhcp_hostname, first_seen_unix, last_seen_unix, "
     "api_hostname, api_labels, next_profile, next_once, state, install_attempts, install_profile, token, token_unix, "
-    "install_started_unix, done_unix";
+    "install_started_unix, done_unix, rollout, rollout_joined_unix, rollout_boot_unix";
 
 constexpr std::array<fleet::State, 5> kStates = {fleet::State::local, fleet::State::install, fleet::State::installing,
                                                  fleet::State::done, fleet::State::failed};
@@ -182,20 +197,24 @@ class SqliteStore final : public MachineStore {
         return e;
       }
     }
+    if (version > 0 && version < kSqliteSchemaVersion) {
+      if (std::string e = migrate(version); !e.empty()) return e;
+    }
     // Damage anywhere in the file, not only in the pages a load reads.
     std::string check;
     if (!pragma_text("PRAGMA quick_check", &check)) return failure("cannot check it");
     if (check != "ok") return "it is damaged (quick_check: " + check + ")";
     const std::string upsert = fmt::format(
         "INSERT INTO machines ({}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, "
-        "?17, ?18, ?19, ?20, ?21) ON CONFLICT (mac) DO UPDATE SET uuid = excluded.uuid, buildarch = "
+        "?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24) ON CONFLICT (mac) DO UPDATE SET uuid = excluded.uuid, buildarch = "
         "excluded.buildarch, platform = excluded.platform, ip = excluded.ip, dhcp_arch = excluded.dhcp_arch, "
         "dhcp_relay = excluded.dhcp_relay, dhcp_hostname = excluded.dhcp_hostname, first_seen_unix = "
         "excluded.first_seen_unix, last_seen_unix = excluded.last_seen_unix, api_hostname = excluded.api_hostname, "
         "api_labels = excluded.api_labels, next_profile = excluded.next_profile, next_once = excluded.next_once, "
         "state = excluded.state, install_attempts = excluded.install_attempts, install_profile = "
         "excluded.install_profile, token = excluded.token, token_unix = excluded.token_unix, install_started_unix = "
-        "excluded.install_started_unix, done_unix = excluded.done_unix",
+        "excluded.install_started_unix, done_unix = excluded.done_unix, rollout = excluded.rollout, "
+        "rollout_joined_unix = excluded.rollout_joined_unix, rollout_boot_unix = excluded.rollout_boot_unix",
         kColumns);
     if (!prepare(begin_, "BEGIN IMMEDIATE") || !prepare(commit_, "COMMIT") || !prepare(rollback_, "ROLLBACK") ||
         !prepare(upsert_, upsert) || !prepare(delete_machine_, "DELETE FROM machines WHERE mac = ?1") ||
@@ -271,6 +290,24 @@ class SqliteStore final : public MachineStore {
   std::string failure(std::string_view what) const {
     return fmt::format("{}: {} (SQLite code {})", what, sqlite3_errmsg(db_), sqlite3_extended_errcode(db_));
   }
+  // An older file brought to this version, every step and the new version
+  // in one transaction: a failure leaves it as it was.
+  std::string migrate(std::int64_t from) {
+    if (!exec("BEGIN IMMEDIATE")) return failure("cannot begin its migration");
+    for (std::int64_t v = from; v < kSqliteSchemaVersion; ++v) {
+      if (!exec(kMigrations[static_cast<std::size_t>(v - 1)])) {
+        std::string e = failure(fmt::format("cannot migrate it from schema version {} to {}", v, v + 1));
+        exec("ROLLBACK");
+        return e;
+      }
+    }
+    if (!exec(fmt::format("PRAGMA user_version={}", kSqliteSchemaVersion)) || !exec("COMMIT")) {
+      std::string e = failure("cannot commit its migration");
+      exec("ROLLBACK");
+      return e;
+    }
+    return "";
+  }
   bool exec(std::string_view sql) {
     return sqlite3_exec(db_, std::string(sql).c_str(), nullptr, nullptr, nullptr) == SQLITE_OK;
   }
@@ -319,7 +356,8 @@ class SqliteStore final : public MachineStore {
         (m.next ? s.text(13, m.next->profile) && s.integer(14, m.next->once ? 1 : 0) : s.null(13) && s.null(14)) &&
         s.text(15, fleet::to_string(m.state)) && s.integer(16, m.install_attempts) && s.text(17, m.install_profile) &&
         s.optional(18, token, text) && s.integer(19, m.token_unix) && s.integer(20, m.install_started_unix) &&
-        s.integer(21, m.done_unix);
+        s.integer(21, m.done_unix) && (m.rollout.empty() ? s.null(22) : s.text(22, m.rollout)) &&
+        s.integer(23, m.rollout_joined_unix) && s.integer(24, m.rollout_boot_unix);
     if (!bound || !s.run()) return false;
     if (!delete_events_->text(1, mac) || !delete_events_->run()) return false;
     for (std::size_t i = 0; i < m.events.size(); ++i) {
@@ -397,6 +435,12 @@ class SqliteStore final : public MachineStore {
     if (!integer(18, kMin, kMax, &m->token_unix)) return bad("token_unix", "is not an integer");
     if (!integer(19, kMin, kMax, &m->install_started_unix)) return bad("install_started_unix", "is not an integer");
     if (!integer(20, kMin, kMax, &m->done_unix)) return bad("done_unix", "is not an integer");
+    if (!row.is_null(21)) {
+      m->rollout = row.text(21);
+      if (!fleet::rollout_name_ok(m->rollout)) return bad("rollout", "is not a rollout name");
+    }
+    if (!integer(22, kMin, kMax, &m->rollout_joined_unix)) return bad("rollout_joined_unix", "is not an integer");
+    if (!integer(23, kMin, kMax, &m->rollout_boot_unix)) return bad("rollout_boot_unix", "is not an integer");
     return "";
   }
 

@@ -17,3 +17,6 @@ set_tests_properties(api_events PROPERTIES LABELS integration TIMEOUT 600)
 # The page's login session with curl (/ui/login, the cookie, logout) and `ringboot machines watch`.
 add_test(NAME api_session COMMAND ${CMAKE_CURRENT_LIST_DIR}/api_session.sh $<TARGET_FILE:ringboot>)
 set_tests_properties(api_session PROPERTIES LABELS integration TIMEOUT 180)
+# Rollouts through the API with curl: counts per stage, failures, the stage histograms, the CLI, a restart.
+add_test(NAME fleet_rollout COMMAND ${CMAKE_CURRENT_LIST_DIR}/fleet_rollout.sh $<TARGET_FILE:ringboot>)
+set_tests_properties(fleet_rollout PROPERTIES LABELS integration TIMEOUT 120)

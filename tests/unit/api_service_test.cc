@@ -473,6 +473,139 @@ TEST_F(Api, CallbackRoutesAndTheirFamilies) {
   EXPECT_EQ(endpoint_of("/favicon.ico"), Endpoint::other);
 }
 
+TEST_F(Api, RolloutsAreNamedByNextBootAndCountedPerStage) {
+  // Three MACs into one rollout by the bulk call, one more by its own PUT.
+  Response r = call("POST", "/api/v1/next-boot",
+                    R"({"selector": {"macs": ["52:54:00:00:00:01", "52:54:00:00:00:02", "52:54:00:00:00:03"]},
+                        "profile": "debian12", "rollout": "rack1-2024.06"})");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(json_of(r)["changed"], 3);
+  EXPECT_NE(r.audit.at(0).after.find(" rollout=rack1-2024.06"), std::string::npos) << r.audit.at(0).after;
+  r = call("PUT", "/api/v1/machines/52-54-00-00-00-04/next-boot",
+           R"({"profile": "debian12", "rollout": "rack1-2024.06"})");
+  ASSERT_EQ(r.status, 201) << r.body;
+  EXPECT_EQ(json_of(r)["rollout"], "rack1-2024.06");
+  EXPECT_EQ(json_of(r)["rollout_joined"], "2023-11-14T22:13:20Z");
+  // One done, one failed (the breaker), one booting.
+  const std::string token = install("52:54:00:00:00:01", 1);
+  ASSERT_EQ(fleet.engine.done(*Mac::parse("52:54:00:00:00:01"), token, kNow + 120), fleet::DoneResult::accepted);
+  for (std::uint8_t i = 0; i < 3; ++i) install("52:54:00:00:00:02", static_cast<std::uint8_t>(10 + i));
+  fleet::BootFacts facts;
+  facts.mac = Mac::parse("52:54:00:00:00:02");
+  facts.platform = "efi";
+  EXPECT_EQ(fleet.engine.boot(facts, kNow + 10, fleet::Token{}).reason, fleet::Reason::failed);
+  install("52:54:00:00:00:03", 20);
+
+  r = call("GET", "/api/v1/rollouts", {}, kRead);
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.endpoint, Endpoint::rollouts);
+  json j = json_of(r);
+  ASSERT_EQ(j["count"], 1);
+  const json& one = j["rollouts"][0];
+  EXPECT_EQ(one["name"], "rack1-2024.06");
+  EXPECT_EQ(one["machines"], 4);
+  EXPECT_EQ(one["done"], 1);
+  EXPECT_EQ(one["failed"], 1);
+  EXPECT_EQ(one["stuck"], 0);
+  EXPECT_EQ(one["started"], "2023-11-14T22:13:20Z");
+  EXPECT_EQ(one["time_to_done_p50_s"], 120.0);
+  EXPECT_EQ(one["time_to_done_p99_s"], 120.0);
+  ASSERT_EQ(one["stages"].size(), fleet::kStageCount) << "every stage, zero or not";
+  EXPECT_EQ(one["stages"]["done"], 1);
+  EXPECT_EQ(one["stages"]["failed"], 1);
+  EXPECT_EQ(one["stages"]["script"], 1);
+  EXPECT_EQ(one["stages"]["discovered"], 1);
+  EXPECT_EQ(one["stages"]["kernel"], 0);
+  EXPECT_FALSE(one.contains("failed_machines")) << "the list is the summary";
+
+  r = call("GET", "/api/v1/rollouts/rack1-2024.06", {}, kRead);
+  ASSERT_EQ(r.status, 200) << r.body;
+  j = json_of(r);
+  EXPECT_EQ(j["machines"], 4);
+  ASSERT_EQ(j["failed_machines"].size(), 1u);
+  EXPECT_EQ(j["failed_machines"][0]["mac"], "52:54:00:00:00:02");
+  EXPECT_EQ(j["failed_machines"][0]["stage"], "failed");
+  EXPECT_TRUE(j["failed_machines"][0].contains("hostname"));
+  EXPECT_TRUE(j["stuck_machines"].is_array());
+  EXPECT_TRUE(j["stuck_machines"].empty());
+  // Stuck once stuck_after_seconds pass with no step.
+  const Request later{"GET", "/api/v1/rollouts/rack1-2024.06", "/api/v1/rollouts/rack1-2024.06", kRead, {}};
+  j = json::parse(handle(fleet, table, later, kNow + 901).body);
+  EXPECT_EQ(j["stuck"], 1);
+  ASSERT_EQ(j["stuck_machines"].size(), 1u);
+  EXPECT_EQ(j["stuck_machines"][0]["mac"], "52:54:00:00:00:03");
+  EXPECT_EQ(j["stuck_machines"][0]["stage"], "script");
+
+  // The machines filter, and the view.
+  r = call("GET", "/api/v1/machines?rollout=rack1-2024.06", {}, kRead);
+  EXPECT_EQ(json_of(r)["count"], 4);
+  r = call("GET", "/api/v1/machines?rollout=other", {}, kRead);
+  EXPECT_EQ(json_of(r)["count"], 0);
+  EXPECT_EQ(json_of(call("GET", "/api/v1/machines/52:54:00:00:00:99", {}, kRead))["rollout"], nullptr);
+
+  // Moving a machine: a later call with another rollout.
+  r = call("PUT", "/api/v1/machines/52:54:00:00:00:04/next-boot", R"({"profile": "debian12", "rollout": "r2"})");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(json_of(call("GET", "/api/v1/rollouts/rack1-2024.06"))["machines"], 3);
+  EXPECT_EQ(json_of(call("GET", "/api/v1/rollouts/r2"))["machines"], 1);
+  // Forgetting takes it out; the empty rollout is gone.
+  ASSERT_EQ(call("DELETE", "/api/v1/machines/52:54:00:00:00:04").status, 200);
+  r = call("GET", "/api/v1/rollouts/r2");
+  EXPECT_EQ(r.status, 404);
+  EXPECT_EQ(error_of(r), "no rollout r2 (no machine is in it)");
+}
+
+TEST_F(Api, RolloutNamesOfAnotherFormAre400AndANewOneOverTheBound409) {
+  const std::string too_long = "\"" + std::string(65, 'x') + "\"";
+  for (const std::string_view bad :
+       {std::string_view(R"("has space")"), std::string_view(R"("")"), std::string_view("7"), std::string_view("null"),
+        std::string_view(R"("a/b")"), std::string_view(too_long)}) {
+    Response r = call("PUT", "/api/v1/machines/52:54:00:00:00:01/next-boot",
+                      fmt::format(R"({{"profile": "debian12", "rollout": {}}})", bad));
+    EXPECT_EQ(r.status, 400) << bad;
+    EXPECT_EQ(error_of(r), "\"rollout\" must be a name of 1..64 letters, digits, '.', '_' or '-'") << bad;
+    r = call(
+        "POST", "/api/v1/next-boot",
+        fmt::format(R"({{"selector": {{"macs": ["52:54:00:00:00:01"]}}, "profile": "debian12", "rollout": {}}})", bad));
+    EXPECT_EQ(r.status, 400) << bad;
+  }
+  EXPECT_EQ(fleet.engine.machine(*Mac::parse("52:54:00:00:00:01")), nullptr) << "a 400 changes nothing";
+  Response r = call("GET", "/api/v1/rollouts/has%20space");
+  EXPECT_EQ(r.status, 400);
+  const Request spaced{"GET", "/api/v1/rollouts/has%20space", "/api/v1/rollouts/has space", kAdmin, {}};
+  r = handle(fleet, table, spaced, kNow);
+  EXPECT_EQ(r.status, 400);
+  EXPECT_NE(error_of(r).find("is not a rollout name"), std::string::npos) << r.body;
+  EXPECT_EQ(call("POST", "/api/v1/rollouts").status, 405);
+  EXPECT_EQ(call("DELETE", "/api/v1/rollouts/r1").status, 405);
+  EXPECT_EQ(call("GET", "/api/v1/rollouts/").status, 404);
+
+  fleet::FleetConfig c = config();
+  c.settings.rollouts_max = 1;
+  FakeFleet bounded(c);
+  const auto put = [&](std::string_view mac, std::string_view rollout) {
+    const std::string target = fmt::format("/api/v1/machines/{}/next-boot", mac);
+    const std::string body = fmt::format(R"({{"profile": "debian12", "rollout": "{}"}})", rollout);
+    return handle(bounded, table, Request{"PUT", target, target, kAdmin, body}, kNow);
+  };
+  ASSERT_EQ(put("52:54:00:00:00:01", "r1").status, 201);
+  ASSERT_EQ(put("52:54:00:00:00:02", "r1").status, 201);
+  r = put("52:54:00:00:00:03", "r2");
+  EXPECT_EQ(r.status, 409);
+  EXPECT_NE(r.body.find("rollouts_max"), std::string::npos) << r.body;
+  EXPECT_EQ(bounded.engine.machine(*Mac::parse("52:54:00:00:00:03")), nullptr);
+  const std::string bulk_body =
+      R"({"selector": {"macs": ["52:54:00:00:00:01"]}, "profile": "debian12", "rollout": "r2"})";
+  r = handle(bounded, table, Request{"POST", "/api/v1/next-boot", "/api/v1/next-boot", kAdmin, bulk_body}, kNow);
+  EXPECT_EQ(r.status, 409) << r.body;
+  EXPECT_TRUE(r.audit.empty());
+  // Moving every machine of r1 frees its place.
+  const std::string all =
+      R"({"selector": {"macs": ["52:54:00:00:00:01", "52:54:00:00:00:02"]}, "profile": "debian12", "rollout": "r2"})";
+  r = handle(bounded, table, Request{"POST", "/api/v1/next-boot", "/api/v1/next-boot", kAdmin, all}, kNow);
+  EXPECT_EQ(r.status, 200) << r.body;
+}
+
 TEST(ApiCounters, EveryCounterIsExportedWithBoundedLabels) {
   EXPECT_EQ(metric_table().first_unread_byte(), sizeof(ApiCounters));
   ApiCounters c;
@@ -666,6 +799,24 @@ TEST(WatchTable, FixedColumnsAndTimeInStage) {
   EXPECT_EQ(short_duration(7322), "2h02m");
   EXPECT_EQ(short_duration(90000), "1d01h");
   EXPECT_EQ(short_duration(-1), "-");
+}
+
+TEST(ApiTable, RolloutsAsATable) {
+  const json list = json::parse(R"({"count": 1, "rollouts": [
+      {"name": "r1", "machines": 4, "stages": {"discovered": 1, "firmware_dhcp": 0, "loader": 0, "script": 1,
+       "kernel": 1, "initrd": 0, "installing": 0, "done": 1, "local": 0, "failed": 0},
+       "done": 1, "failed": 0, "stuck": 1, "started": "2024-01-01T00:00:00Z",
+       "time_to_done_p50_s": 120.0, "time_to_done_p99_s": null}]})");
+  EXPECT_EQ(rollouts_table(list),
+            "NAME  MACHINES  BOOTING  DONE  FAILED  STUCK  P50 S  P99 S  STARTED\n"
+            "r1    4         2        1     0       1      120.0  -      2024-01-01T00:00:00Z\n");
+  json one = list["rollouts"][0];
+  one["stuck_machines"] = json::parse(R"([{"mac": "52:54:00:00:00:03", "hostname": "n\u001b3", "stage": "kernel"}])");
+  one["failed_machines"] = json::array();
+  const std::string details = rollout_details(one);
+  EXPECT_NE(details.find("stages: discovered=1 firmware_dhcp=0"), std::string::npos) << details;
+  EXPECT_NE(details.find("stuck:\n  52:54:00:00:00:03  n?3  kernel\n"), std::string::npos) << details;
+  EXPECT_EQ(details.find("failed:"), std::string::npos) << details;
 }
 
 }  // namespace

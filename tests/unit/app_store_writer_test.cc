@@ -177,6 +177,49 @@ TEST(StoreWriter, StopWritesWhatIsPending) {
   EXPECT_EQ(rig.store->disk().size(), 10u);
 }
 
+fleet::DhcpSighting sighting_of(std::uint32_t i) {
+  fleet::DhcpSighting s;
+  s.mac = mac_of(i);
+  s.ip = Ipv4{0x0a000000 + i};
+  return s;
+}
+
+// Sightings wait out the coalescing window (an hour here, so nothing in
+// this test depends on the machine's speed), then go in one batch with the
+// first urgent change; a stop writes them too.
+TEST(StoreWriter, SightingsAreBatchedUntilSomethingUrgent) {
+  StoreWriterOptions o = fast();
+  o.coalesce = std::chrono::hours(1);
+  {
+    Rig rig(install_all(), o);
+    for (std::uint32_t i = 0; i < 100; ++i) rig.fleet.observe_dhcp(sighting_of(i), 1000);
+    std::this_thread::sleep_for(milliseconds(50));
+    EXPECT_TRUE(rig.store->batches().empty()) << "sightings were written before the window or an urgent change";
+    const auto r = rig.set_next(1000, "local");
+    EXPECT_TRUE(r.durable);
+    const auto disk = rig.store->disk();
+    EXPECT_EQ(disk.size(), 101u);
+    ASSERT_NE(FakeStore::find(disk, mac_of(7)), nullptr);
+    EXPECT_EQ(FakeStore::find(disk, mac_of(7))->ip, Ipv4{0x0a000007});
+    EXPECT_EQ(rig.store->batches().size(), 1u);
+  }
+  {
+    Rig rig(install_all(), o);
+    for (std::uint32_t i = 0; i < 10; ++i) rig.fleet.observe_dhcp(sighting_of(i), 1000);
+    rig.writer->stop();
+    EXPECT_EQ(rig.store->disk().size(), 10u) << "a stop must write the sightings it held";
+  }
+}
+
+// With the default window the sightings reach the disk by themselves.
+TEST(StoreWriter, SightingsAloneAreWrittenAfterTheWindow) {
+  StoreWriterOptions o = fast();
+  o.coalesce = milliseconds(20);
+  Rig rig(install_all(), o);
+  for (std::uint32_t i = 0; i < 10; ++i) rig.fleet.observe_dhcp(sighting_of(i), 1000);
+  EXPECT_TRUE(rig.store->wait_for([](const auto& disk) { return disk.size() == 10; }, seconds(10)));
+}
+
 TEST(StoreWriter, AStoreErrorIsLoggedOncePerStreak) {
   set_log_level(LogLevel::info);
   ::testing::internal::CaptureStderr();

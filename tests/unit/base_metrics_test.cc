@@ -179,5 +179,29 @@ TEST(MetricsWriter, LabelledHistogramPutsLeLast) {
   EXPECT_NE(t.find("h_seconds_sum{k=\"v\"} 0.5\nh_seconds_count{k=\"v\"} 2\n"), std::string::npos) << t;
 }
 
+TEST(BucketHistogram, CountsOnItsOwnBoundsAndWritesThem) {
+  constexpr std::array<double, 3> kBounds = {1, 60, 3600};
+  BucketHistogram<3> h;
+  h.observe(kBounds, 0.5);   // under the first bound
+  h.observe(kBounds, 60);    // on a bound: that bound's bucket
+  h.observe(kBounds, 61);    // just past it: the next
+  h.observe(kBounds, 7200);  // past the last: +Inf
+  EXPECT_EQ(h.buckets, (std::array<std::uint64_t, 4>{1, 1, 1, 1}));
+  EXPECT_EQ(h.count(), 4u);
+  EXPECT_DOUBLE_EQ(h.sum_seconds, 7321.5);
+  BucketHistogram<3> copy = h;  // a scrape reads a copy taken under the owner's lock
+  h.observe(kBounds, 2);
+  EXPECT_EQ(copy.count(), 4u);
+  MetricsWriter w;
+  w.histogram("s_seconds", "stage=\"kernel\"", kBounds, copy);
+  EXPECT_EQ(w.text(),
+            "s_seconds_bucket{stage=\"kernel\",le=\"1\"} 1\n"
+            "s_seconds_bucket{stage=\"kernel\",le=\"60\"} 2\n"
+            "s_seconds_bucket{stage=\"kernel\",le=\"3600\"} 3\n"
+            "s_seconds_bucket{stage=\"kernel\",le=\"+Inf\"} 4\n"
+            "s_seconds_sum{stage=\"kernel\"} 7321.5\n"
+            "s_seconds_count{stage=\"kernel\"} 4\n");
+}
+
 }  // namespace
 }  // namespace ringboot

@@ -1,3 +1,4 @@
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sqlite3.h>
@@ -91,6 +92,9 @@ fleet::Machine full_machine(std::uint32_t i) {
   m.token_unix = 1700000200;
   m.install_started_unix = 1700000150;
   m.done_unix = 1690000000;
+  m.rollout = "rack1-2024.06";
+  m.rollout_joined_unix = 1700000120;
+  m.rollout_boot_unix = 1700000130;
   // An installer's bytes: a NUL, a newline, a byte that is not UTF-8.
   m.events = {fleet::Event{1700000300, "partitioning"}, fleet::Event{1700000400, std::string("a\0b\n\xff", 5)}};
   return m;
@@ -119,6 +123,9 @@ void expect_stored_equal(const fleet::Machine& want, const fleet::Machine& got) 
   EXPECT_EQ(got.token_unix, want.token_unix) << at;
   EXPECT_EQ(got.install_started_unix, want.install_started_unix) << at;
   EXPECT_EQ(got.done_unix, want.done_unix) << at;
+  EXPECT_EQ(got.rollout, want.rollout) << at;
+  EXPECT_EQ(got.rollout_joined_unix, want.rollout_joined_unix) << at;
+  EXPECT_EQ(got.rollout_boot_unix, want.rollout_boot_unix) << at;
   ASSERT_EQ(got.events.size(), want.events.size()) << at;
   for (std::size_t i = 0; i < want.events.size(); ++i) {
     EXPECT_EQ(got.events[i].unix, want.events[i].unix) << at << " event " << i;
@@ -260,7 +267,81 @@ TEST_F(SqliteStoreTest, ANewerSchemaVersionIsRefused) {
   sql("PRAGMA user_version = " + std::to_string(kSqliteSchemaVersion + 1));
   const std::string why = refusal();
   EXPECT_NE(why.find(path_), std::string::npos) << why;
-  EXPECT_NE(why.find("schema version is 2, newer than this ringboot's 1"), std::string::npos) << why;
+  EXPECT_NE(why.find(fmt::format("schema version is {}, newer than this ringboot's {}", kSqliteSchemaVersion + 1,
+                                 kSqliteSchemaVersion)),
+            std::string::npos)
+      << why;
+}
+
+// A machines.db as ringboot wrote it before rollouts (schema version 1):
+// opening it migrates it in place and keeps its machines.
+TEST_F(SqliteStoreTest, AVersionOneFileIsMigratedAndKeepsItsMachines) {
+  sql(R"sql(
+CREATE TABLE machines (
+  mac TEXT PRIMARY KEY NOT NULL, uuid TEXT NOT NULL, buildarch TEXT NOT NULL, platform TEXT NOT NULL, ip TEXT,
+  dhcp_arch INTEGER, dhcp_relay TEXT, dhcp_hostname TEXT NOT NULL, first_seen_unix INTEGER NOT NULL,
+  last_seen_unix INTEGER NOT NULL, api_hostname TEXT, api_labels TEXT, next_profile TEXT, next_once INTEGER,
+  state TEXT NOT NULL, install_attempts INTEGER NOT NULL, install_profile TEXT NOT NULL, token TEXT,
+  token_unix INTEGER NOT NULL, install_started_unix INTEGER NOT NULL, done_unix INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE events (
+  mac TEXT NOT NULL, position INTEGER NOT NULL, unix INTEGER NOT NULL, message BLOB NOT NULL,
+  PRIMARY KEY (mac, position)
+) WITHOUT ROWID;
+INSERT INTO machines VALUES ('52:54:00:00:00:07', '', 'x86_64', 'efi', '10.0.0.7', 7, NULL, 'node7', 1700000000,
+  1700000050, 'api-7', '["rack=a1"]', 'debian12', 1, 'done', 0, 'debian12', NULL, 1700000010, 1700000010, 1700000040);
+INSERT INTO events VALUES ('52:54:00:00:00:07', 0, 1700000020, 'partitioning');
+PRAGMA application_id = 1380076883;
+PRAGMA user_version = 1;
+)sql");
+  {
+    auto store = open();
+    ASSERT_NE(store, nullptr);
+    const Loaded loaded = store->load();
+    ASSERT_TRUE(loaded.ok()) << loaded.error;
+    ASSERT_EQ(loaded.machines.size(), 1u);
+    const fleet::Machine& m = loaded.machines[0];
+    EXPECT_EQ(m.mac.to_string(), "52:54:00:00:00:07");
+    EXPECT_EQ(m.state, fleet::State::done);
+    EXPECT_EQ(m.api_hostname, std::optional<std::string>("api-7"));
+    EXPECT_EQ(m.next, (fleet::NextBoot{"debian12", true}));
+    EXPECT_EQ(m.done_unix, 1700000040);
+    ASSERT_EQ(m.events.size(), 1u);
+    EXPECT_EQ(m.events[0].message, "partitioning");
+    EXPECT_EQ(m.rollout, "") << "a machine of an old file is in no rollout";
+    EXPECT_EQ(m.rollout_joined_unix, 0);
+    // And the migrated file takes the new columns.
+    fleet::Machine changed = m;
+    changed.rollout = "r1";
+    changed.rollout_joined_unix = 1700000100;
+    ASSERT_TRUE(store->write(upserts({changed})).ok());
+  }
+  auto store = open();
+  ASSERT_NE(store, nullptr);
+  const Loaded again = store->load();
+  ASSERT_TRUE(again.ok()) << again.error;
+  ASSERT_EQ(again.machines.size(), 1u);
+  EXPECT_EQ(again.machines[0].rollout, "r1");
+  EXPECT_EQ(again.machines[0].rollout_joined_unix, 1700000100);
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
+  sqlite3_stmt* st = nullptr;
+  ASSERT_EQ(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, nullptr), SQLITE_OK);
+  ASSERT_EQ(sqlite3_step(st), SQLITE_ROW);
+  EXPECT_EQ(sqlite3_column_int(st, 0), kSqliteSchemaVersion);
+  sqlite3_finalize(st);
+  sqlite3_close(db);
+}
+
+TEST_F(SqliteStoreTest, ARolloutNameOfAnotherFormIsRefused) {
+  {
+    auto store = open();
+    ASSERT_NE(store, nullptr);
+    ASSERT_TRUE(store->write(upserts({full_machine(1)})).ok());
+  }
+  sql("UPDATE machines SET rollout = 'no spaces'");
+  const std::string why = refusal();
+  EXPECT_NE(why.find("rollout is not a rollout name"), std::string::npos) << why;
 }
 
 TEST_F(SqliteStoreTest, AFileThatIsNotADatabaseIsRefused) {

@@ -22,3 +22,12 @@ foreach(_mode bios-once uefi-once bios-breaker)
                        TIMEOUT 420
                        RESOURCE_LOCK ringboot_e2e_qemu)
 endforeach()
+# The newcomer's demo with a guest (issue 16: scripts/demo --vm), in its
+# non-interactive form: the guest reaches the installer and the API, from
+# the host through the demo's veth, shows each stage of its chain.
+add_test(NAME e2e_demo_vm
+         COMMAND ${PROJECT_SOURCE_DIR}/scripts/demo-vm --check --ringboot $<TARGET_FILE:ringboot>)
+set_tests_properties(e2e_demo_vm PROPERTIES
+                     LABELS e2e
+                     TIMEOUT 480
+                     RESOURCE_LOCK ringboot_e2e_qemu)

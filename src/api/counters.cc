@@ -20,6 +20,10 @@ std::string_view to_string(Endpoint endpoint) {
       return "done";
     case Endpoint::events:
       return "events";
+    case Endpoint::stream:
+      return "event_stream";
+    case Endpoint::session:
+      return "session";
     case Endpoint::rollouts:
       return "rollouts";
     case Endpoint::ui:
@@ -44,10 +48,20 @@ std::string_view to_string(StatusClass c) {
 
 const MetricTable<ApiCounters>& metric_table() {
   using C = ApiCounters;
-  static const MetricTable<C> table = MetricTable<C>().counter<Endpoint, StatusClass>(
-      "ringboot_api_responses_total",
-      "Admin API and installer callback responses, by endpoint family and status class.", "endpoint", "class",
-      &C::responses);
+  static const MetricTable<C> table =
+      MetricTable<C>()
+          .counter<Endpoint, StatusClass>(
+              "ringboot_api_responses_total",
+              "Admin API and installer callback responses, by endpoint family and status class.", "endpoint", "class",
+              &C::responses)
+          .gauge("ringboot_api_subscribers", "Open event streams (GET /api/v1/events), over every worker.",
+                 &C::subscribers)
+          .counter("ringboot_api_subscribers_dropped_total",
+                   "Event stream subscribers dropped: their unsent output passed [api] "
+                   "subscriber_buffer_bytes, or a send stalled.",
+                   &C::subscribers_dropped)
+          .counter("ringboot_api_events_sent_total",
+                   "Events (machine, forget, reset) queued to event stream subscribers.", &C::events_sent);
   return table;
 }
 

@@ -20,6 +20,8 @@ enum class Endpoint : std::uint8_t {
   profiles,   // GET /api/v1/profiles
   done,       // POST /api/v1/machines/{mac}/done (the boot listener)
   events,     // POST /api/v1/machines/{mac}/events (the boot listener)
+  stream,     // GET /api/v1/events (the live stream)
+  session,    // POST /ui/login, /ui/logout
   rollouts,   // GET /api/v1/rollouts[/{name}]
   ui,         // GET /ui/ and the page's files
   other,      // no such route
@@ -33,6 +35,12 @@ std::string_view to_string(StatusClass c);
 
 struct ApiCounters {
   std::array<std::array<Counter, kStatusClasses>, kEndpoints> responses{};
+  // The event stream (GET /api/v1/events): subscribers open on this worker,
+  // those dropped (their unsent output past [api] subscriber_buffer_bytes,
+  // or no send progress for [http] send_timeout_ms), and events queued to them.
+  Gauge subscribers;
+  Counter subscribers_dropped;
+  Counter events_sent;
   void record(Endpoint endpoint, int status) {
     const StatusClass c = status >= 500 ? StatusClass::c5xx : status >= 400 ? StatusClass::c4xx : StatusClass::c2xx;
     responses[static_cast<std::size_t>(endpoint)][static_cast<std::size_t>(c)].inc();

@@ -32,7 +32,8 @@ enum class Kind : std::uint8_t {
   done,
   events,
   rollouts,
-  rollout
+  rollout,
+  stream
 };
 
 struct Route {
@@ -46,6 +47,7 @@ Route route_of(std::string_view path) {
   if (rest == "machines") return {Kind::machines, {}};
   if (rest == "next-boot") return {Kind::bulk, {}};
   if (rest == "profiles") return {Kind::profiles, {}};
+  if (rest == "events") return {Kind::stream, {}};
   if (rest == "rollouts") return {Kind::rollouts, {}};
   constexpr std::string_view kRollouts = "rollouts/";
   if (rest.starts_with(kRollouts) && rest.size() > kRollouts.size())
@@ -83,6 +85,8 @@ Endpoint endpoint_of(Kind kind) {
       return Endpoint::done;
     case Kind::events:
       return Endpoint::events;
+    case Kind::stream:
+      return Endpoint::stream;
     case Kind::rollouts:
     case Kind::rollout:
       return Endpoint::rollouts;
@@ -255,6 +259,7 @@ struct Context {
   const ApiToken& token;
   const Request& request;
   std::int64_t now_unix;
+  bool session = false;  // authorised by the page's cookie, not a token: read only
 };
 
 // The query's name=value pairs, percent-decoded ('+' a space); nullopt on
@@ -314,7 +319,9 @@ Response list(const Context& c) {
     }
   }
   std::map<Mac, Json> selected;  // in MAC order
+  std::uint64_t sequence = 0;
   c.fleet.read([&](const fleet::Fleet& f) {
+    sequence = f.feed().last();
     f.inventory().for_each([&](const fleet::Machine& m) {
       if (state && m.state != *state) return;
       for (const std::string& label : labels)
@@ -333,6 +340,9 @@ Response list(const Context& c) {
   Json body;
   body["count"] = machines.size();
   body["machines"] = std::move(machines);
+  // The event stream's sequence this list is as of: GET /api/v1/events
+  // with Last-Event-ID: SEQUENCE misses no change after it.
+  body["sequence"] = sequence;
   return ok(200, body);
 }
 
@@ -531,6 +541,80 @@ Response bulk(const Context& c) {
   return r;
 }
 
+Response stream(const Context& c) {
+  std::string why;
+  std::optional<EventFilter> filter = event_filter_of(c.request.target, &why);
+  if (!filter) return error(400, why);
+  Response r;
+  r.content_type = "text/event-stream";
+  StreamStart start{std::move(*filter), std::nullopt};
+  if (c.request.last_event_id) start.resume_after = parse_last_event_id(*c.request.last_event_id);
+  r.stream = std::move(start);
+  return r;
+}
+
+// --- the web page's session -------------------------------------------------------
+
+constexpr std::string_view kLogin = "/ui/login";
+constexpr std::string_view kLogout = "/ui/logout";
+
+std::string session_cookie(std::string_view id, std::int64_t max_age) {
+  return fmt::format("Set-Cookie: {}={}; HttpOnly; SameSite=Strict; Path=/; Max-Age={}\r\n", kSessionCookie, id,
+                     max_age);
+}
+
+Response see_ui(std::string cookie) {
+  Response r = ok(303, Json{{"location", "/ui/"}});
+  r.headers = "Location: /ui/\r\n" + cookie;
+  r.endpoint = Endpoint::session;
+  return r;
+}
+
+// A form body's field (application/x-www-form-urlencoded): nullopt when
+// absent or malformed.
+std::optional<std::string> form_field(std::string_view body, std::string_view field) {
+  const std::string target = "?" + std::string(body);
+  const auto pairs = query_of(target);
+  if (!pairs) return std::nullopt;
+  for (const auto& [name, value] : *pairs)
+    if (name == field) return value;
+  return std::nullopt;
+}
+
+// POST /ui/login: a token (read or admin) for a read-only session. The
+// token and the body are never in a log line or an answer.
+Response login(const TokenTable& tokens, const Request& request, std::int64_t now_unix, Sessions* sessions) {
+  if (request.method != "POST") return method_not_allowed("POST", request.method.substr(0, 16));
+  if (request.content_type) {
+    std::string_view type = *request.content_type;
+    type = type.substr(0, type.find(';'));
+    while (!type.empty() && type.back() == ' ') type.remove_suffix(1);
+    std::string lower(type);
+    std::transform(lower.begin(), lower.end(), lower.begin(),
+                   [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
+    if (lower != "application/x-www-form-urlencoded")
+      return error(415, "send the login as a form: Content-Type application/x-www-form-urlencoded, field token");
+  }
+  const std::optional<std::string> token = form_field(request.body, "token");
+  if (!token || token->empty()) return error(400, "the form needs a field named token");
+  const ApiToken* found = tokens.find(*token);
+  if (found == nullptr) return error(401, "unknown token");
+  if (sessions == nullptr) return error(503, "sessions are not available here");
+  const std::optional<std::string> id = sessions->create(now_unix);
+  if (!id) return error(503, "no random bytes for a session id (see the server's log)");
+  Response r = see_ui(session_cookie(*id, sessions->lifetime_seconds()));
+  r.log = found->who();
+  return r;
+}
+
+// POST /ui/logout: the session of the cookie ends (if any), the cookie is cleared.
+Response logout(const Request& request, Sessions* sessions) {
+  if (request.method != "POST") return method_not_allowed("POST", request.method.substr(0, 16));
+  if (sessions != nullptr && request.cookie)
+    if (const std::optional<std::string_view> id = cookie_value(*request.cookie, kSessionCookie)) sessions->end(*id);
+  return see_ui(session_cookie("", 0));
+}
+
 // `method` is one of the words of `allow` ("GET, PUT, DELETE").
 bool listed(std::string_view allow, std::string_view method) {
   while (!allow.empty()) {
@@ -552,6 +636,7 @@ Response dispatch(const Context& c, const Route& route) {
       return error(404, "installer callbacks are served on the boot listener, not the API's");
     case Kind::machines:
     case Kind::profiles:
+    case Kind::stream:
     case Kind::rollouts:
     case Kind::rollout:
       allow = "GET";
@@ -569,9 +654,12 @@ Response dispatch(const Context& c, const Route& route) {
   }
   if (!listed(allow, method)) return method_not_allowed(allow, method.substr(0, 16));
   const bool write = method != "GET";
+  if (write && c.session)
+    return error(403, "a session cookie grants read only: changes need Authorization: Bearer with an admin token");
   if (write && c.token.role != Role::admin)
     return error(403, fmt::format("{} has a read token: changes need an admin token", c.token.who()));
   if (route.kind == Kind::machines) return list(c);
+  if (route.kind == Kind::stream) return stream(c);
   if (route.kind == Kind::profiles) return profiles(c);
   if (route.kind == Kind::rollouts) return rollouts(c);
   if (route.kind == Kind::rollout) return rollout(c, route.mac);
@@ -598,11 +686,20 @@ Response error(int status, std::string_view reason, Endpoint endpoint) {
   return r;
 }
 
-Response handle(FleetAccess& fleet, const TokenTable& tokens, const Request& request, std::int64_t now_unix) {
+Response handle(FleetAccess& fleet, const TokenTable& tokens, const Request& request, std::int64_t now_unix,
+                Sessions* sessions) {
+  if (request.path == kLogin || request.path == kLogout) {
+    Response r = request.path == kLogin ? login(tokens, request, now_unix, sessions) : logout(request, sessions);
+    r.endpoint = Endpoint::session;
+    return r;
+  }
   const Route route = route_of(request.path);
   const Endpoint endpoint = endpoint_of(route.kind);
   // Authenticated first: without a token nothing, not even which routes exist, is answered.
+  // A token wins over a cookie; the page's session is a read role.
+  static const ApiToken kSessionRole{Role::read, "", "session"};
   const ApiToken* token = nullptr;
+  bool session = false;
   std::string_view why_not = "no token: send Authorization: Bearer TOKEN";
   if (request.authorization) {
     const std::string_view presented = bearer_of(*request.authorization);
@@ -610,13 +707,21 @@ Response handle(FleetAccess& fleet, const TokenTable& tokens, const Request& req
       why_not = "Authorization must be Bearer TOKEN";
     else if (!(token = tokens.find(presented)))
       why_not = "unknown token";
+  } else if (request.cookie && sessions != nullptr) {
+    if (const std::optional<std::string_view> id = cookie_value(*request.cookie, kSessionCookie)) {
+      session = sessions->valid(*id, now_unix);
+      if (session)
+        token = &kSessionRole;
+      else
+        why_not = "the session is unknown or expired: log in again (POST /ui/login)";
+    }
   }
   if (token == nullptr) {
     Response r = error(401, why_not, endpoint);
     r.authenticate = true;
     return r;
   }
-  Response r = dispatch(Context{fleet, *token, request, now_unix}, route);
+  Response r = dispatch(Context{fleet, *token, request, now_unix, session}, route);
   r.endpoint = endpoint;
   return r;
 }

@@ -15,6 +15,12 @@
 //   GET    /api/v1/rollouts                                       read
 //   GET    /api/v1/rollouts/{name}  (+ failed_machines, stuck_machines)  read
 // ("rollout" is optional: the machines join that rollout, fleet/rollout.h.)
+//   GET    /api/v1/events[?stage=S&rollout=R]  (text/event-stream) read
+// The web page's session (a read role, by cookie), on the same listener:
+//   POST   /ui/login   token=T (a form)  303 to /ui/ with Set-Cookie, 401 a wrong token
+//   POST   /ui/logout                    303 to /ui/, the session ended
+// A session cookie does for Authorization on every read route; a write
+// with only a cookie is 403.
 // Boot listener, only while per-machine boot is on, token=T from the install script:
 //   POST   /api/v1/machines/{mac}/done?token=T
 //   POST   /api/v1/machines/{mac}/events?token=T   (the body: one progress message)
@@ -34,6 +40,8 @@
 #include <vector>
 
 #include "api/counters.h"
+#include "api/events.h"
+#include "api/sessions.h"
 #include "api/tokens.h"
 #include "fleet/engine.h"
 
@@ -56,6 +64,16 @@ struct Request {
   std::string_view path;    // percent-decoded, without the query
   std::optional<std::string_view> authorization;
   std::string_view body;
+  std::optional<std::string_view> cookie = {};         // the Cookie header
+  std::optional<std::string_view> content_type = {};   // of the body
+  std::optional<std::string_view> last_event_id = {};  // Last-Event-ID (the event stream's resume)
+};
+
+// GET /api/v1/events, authorised: the app turns the connection into a
+// subscriber (its bounds are the app's) and streams from `after`.
+struct StreamStart {
+  EventFilter filter;
+  std::optional<std::uint64_t> resume_after;  // Last-Event-ID; nullopt: from now on
 };
 
 // One change, for the audit log: who (the token's name), what, the machine,
@@ -76,8 +94,9 @@ struct Response {
   // Raw extra header lines, each ending "\r\n" ("ETag: ...\r\n"); one naming
   // Cache-Control replaces the API's "Cache-Control: no-store".
   std::string headers;
-  std::string_view allow;     // 405: the route's methods
-  bool authenticate = false;  // 401: WWW-Authenticate: Bearer
+  std::optional<StreamStart> stream;  // set: not a response but the start of an event stream
+  std::string_view allow;             // 405: the route's methods
+  bool authenticate = false;          // 401: WWW-Authenticate: Bearer
   Endpoint endpoint = Endpoint::other;
   std::vector<Audit> audit;  // the changes made, one line each
   std::string log;           // a callback's result (accepted, wrong_token...), for the server's log only
@@ -89,8 +108,10 @@ Endpoint endpoint_of(std::string_view path);
 // An error response with a JSON body.
 Response error(int status, std::string_view reason, Endpoint endpoint = Endpoint::other);
 
-// The admin listener's requests.
-Response handle(FleetAccess& fleet, const TokenTable& tokens, const Request& request, std::int64_t now_unix);
+// The admin listener's requests. `sessions`: the web page's login
+// sessions (nullptr: none, /ui/login answers 503 and cookies do nothing).
+Response handle(FleetAccess& fleet, const TokenTable& tokens, const Request& request, std::int64_t now_unix,
+                Sessions* sessions = nullptr);
 
 // POST .../done and .../events on the boot listener: true for their paths.
 bool is_callback(std::string_view path);

@@ -187,4 +187,65 @@ std::string machine_details(const nlohmann::json& m) {
   return out;
 }
 
+namespace {
+constexpr const char* kWatchFormat = "{:<17}  {:<16}  {:<15}  {:<12}  {:<13}  {:>8}  {}\n";
+constexpr std::size_t kLastEventChars = 72;
+}  // namespace
+
+std::string watch_header() {
+  return fmt::format(kWatchFormat, "MAC", "HOSTNAME", "IP", "ARCH", "STAGE", "IN-STAGE", "LAST EVENT");
+}
+
+std::string watch_row(const nlohmann::json& m, std::int64_t now_unix) {
+  std::string arch = cell(m, "buildarch");
+  if (const std::string platform = cell(m, "platform"); platform != "-")
+    arch = arch == "-" ? platform : arch + "/" + platform;
+  std::string in_stage = "-";
+  if (const auto since = m.find("stage_since"); since != m.end() && since->is_string())
+    if (const auto t = parse_rfc3339(since->get_ref<const std::string&>())) in_stage = short_duration(now_unix - *t);
+  std::string last = "-";
+  if (const auto e = m.find("last_event"); e != m.end() && e->is_object()) {
+    last = cell(*e, "step");
+    if (const std::string detail = cell(*e, "detail"); detail != "-") last += " " + detail;
+    if (last.size() > kLastEventChars) last = last.substr(0, kLastEventChars - 3) + "...";
+  }
+  return fmt::format(kWatchFormat, printable(cell(m, "mac")), printable(cell(m, "hostname")), printable(cell(m, "ip")),
+                     printable(arch), printable(cell(m, "stage")), in_stage, printable(last));
+}
+
+std::string short_duration(std::int64_t s) {
+  if (s < 0) return "-";
+  if (s < 60) return fmt::format("{}s", s);
+  if (s < 3600) return fmt::format("{}m{:02}s", s / 60, s % 60);
+  if (s < 86400) return fmt::format("{}h{:02}m", s / 3600, s % 3600 / 60);
+  return fmt::format("{}d{:02}h", s / 86400, s % 86400 / 3600);
+}
+
+std::optional<std::int64_t> parse_rfc3339(std::string_view t) {
+  // YYYY-MM-DDTHH:MM:SSZ, exactly.
+  if (t.size() != 20 || t[4] != '-' || t[7] != '-' || t[10] != 'T' || t[13] != ':' || t[16] != ':' || t[19] != 'Z')
+    return std::nullopt;
+  const auto number = [&](std::size_t at, std::size_t n) -> std::optional<int> {
+    int v = 0;
+    for (std::size_t i = at; i < at + n; ++i) {
+      if (t[i] < '0' || t[i] > '9') return std::nullopt;
+      v = v * 10 + (t[i] - '0');
+    }
+    return v;
+  };
+  const auto y = number(0, 4), mo = number(5, 2), d = number(8, 2), h = number(11, 2), mi = number(14, 2),
+             sec = number(17, 2);
+  if (!y || !mo || !d || !h || !mi || !sec || *mo < 1 || *mo > 12 || *d < 1 || *d > 31 || *h > 23 || *mi > 59 ||
+      *sec > 60)
+    return std::nullopt;
+  // Days from the civil date (Howard Hinnant's days_from_civil).
+  const int yy = *y - (*mo <= 2 ? 1 : 0);
+  const int era = yy / 400;
+  const int yoe = yy - era * 400;
+  const int doy = (153 * (*mo + (*mo > 2 ? -3 : 9)) + 2) / 5 + *d - 1;
+  const int doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  const std::int64_t days = std::int64_t{era} * 146097 + doe - 719468;
+  return days * 86400 + *h * 3600 + *mi * 60 + *sec;
+}
+
 }  // namespace ringboot::api

@@ -4,7 +4,10 @@
 
 #include <nlohmann/json.hpp>
 
+#include <cstdint>
+#include <optional>
 #include <string>
+#include <string_view>
 
 namespace ringboot::api {
 
@@ -17,5 +20,15 @@ std::string machine_details(const nlohmann::json& machine);
 std::string rollouts_table(const nlohmann::json& list);
 // One rollout: its line, its counts per stage, its failed and stuck machines.
 std::string rollout_details(const nlohmann::json& rollout);
+
+// `ringboot machines watch`: the header, then one row per machine as its
+// changes arrive, in fixed columns (MAC, HOSTNAME, IP, ARCH, STAGE,
+// IN-STAGE, LAST EVENT); IN-STAGE is `now_unix` less its stage_since.
+std::string watch_header();
+std::string watch_row(const nlohmann::json& machine, std::int64_t now_unix);
+// "45s", "3m05s", "2h04m", "3d02h"; "-" for a negative span.
+std::string short_duration(std::int64_t seconds);
+// "1994-11-06T08:49:37Z" (the API's times) as unix seconds; nullopt for anything else.
+std::optional<std::int64_t> parse_rfc3339(std::string_view text);
 
 }  // namespace ringboot::api

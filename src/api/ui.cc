@@ -30,7 +30,9 @@ const ui::Asset* asset_of(std::string_view path) {
 
 }  // namespace
 
-bool is_ui(std::string_view path) { return path == "/ui" || (path.starts_with(kPrefix) && path != kUiLoginPath); }
+bool is_ui(std::string_view path) {
+  return path == "/ui" || (path.starts_with(kPrefix) && path != kUiLoginPath && path != kUiLogoutPath);
+}
 
 Response ui(const Request& request, std::optional<std::string_view> if_none_match) {
   if (request.method != "GET" && request.method != "HEAD") {

@@ -20,8 +20,9 @@
 namespace ringboot::api {
 
 inline constexpr std::string_view kUiLoginPath = "/ui/login";
+inline constexpr std::string_view kUiLogoutPath = "/ui/logout";  // the API's too (api/service.h)
 
-// "/ui" and every path under "/ui/" but kUiLoginPath.
+// "/ui" and every path under "/ui/" but kUiLoginPath and kUiLogoutPath.
 bool is_ui(std::string_view path);
 // `if_none_match`: the request's If-None-Match header, if any.
 Response ui(const Request& request, std::optional<std::string_view> if_none_match);

@@ -26,7 +26,7 @@ Assignment assignment_of(const fleet::Fleet& fleet, const fleet::Machine& m);
 enum class Detail : std::uint8_t { summary, full };
 // mac, hostname, labels, profile, once, profile_source, group, state,
 // install_attempts, install_profile, uuid, buildarch, platform, ip, dhcp,
-// first_seen, last_seen, stage, stage_since, last_event ({time, step,
+// first_seen, last_seen, stage, stage_since, rollout, last_event ({time, step,
 // detail} or null), stuck_at (in a boot in progress: when it is stuck
 // without a further step; else null), ...; `full` adds the installer's events and
 // the boot chain's timeline.

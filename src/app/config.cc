@@ -113,7 +113,7 @@ constexpr std::array<Key<H>, 10> kHttpKeys{
 
 // --- [api] ----------------------------------------------------------------------
 using A = ApiSettings;
-constexpr std::array<Key<A>, 3> kApiKeys{
+constexpr std::array<Key<A>, 9> kApiKeys{
     schema::listen<&A::listen>("listen", kRestart,
                                "the admin API's address (also --api-listen); it listens only with a tokens_file"),
     schema::path<&A::tokens_file>(
@@ -121,6 +121,19 @@ constexpr std::array<Key<A>, 3> kApiKeys{
         "`ROLE TOKEN [NAME]` a line, ROLE read or admin; re-read on SIGHUP; empty: the API is off"),
     schema::integer<&A::body_bytes_max>("body_bytes_max", 64, 16 << 20, kApplies,
                                         "a request body's bound; 413 past it"),
+    schema::integer<&A::subscribers_max>("subscribers_max", 1, 1 << 16, kApplies,
+                                         "event streams (GET /api/v1/events) at once, over every worker; 503 past it"),
+    schema::integer<&A::subscriber_buffer_bytes>(
+        "subscriber_buffer_bytes", 65536, 1 << 30, kApplies,
+        "a subscriber's output not yet sent; past it the subscriber is dropped (the server never waits on one)"),
+    schema::integer<&A::events_buffer>("events_buffer", 16, 1 << 24, kRestart,
+                                       "recent machine changes kept so a stream resumes from Last-Event-ID"),
+    schema::millis<&A::events_keepalive>("events_keepalive_ms", 100, kHour, kApplies,
+                                         "a \": keepalive\" comment on a stream with nothing else to send"),
+    schema::integer<&A::sessions_max>("sessions_max", 1, 1 << 20, kApplies,
+                                      "the page's login sessions at once; past it the oldest is ended"),
+    schema::integer<&A::session_lifetime_seconds>("session_lifetime_seconds", 60, 30 * 86400, kApplies,
+                                                  "a login session (its HttpOnly cookie) lives this long"),
 };
 
 // --- [dhcp] and its arrays of tables ---------------------------------------------

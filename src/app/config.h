@@ -63,6 +63,13 @@ struct ApiSettings {
   std::optional<Endpoint> listen = Endpoint{Ipv4{0x7f000001}, 8081};
   std::string tokens_file;                   // `ROLE TOKEN [NAME]` lines; empty: the API is off
   std::uint32_t body_bytes_max = 64 * 1024;  // a request body's bound: 413 past it
+  // The event stream (GET /api/v1/events) and the page's login sessions.
+  std::uint32_t subscribers_max = 64;                  // streams at once, over every worker: 503 past it
+  std::uint32_t subscriber_buffer_bytes = 256 * 1024;  // a subscriber's unsent output: dropped past it
+  std::uint32_t events_buffer = 4096;                  // recent changes kept for a resume (Last-Event-ID)
+  Duration events_keepalive = seconds(15);             // ": keepalive" on an idle stream
+  std::uint32_t sessions_max = 256;                    // login sessions at once: the oldest evicted past it
+  std::uint32_t session_lifetime_seconds = 8 * 3600;   // a session's cookie lives this long
   // Read from tokens_file once the file and the flags are applied
   // (load_api_tokens); never printed.
   std::vector<api::ApiToken> tokens;

@@ -117,6 +117,7 @@ void SharedFleet::fetched(fleet::Fetch fetch, std::int64_t now_ms) {
 }
 
 std::uint64_t SharedFleet::note_changes_locked(bool urgent) {
+  feed_last_.store(engine_.feed().last(), std::memory_order_release);
   if (!engine_.has_changes()) return 0;
   ++sequence_;
   if (writer_ != nullptr)
@@ -136,6 +137,12 @@ std::size_t SharedFleet::restore(std::vector<fleet::Machine> machines) {
   for (fleet::Machine& m : machines)
     if (!engine_.restore(std::move(m))) ++refused;
   return refused;
+}
+
+void SharedFleet::configure_feed(std::size_t capacity, std::uint64_t base) {
+  std::lock_guard lock(mutex_);
+  engine_.configure_feed(capacity, base);
+  feed_last_.store(engine_.feed().last(), std::memory_order_release);
 }
 
 void SharedFleet::attach(StoreWriter* writer) {

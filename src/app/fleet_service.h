@@ -85,6 +85,14 @@ class SharedFleet {
     return f(engine_);
   }
 
+  // At start, before serving: the change feed's bound ([api] events_buffer)
+  // and first sequence (the start time in ms times 1000: no id of an
+  // earlier run is one of this run's).
+  void configure_feed(std::size_t capacity, std::uint64_t base);
+  // The feed's newest sequence, without the lock: a subscriber at it has
+  // nothing to take.
+  std::uint64_t feed_last() const { return feed_last_.load(std::memory_order_acquire); }
+
   // At start, before serving: the store's machines into the engine. The
   // number that did not fit in machines_max (0: all restored).
   std::size_t restore(std::vector<fleet::Machine> machines);
@@ -111,6 +119,7 @@ class SharedFleet {
   std::uint64_t sequence_ = 0;  // bumped by every change to the engine
   StoreWriter* writer_ = nullptr;
   std::atomic<bool> enabled_{false};
+  std::atomic<std::uint64_t> feed_last_{0};
 };
 
 // The API's way to the engine (api::FleetAccess) over a SharedFleet. A

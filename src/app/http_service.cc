@@ -27,6 +27,10 @@ constexpr int kListenBacklog = 4096;
 // Slots the boot listener leaves free for a separate metrics listener, so a
 // flood of boot clients does not blind the operator's scrapes.
 constexpr std::size_t kMetricsReservedSlots = 4;
+// How often each worker takes the engine's changes for its event stream
+// subscribers: a change reaches a page within this, and a burst of changes
+// to one machine is one event.
+constexpr Duration kStreamTick = milliseconds(100);
 
 http::Lookup lookup_of(io::OpenError e) {
   switch (e) {
@@ -45,7 +49,7 @@ http::Lookup lookup_of(io::OpenError e) {
 
 HttpService::HttpService(io::Ring& ring, const Tick& tick, io::FileCache& files, const HttpSettings& settings,
                          const ApiSettings& api, std::uint32_t connections_max, http::HttpCounters& counters,
-                         api::ApiCounters& api_counters, MetricsRenderer metrics, SharedFleet* fleet)
+                         api::ApiCounters& api_counters, MetricsRenderer metrics, SharedFleet* fleet, ApiShared* shared)
     : ring_(ring),
       tick_(tick),
       files_(files),
@@ -57,9 +61,11 @@ HttpService::HttpService(io::Ring& ring, const Tick& tick, io::FileCache& files,
       tokens_(api.tokens),
       api_counters_(api_counters),
       timers_(connections_max),
-      slots_(connections_max) {
+      slots_(connections_max),
+      shared_(shared) {
   if (fleet_ != nullptr) access_.emplace(*fleet_);
   free_.reserve(connections_max);
+  subscribers_.reserve(connections_max);
   for (std::uint32_t i = connections_max; i > 0; --i) free_.push_back(i - 1);
 }
 
@@ -203,6 +209,12 @@ void HttpService::on_receive(Slot& slot, std::uint32_t index, const io::Completi
     slot.receiving = true;
     ++slot.ops;
   }
+  // A subscriber has nothing more to ask: what it sends is dropped (its
+  // close is what the receive is armed for).
+  if (slot.streaming) {
+    slot.pending.clear();
+    return;
+  }
   // Pipelined bytes wait while a response is sent; a client that floods
   // them without reading its responses is cut off.
   if (slot.pending.size() > 4 * std::size_t{settings_.header_bytes_max}) {
@@ -336,16 +348,29 @@ bool HttpService::respond_fleet(Slot& slot, std::uint32_t index, const http::Req
 void HttpService::respond_api(Slot& slot, std::uint32_t index, const http::Request& request, bool callback,
                               Instant now) {
   const std::int64_t now_unix = tick_.unix_seconds;
-  const api::Request r{request.method_name, request.target, request.path,
-                       request.authorization ? std::optional<std::string_view>(*request.authorization) : std::nullopt,
-                       request.body};
+  const auto view = [](const std::optional<std::string>& h) {
+    return h ? std::optional<std::string_view>(*h) : std::nullopt;
+  };
+  const api::Request r{request.method_name,
+                       request.target,
+                       request.path,
+                       view(request.authorization),
+                       request.body,
+                       view(request.cookie),
+                       view(request.content_type),
+                       view(request.last_event_id)};
   const std::size_t event_bytes_max = body_bound(slot, request).value_or(0);
   // The page's files (no token: they hold no data), then the API.
   const bool ui = !callback && api::is_ui(request.path);
   const api::Response response =
       callback ? api::callback(*access_, r, event_bytes_max, now_unix)
       : ui ? api::ui(r, request.if_none_match ? std::optional<std::string_view>(*request.if_none_match) : std::nullopt)
-           : api::handle(*access_, tokens_, r, now_unix);
+           : api::handle(*access_, tokens_, r, now_unix, shared_ != nullptr ? &shared_->sessions() : nullptr);
+  if (response.stream) return start_stream(slot, index, *response.stream, now);
+  // The page's logins: who (the token's name, never the token), or why not.
+  if (response.endpoint == api::Endpoint::session && slot.path == "/ui/login")
+    log(response.status < 400 ? LogLevel::info : LogLevel::warn, "api.login", "client={} status={} who=\"{}\"",
+        slot.peer.to_string(), response.status, response.status < 400 ? response.log : std::string("-"));
   for (const api::Audit& a : response.audit)
     log(a.durable ? LogLevel::info : LogLevel::warn, "api.audit",
         "who=\"{}\" what={} mac={} before=\"{}\" after=\"{}\"{}", a.who, a.what, a.mac, a.before, a.after,
@@ -408,6 +433,7 @@ void HttpService::on_send(Slot& slot, std::uint32_t index, const io::Completion&
   if (slot.closing) return maybe_free(slot, index);
   if (c.res < 0) return close(slot, index);
   auto sent = static_cast<std::uint64_t>(c.res);
+  if (slot.streaming) return sent == 0 ? close(slot, index) : stream_sent(slot, index, sent, now);
   slot.response_bytes += sent;
   const std::uint64_t head = std::min<std::uint64_t>(sent, slot.out.size() - slot.out_sent);
   slot.out_sent += head;
@@ -513,6 +539,7 @@ void HttpService::reload(const HttpSettings& settings, const ApiSettings& api) {
   next_api.listen = api_.listen;
   api_ = std::move(next_api);
   tokens_ = api::TokenTable(api_.tokens);
+  if (shared_ != nullptr) shared_->sessions().configure(api_.sessions_max, api_.session_lifetime_seconds);
 }
 
 void HttpService::on_timers(Instant now) {
@@ -522,7 +549,15 @@ void HttpService::on_timers(Instant now) {
     if (slot.fd < 0 || slot.closing || !slot.timing->expired(now)) continue;
     // The end of a lingering close is its bound, not a client's fault.
     if (slot.timing->phase() != http::Connection::Phase::lingering) counters_.timeouts.inc();
+    if (slot.streaming) {
+      drop_subscriber(slot, index, "no send progress for send_timeout_ms");
+      continue;
+    }
     close(slot, index);
+  }
+  if (!subscribers_.empty() && now >= stream_tick_) {
+    stream_tick_ = now + kStreamTick;
+    pump_streams(now);
   }
 }
 
@@ -543,6 +578,14 @@ void HttpService::linger(Slot& slot, std::uint32_t index, Instant now) {
 void HttpService::close(Slot& slot, std::uint32_t index) {
   if (slot.closing) return;
   slot.closing = true;
+  if (slot.streaming) {
+    if (shared_ != nullptr) shared_->unsubscribe();
+    api_counters_.subscribers.add(-1);
+    std::erase(subscribers_, index);
+    log(LogLevel::info, "api.stream_end", "client={} events={} bytes={} duration_ms={:.0f}", slot.peer.to_string(),
+        slot.stream_events, slot.response_bytes,
+        std::chrono::duration<double, std::milli>(tick_.now - slot.response_started).count());
+  }
   slot.timing->close();
   timers_.cancel(index);
   // Shut down first so pending receives and sends complete at once; the
@@ -565,6 +608,169 @@ void HttpService::maybe_free(Slot& slot, std::uint32_t index) {
   slot = Slot{};
   slot.generation = generation;
   free_.push_back(index);
+}
+
+// --- the event stream -------------------------------------------------------------
+
+void HttpService::start_stream(Slot& slot, std::uint32_t index, const api::StreamStart& start, Instant now) {
+  if (shared_ == nullptr || !shared_->subscribe(api_.subscribers_max)) {
+    log(LogLevel::warn, "api.stream_refused", "client={} reason=subscribers_max subscribers_max={}",
+        slot.peer.to_string(), api_.subscribers_max);
+    api::Response busy = api::error(
+        503, fmt::format("{} event streams are open, the [api] subscribers_max: try again later", api_.subscribers_max),
+        api::Endpoint::stream);
+    busy.headers = "Retry-After: 5\r\n";
+    return send_api(slot, index, busy, false, now);
+  }
+  api_counters_.record(api::Endpoint::stream, 200);
+  api_counters_.subscribers.add(1);
+  slot.streaming = true;
+  slot.status = 200;
+  slot.keep_alive = false;
+  slot.response_started = now;
+  slot.response_bytes = 0;
+  slot.stream_filter = start.filter;
+  slot.pending.clear();
+  // The kernel's buffer is bounded like ours: a stalled reader pins at most
+  // about twice subscriber_buffer_bytes (Linux doubles SO_SNDBUF) there.
+  io::tcp_send_buffer(slot.fd, api_.subscriber_buffer_bytes);
+  subscribers_.push_back(index);
+  std::size_t machines = 0;
+  std::uint64_t last = 0;
+  bool held = true;
+  fleet_->read([&](const fleet::Fleet& f) {
+    machines = f.machines();
+    last = f.feed().last();
+    if (start.resume_after) held = f.feed().holds(*start.resume_after);
+    return 0;
+  });
+  // No Content-Length and no chunking: the stream ends when the connection does.
+  std::string text =
+      "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-store\r\n"
+      "X-Accel-Buffering: no\r\nConnection: close\r\n\r\n";
+  const std::uint64_t from = start.resume_after && held ? *start.resume_after : last;
+  text += api::hello_event(machines, from);
+  if (start.resume_after && !held) {
+    text += api::reset_event(last);
+    api_counters_.events_sent.inc();
+    ++slot.stream_events;
+  }
+  slot.stream_after = from;
+  slot.timing->on_streaming(now);
+  log(LogLevel::info, "api.stream_start", "client={} stage={} rollout=\"{}\" resume={} subscribers={}",
+      slot.peer.to_string(), slot.stream_filter.stage ? fleet::to_string(*slot.stream_filter.stage) : "-",
+      slot.stream_filter.rollout.value_or("-"),
+      !start.resume_after ? "none"
+      : held              ? "resumed"
+                          : "reset",
+      shared_->subscribers());
+  if (subscribers_.size() == 1) stream_tick_ = now + kStreamTick;
+  if (from < last) stream_tick_ = now;  // the missed changes at once
+  stream_queue(slot, index, std::move(text), now);
+}
+
+void HttpService::pump_streams(Instant now) {
+  const std::uint64_t newest = fleet_->feed_last();
+  const bool behind = std::any_of(subscribers_.begin(), subscribers_.end(),
+                                  [&](std::uint32_t i) { return slots_[i].stream_after != newest; });
+  std::vector<api::ChangedView> views;
+  std::vector<std::uint32_t> reset;
+  std::uint64_t last = newest;
+  if (behind) {
+    // Under the engine's lock: who can resume, and each changed machine's
+    // view once for every subscriber of this worker.
+    fleet_->read([&](const fleet::Fleet& f) {
+      last = f.feed().last();
+      std::uint64_t from = last;
+      for (const std::uint32_t i : subscribers_) {
+        Slot& s = slots_[i];
+        if (!f.feed().holds(s.stream_after)) {
+          reset.push_back(i);
+          s.stream_after = last;
+        }
+        from = std::min(from, s.stream_after);
+      }
+      if (from < last) views = api::changed_since(f, from);
+      return 0;
+    });
+  }
+  const std::vector<std::uint32_t> subscribers = subscribers_;  // a drop changes subscribers_
+  for (const std::uint32_t i : subscribers) {
+    Slot& s = slots_[i];
+    if (!s.streaming || s.closing) continue;
+    std::string text;
+    std::size_t events = 0;
+    if (std::find(reset.begin(), reset.end(), i) != reset.end()) {
+      text = api::reset_event(last);
+      ++events;
+    }
+    const std::size_t unsent = (s.out.size() - s.out_sent) + s.stream_queue.size();
+    const std::size_t room = api_.subscriber_buffer_bytes > unsent ? api_.subscriber_buffer_bytes - unsent : 0;
+    const api::Rendered r = api::render_for(views, s.stream_filter, s.stream_after, room, text);
+    events += r.events;
+    // Not all fits: fine if it took everything it had by the last tick (the
+    // rest goes as it drains); if it has not, and more is waiting, it is not
+    // keeping up and the server does not wait for it.
+    const bool stale = s.response_bytes < s.stream_queued_tick;
+    if (!r.complete && (stale || (r.events == 0 && unsent == 0))) {
+      drop_subscriber(s, i, "its unsent output would pass subscriber_buffer_bytes");
+      continue;
+    }
+    // Complete: it has everything up to `last`; else the rest waits for room.
+    s.stream_after = r.complete ? std::max(r.after, last) : r.after;
+    if (text.empty() && now - s.stream_written >= api_.events_keepalive) text = api::sse_comment("keepalive");
+    s.stream_events += events;
+    api_counters_.events_sent.inc(events);
+    stream_queue(s, i, std::move(text), now);
+    s.stream_queued_tick = s.stream_queued;
+  }
+}
+
+void HttpService::stream_queue(Slot& slot, std::uint32_t index, std::string text, Instant now) {
+  if (text.empty()) return;
+  slot.stream_queued += text.size();
+  slot.stream_queue += text;
+  slot.stream_written = now;
+  stream_flush(slot, index, now);
+}
+
+void HttpService::stream_flush(Slot& slot, std::uint32_t index, Instant now) {
+  if (slot.closing || slot.stream_in_flight || slot.stream_queue.empty()) return;
+  slot.out = std::move(slot.stream_queue);
+  slot.stream_queue.clear();
+  slot.out_sent = 0;
+  io::tcp_send(ring_, slot.fd, slot.out.data(), slot.out.size(), false, tag(kHttpSend, index));
+  ++slot.ops;
+  slot.stream_in_flight = true;
+  slot.timing->on_stream_send(now);
+  arm_timer(slot, index);
+}
+
+void HttpService::stream_sent(Slot& slot, std::uint32_t index, std::uint64_t sent, Instant now) {
+  slot.response_bytes += sent;
+  counters_.bytes.inc(sent);
+  slot.out_sent += sent;
+  slot.timing->on_send_progress(now);
+  if (slot.out_sent < slot.out.size()) {
+    const std::string_view rest = std::string_view(slot.out).substr(slot.out_sent);
+    io::tcp_send(ring_, slot.fd, rest.data(), rest.size(), false, tag(kHttpSend, index));
+    ++slot.ops;
+    arm_timer(slot, index);
+    return;
+  }
+  slot.stream_in_flight = false;
+  slot.out.clear();
+  slot.out_sent = 0;
+  if (!slot.stream_queue.empty()) return stream_flush(slot, index, now);
+  slot.timing->on_stream_idle();
+  arm_timer(slot, index);
+}
+
+void HttpService::drop_subscriber(Slot& slot, std::uint32_t index, std::string_view reason) {
+  api_counters_.subscribers_dropped.inc();
+  log(LogLevel::warn, "api.subscriber_dropped", "client={} reason=\"{}\" unsent_bytes={} events={}",
+      slot.peer.to_string(), reason, (slot.out.size() - slot.out_sent) + slot.stream_queue.size(), slot.stream_events);
+  close(slot, index);
 }
 
 }  // namespace ringboot

@@ -10,8 +10,10 @@
 #include <vector>
 
 #include "api/counters.h"
+#include "api/events.h"
 #include "api/service.h"
 #include "api/tokens.h"
+#include "app/api_shared.h"
 #include "app/config.h"
 #include "app/fleet_service.h"
 #include "base/timer_heap.h"
@@ -34,14 +36,17 @@ class HttpService {
   // per-machine boot engine (shared by the workers), answering /boot.ipxe and
   // /ipxe when profiles or groups are configured, and the installer's
   // callbacks. `api`: the admin API's listener and tokens (on when
-  // api.enabled()), counted in `api_counters`.
+  // api.enabled()), counted in `api_counters`; `shared`: what the API's
+  // listeners of every worker share (sessions, the subscriber count).
   HttpService(io::Ring& ring, const Tick& tick, io::FileCache& files, const HttpSettings& settings,
               const ApiSettings& api, std::uint32_t connections_max, http::HttpCounters& counters,
-              api::ApiCounters& api_counters, MetricsRenderer metrics, SharedFleet* fleet);
+              api::ApiCounters& api_counters, MetricsRenderer metrics, SharedFleet* fleet, ApiShared* shared = nullptr);
   ~HttpService();
   bool start(std::string* error);
   void on_completion(const io::Completion& c, Instant now);
-  Instant next_deadline() const { return timers_.next(); }
+  Instant next_deadline() const {
+    return subscribers_.empty() ? timers_.next() : std::min(timers_.next(), stream_tick_);
+  }
   void on_timers(Instant now);
   // SIGHUP: new tunables for new work; listeners and bounds stay as started.
   void reload(const HttpSettings& settings, const ApiSettings& api);
@@ -81,6 +86,18 @@ class HttpService {
     std::string path;
     std::uint64_t response_bytes = 0;
     Instant response_started{};
+    // An event stream subscriber (GET /api/v1/events): `out` is the send in
+    // flight, `stream_queue` what waits for it; both count against
+    // [api] subscriber_buffer_bytes.
+    bool streaming = false;
+    bool stream_in_flight = false;
+    std::uint64_t stream_after = 0;  // the feed's sequence it has had everything up to
+    api::EventFilter stream_filter;
+    std::string stream_queue;
+    Instant stream_written{};  // bytes last queued: the keepalive's clock
+    std::uint64_t stream_events = 0;
+    std::uint64_t stream_queued = 0;       // bytes queued since it started (response_bytes: sent)
+    std::uint64_t stream_queued_tick = 0;  // stream_queued at the end of the last tick
   };
 
   void on_accept(const io::Completion& c, Instant now);
@@ -100,6 +117,15 @@ class HttpService {
   void send_api(Slot& slot, std::uint32_t index, const api::Response& response, bool keep_alive, Instant now,
                 bool head_only = false);
   void start_response(Slot& slot, std::uint32_t index, http::ResponsePlan plan, Instant now);
+  // The event stream: a subscriber from an authorised GET /api/v1/events
+  // (503 past subscribers_max), every tick the changes since each one's
+  // sequence, sends one at a time, a subscriber over its bound dropped.
+  void start_stream(Slot& slot, std::uint32_t index, const api::StreamStart& start, Instant now);
+  void pump_streams(Instant now);
+  void stream_queue(Slot& slot, std::uint32_t index, std::string text, Instant now);
+  void stream_flush(Slot& slot, std::uint32_t index, Instant now);
+  void stream_sent(Slot& slot, std::uint32_t index, std::uint64_t sent, Instant now);
+  void drop_subscriber(Slot& slot, std::uint32_t index, std::string_view reason);
   void send_out(Slot& slot, std::uint32_t index);
   void next_chunk(Slot& slot, std::uint32_t index);
   void response_done(Slot& slot, std::uint32_t index, Instant now);
@@ -126,6 +152,9 @@ class HttpService {
   std::vector<std::uint32_t> free_;
   int listen_fd_[kListeners] = {-1, -1, -1};
   bool draining_ = false;
+  ApiShared* shared_;
+  std::vector<std::uint32_t> subscribers_;  // slots streaming events, this worker's
+  Instant stream_tick_ = kNever;
 };
 
 }  // namespace ringboot

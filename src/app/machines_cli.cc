@@ -5,8 +5,11 @@
 
 #include <nlohmann/json.hpp>
 
+#include <charconv>
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
+#include <ctime>
 #include <fstream>
 #include <iterator>
 #include <memory>
@@ -79,6 +82,64 @@ class Client {
     return reply;
   }
 
+  // GET `path` as a stream: `on_data` gets the body as it arrives (false
+  // stops), `stop` is polled about once a second and ends it. The status
+  // is the answer's; error set when there was none or it broke off.
+  template <typename OnData, typename Stop>
+  Reply stream(const std::string& path, const std::vector<std::string>& extra_headers, OnData on_data,
+               Stop stop) const {
+    Reply reply;
+    std::unique_ptr<CURL, void (*)(CURL*)> curl(curl_easy_init(), curl_easy_cleanup);
+    if (!curl) return Reply{0, {}, "cannot start libcurl"};
+    const std::string url = base_ + path;
+    const std::string authorization = "Authorization: Bearer " + token_;
+    curl_slist* headers = nullptr;
+    headers = curl_slist_append(headers, authorization.c_str());
+    headers = curl_slist_append(headers, "Accept: text/event-stream");
+    for (const std::string& h : extra_headers) headers = curl_slist_append(headers, h.c_str());
+    std::unique_ptr<curl_slist, void (*)(curl_slist*)> owned(headers, curl_slist_free_all);
+    struct State {
+      CURL* curl;
+      Reply* reply;
+      OnData* on_data;
+      Stop* stop;
+    } state{curl.get(), &reply, &on_data, &stop};
+    const auto write = +[](char* data, std::size_t size, std::size_t count, void* p) -> std::size_t {
+      auto* s = static_cast<State*>(p);
+      long status = 0;
+      curl_easy_getinfo(s->curl, CURLINFO_RESPONSE_CODE, &status);
+      if (status != 200) {  // an error's JSON: kept for the message (bounded)
+        if (s->reply->body.size() < 65536) s->reply->body.append(data, size * count);
+        return size * count;
+      }
+      return (*s->on_data)(std::string_view(data, size * count)) ? size * count : 0;
+    };
+    const auto progress = +[](void* p, curl_off_t, curl_off_t, curl_off_t, curl_off_t) -> int {
+      return (*static_cast<State*>(p)->stop)() ? 1 : 0;
+    };
+    char error[CURL_ERROR_SIZE] = {};
+    CURL* c = curl.get();
+    curl_easy_setopt(c, CURLOPT_URL, url.c_str());
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, write);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, &state);
+    curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+    curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, progress);
+    curl_easy_setopt(c, CURLOPT_XFERINFODATA, &state);
+    curl_easy_setopt(c, CURLOPT_ERRORBUFFER, error);
+    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 10L);
+    curl_easy_setopt(c, CURLOPT_TCP_KEEPALIVE, 1L);
+    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+    const CURLcode rc = curl_easy_perform(c);
+    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &reply.status);
+    if (rc != CURLE_OK)
+      reply.error = rc == CURLE_ABORTED_BY_CALLBACK ? std::string("stopped")
+                                                    : fmt::format("the event stream from {} broke off: {}", base_,
+                                                                  error[0] != '\0' ? error : curl_easy_strerror(rc));
+    return reply;
+  }
+
   std::string escape(const std::string& text) const {
     std::unique_ptr<CURL, void (*)(CURL*)> curl(curl_easy_init(), curl_easy_cleanup);
     char* e = curl_easy_escape(curl.get(), text.c_str(), static_cast<int>(text.size()));
@@ -145,6 +206,7 @@ class Run {
     }
     const std::string& c = o_.command;
     if (c == "list") return list();
+    if (c == "watch") return watch();
     if (c == "rollouts") return rollouts();
     const bool by_selector = !o_.labels.empty() || o_.group.has_value();
     if (macs.empty() && !by_selector) {
@@ -173,6 +235,117 @@ class Run {
     if (r.status != 200 || !j.is_object()) return error("", r);
     std::fputs(o_.json ? (j.dump(2) + "\n").c_str() : api::machines_table(j).c_str(), stdout);
     return 0;
+  }
+
+  // The table, then a row per change as the event stream brings it.
+  int watch() {
+    std::vector<std::string> query;
+    if (o_.stage) query.push_back("stage=" + client_.escape(*o_.stage));
+    if (o_.rollout) query.push_back("rollout=" + client_.escape(*o_.rollout));
+    std::string events = "/api/v1/events";
+    for (std::size_t i = 0; i < query.size(); ++i) events += (i == 0 ? "?" : "&") + query[i];
+    std::uint64_t sequence = 0;
+    if (!print_table(&sequence)) return 1;
+    struct sigaction on_interrupt {};
+    on_interrupt.sa_handler = [](int) { interrupted() = 1; };
+    sigemptyset(&on_interrupt.sa_mask);
+    sigaction(SIGINT, &on_interrupt, nullptr);
+    sigaction(SIGTERM, &on_interrupt, nullptr);
+    std::string buffer;
+    bool failed = false;
+    const auto on_data = [&](std::string_view data) {
+      buffer.append(data);
+      for (std::size_t end; (end = buffer.find("\n\n")) != std::string::npos;) {
+        const std::string block = buffer.substr(0, end);
+        buffer.erase(0, end + 2);
+        if (!on_event(block, &sequence)) {
+          failed = true;
+          return false;
+        }
+      }
+      return buffer.size() < (std::size_t{1} << 20);  // an event never grows this big
+    };
+    // A resume from the list's sequence: no change between the two is missed.
+    const Reply r = client_.stream(events, {fmt::format("Last-Event-ID: {}", sequence)}, on_data,
+                                   [] { return interrupted() != 0; });
+    if (interrupted() != 0) return 0;
+    if (failed) return 1;
+    if (r.status != 200 && r.status != 0) return error("", r);
+    if (!r.error.empty()) {
+      std::fprintf(stderr, "ringboot machines watch: %s\n", r.error.c_str());
+      return 1;
+    }
+    std::fprintf(stderr, "ringboot machines watch: the event stream ended: the server closed it\n");
+    return 1;
+  }
+
+  static volatile std::sig_atomic_t& interrupted() {
+    static volatile std::sig_atomic_t flag = 0;
+    return flag;
+  }
+
+  static bool wanted(const json& m, const MachinesOptions& o) {
+    if (o.stage && m.value("stage", "") != *o.stage) return false;
+    if (o.rollout && (!m.contains("rollout") || !m["rollout"].is_string() || m["rollout"] != *o.rollout)) return false;
+    return true;
+  }
+
+  bool print_table(std::uint64_t* sequence) {
+    const Reply r = client_.call("GET", "/api/v1/machines");
+    const json j = json::parse(r.body, nullptr, false);
+    if (r.status != 200 || !j.is_object() || !j.contains("machines") || !j["machines"].is_array()) {
+      error("", r);
+      return false;
+    }
+    *sequence = j.value("sequence", std::uint64_t{0});
+    const std::int64_t now = std::time(nullptr);
+    std::string out = api::watch_header();
+    for (const json& m : j["machines"])
+      if (wanted(m, o_)) out += api::watch_row(m, now);
+    std::fputs(out.c_str(), stdout);
+    std::fflush(stdout);
+    return true;
+  }
+
+  // One SSE block ("event: ...\nid: ...\ndata: ..."); false: stop with an error.
+  bool on_event(std::string_view block, std::uint64_t* sequence) {
+    std::string event = "message";
+    std::string data;
+    while (!block.empty()) {
+      const std::size_t nl = block.find('\n');
+      std::string_view line = block.substr(0, nl);
+      block = nl == std::string_view::npos ? std::string_view() : block.substr(nl + 1);
+      if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+      if (line.empty() || line.front() == ':') continue;  // a comment: the keepalive
+      const std::size_t colon = line.find(':');
+      const std::string_view field = line.substr(0, colon);
+      std::string_view value = colon == std::string_view::npos ? std::string_view() : line.substr(colon + 1);
+      if (!value.empty() && value.front() == ' ') value.remove_prefix(1);
+      if (field == "event") event = value;
+      if (field == "data") data += (data.empty() ? "" : "\n") + std::string(value);
+      if (field == "id") {
+        std::uint64_t id = 0;
+        const char* const end = value.data() + value.size();
+        if (const auto [at, ec] = std::from_chars(value.data(), end, id); ec == std::errc() && at == end)
+          *sequence = id;
+      }
+    }
+    if (event == "reset") {
+      std::printf("-- the server no longer holds the changes since the last one seen: the table again\n");
+      return print_table(sequence);
+    }
+    if (event != "machine" && event != "forget") return true;  // hello, and what a newer server adds
+    const json m = json::parse(data, nullptr, false);
+    if (!m.is_object()) {
+      std::fprintf(stderr, "ringboot machines watch: an event that is not JSON: %.200s\n", data.c_str());
+      return false;
+    }
+    if (event == "forget")
+      std::printf("%s  (forgotten)\n", m.value("mac", "-").c_str());
+    else if (wanted(m, o_))
+      std::fputs(api::watch_row(m, std::time(nullptr)).c_str(), stdout);
+    std::fflush(stdout);
+    return true;
   }
 
   // Every rollout's line, or one rollout with its failed and stuck machines.

@@ -1,4 +1,4 @@
-// `ringboot machines list|show|reinstall|local|reset|forget|rollouts`: the admin
+// `ringboot machines list|show|reinstall|local|reset|forget|rollouts|watch`: the admin
 // API's client, in the same binary. It speaks only HTTP to the API (libcurl),
 // so it works against any ringboot it can reach, and prints a table (the
 // API's JSON with --json). An error prints the API's reason and exits 1.
@@ -22,11 +22,14 @@ struct MachinesOptions {
   // reinstall
   std::optional<std::string> profile;  // default: the profile of the machine's group
   bool always = false;                 // install on every boot (once = false)
-  // reinstall: the rollout the machines join; list: its machines; rollouts: that one.
+  // reinstall: the rollout the machines join; list and watch: its machines; rollouts: that one.
   std::optional<std::string> rollout;
   // list
   std::optional<std::string> state;
   std::optional<std::string> list_profile;
+  // watch: the table, then a line per change from GET /api/v1/events
+  // (like `kubectl get -w`), only machines in `stage`; SIGINT ends it with 0.
+  std::optional<std::string> stage;
 };
 
 inline constexpr const char* kApiTokenEnvironment = "RINGBOOT_API_TOKEN";

@@ -154,6 +154,15 @@ std::unique_ptr<StoreWriter> open_store(const Settings& settings, SharedFleet& f
 int serve(const Flags& flags, const Settings& initial) {
   SettingsBox box(initial);
   SharedFleet fleet(initial.fleet_config());
+  {
+    // The event stream's sequences start from the start time, so a
+    // Last-Event-ID of an earlier run never resumes in this one.
+    const auto start_ms =
+        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+            .count();
+    fleet.configure_feed(initial.api.events_buffer, static_cast<std::uint64_t>(start_ms) * 1000);
+  }
+  ApiShared api_shared(initial.api.sessions_max, initial.api.session_lifetime_seconds);
   std::unique_ptr<StoreWriter> writer;  // destroyed before the engine it writes from
   const Settings& settings = initial;
   const bool store_on = initial.fleet_config().enabled();
@@ -206,7 +215,7 @@ int serve(const Flags& flags, const Settings& initial) {
   // own Worker, never an element of a vector that is still growing (found by
   // ThreadSanitizer: the vector's reallocation freed what thread 0 read).
   for (unsigned i = 0; i < threads; ++i)
-    workers.push_back(std::make_unique<Worker>(box, i, threads, *stats[i], metrics, &fleet));
+    workers.push_back(std::make_unique<Worker>(box, i, threads, *stats[i], metrics, &fleet, &api_shared));
   for (const auto& owned : workers) {
     std::promise<std::string> started;
     ready.push_back(started.get_future());
@@ -264,7 +273,7 @@ int serve(const Flags& flags, const Settings& initial) {
 CLI::App* add_machines_command(CLI::App& app, MachinesOptions& o) {
   CLI::App* m = app.add_subcommand("machines",
                                    "the fleet's machines over the admin API: list, show, reinstall, "
-                                   "local, reset, forget, rollouts (a table; --json: the API's JSON)");
+                                   "local, reset, forget, rollouts, watch (a table; --json: the API's JSON)");
   m->add_option("--api", o.api, "the API's ADDR:PORT or http://HOST:PORT")->capture_default_str();
   m->add_option("--token-file", o.token_file,
                 fmt::format("a file with the API token on its first line (default: ${})", kApiTokenEnvironment));
@@ -300,6 +309,10 @@ CLI::App* add_machines_command(CLI::App& app, MachinesOptions& o) {
   CLI::App* rollouts = m->add_subcommand(
       "rollouts", "the rollouts: machines per stage, done, failed, stuck, time to done (NAME: its failed and stuck)");
   rollouts->add_option("NAME", o.rollout, "one rollout");
+  CLI::App* watch =
+      m->add_subcommand("watch", "the machines table, then a line per change as it happens (Ctrl-C ends it)");
+  watch->add_option("--rollout", o.rollout, "only the machines of this rollout");
+  watch->add_option("--stage", o.stage, "only machines in this stage (discovered, ..., installing, done, failed)");
   return m;
 }
 

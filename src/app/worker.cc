@@ -47,7 +47,7 @@ struct Worker::State {
 };
 
 Worker::Worker(const SettingsBox& settings, unsigned id, unsigned threads, WorkerStats& stats,
-               std::function<std::string()> metrics, SharedFleet* fleet)
+               std::function<std::string()> metrics, SharedFleet* fleet, ApiShared* api)
     : box_(settings),
       settings_(settings.get()),
       started_with_(settings_),
@@ -56,7 +56,8 @@ Worker::Worker(const SettingsBox& settings, unsigned id, unsigned threads, Worke
       threads_(threads),
       stats_(stats),
       metrics_(std::move(metrics)),
-      fleet_(fleet) {}
+      fleet_(fleet),
+      api_(api) {}
 
 Worker::~Worker() = default;
 
@@ -81,7 +82,7 @@ bool Worker::init(std::string* error) {
   if (settings_->http.listen || settings_->http.metrics_listen || settings_->api.enabled()) {
     s.http = std::make_unique<HttpService>(*s.ring, s.tick, *s.files, settings_->http, settings_->api,
                                            share(settings_->http.connections_max, threads_), stats_.http, stats_.api,
-                                           metrics_, fleet_);
+                                           metrics_, fleet_, api_);
     if (!s.http->start(error)) return false;
   }
   if (id_ == 0 && settings_->dhcp.mode != dhcp::Mode::off) {

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "api/counters.h"
+#include "app/api_shared.h"
 #include "app/config.h"
 #include "app/fleet_service.h"
 #include "app/settings_box.h"
@@ -34,9 +35,10 @@ enum class RunPhase { running, draining, stopped };
 
 class Worker {
  public:
-  // `fleet`: the per-machine boot engine, one for all workers (see SharedFleet).
+  // `fleet`: the per-machine boot engine, one for all workers (see SharedFleet);
+  // `api`: the admin API's sessions and subscriber count, one for all workers.
   Worker(const SettingsBox& settings, unsigned id, unsigned threads, WorkerStats& stats,
-         std::function<std::string()> metrics, SharedFleet* fleet);
+         std::function<std::string()> metrics, SharedFleet* fleet, ApiShared* api = nullptr);
   ~Worker();
   // Runs on the worker's own thread: sets up the ring (a ring belongs to the
   // thread that made it), then serves until `phase` says stop.
@@ -54,6 +56,7 @@ class Worker {
   WorkerStats& stats_;
   std::function<std::string()> metrics_;
   SharedFleet* fleet_;
+  ApiShared* api_;
   std::unique_ptr<State> state_;
 };
 

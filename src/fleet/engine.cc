@@ -282,6 +282,7 @@ Decision Fleet::boot(const BootFacts& facts, std::int64_t now_unix, const Token&
   if (facts_changed || m->state != before_state || m->install_attempts != before_attempts || m->token != before_token ||
       m->ip != before_ip)
     mark(*m);
+  changed(*m);  // every boot is a decision
   return d;
 }
 
@@ -374,6 +375,7 @@ DoneResult Fleet::done(const Mac& mac, std::string_view token_text, std::int64_t
   m->done_unix = now_unix;
   mark(*m);
   step(*m, Step::done, "done", now_unix * 1000);
+  changed(*m);
   ++counters_.done_accepted;
   return result;
 }
@@ -395,6 +397,7 @@ DoneResult Fleet::event(const Mac& mac, std::string_view token_text, std::string
   m->events.push_back(Event{now_unix, std::string(message)});
   mark(*m);
   step(*m, Step::progress, "event", now_unix * 1000);
+  changed(*m);
   ++counters_.events_accepted;
   return result;
 }
@@ -419,10 +422,11 @@ void Fleet::seen(Machine& m, std::int64_t now_unix) {
   if (now_unix - m.stored_seen_unix >= kSeenStoreSeconds) mark(m);
 }
 
-void Fleet::step(Machine& m, Step what, std::string detail, std::int64_t now_ms) {
+bool Fleet::step(Machine& m, Step what, std::string detail, std::int64_t now_ms) {
   const Stage before = m.timeline.stage();
   const std::int64_t since_ms = m.timeline.stage_since_ms();
-  if (!m.timeline.record(TimelineEvent{now_ms, what, std::move(detail)}, config_.settings.timeline_events_max)) return;
+  if (!m.timeline.record(TimelineEvent{now_ms, what, std::move(detail)}, config_.settings.timeline_events_max))
+    return false;
   const Stage after = m.timeline.stage();
   // Left for a later stage of the chain (a boot in progress, or done): the
   // time in `before` is one observation (a late step recorded out of order
@@ -433,6 +437,7 @@ void Fleet::step(Machine& m, Step what, std::string detail, std::int64_t now_ms)
     counters_.stage_seconds[static_cast<std::size_t>(before)].observe(kStageBucketsSeconds, seconds);
   }
   if (m.state == State::installing && in_progress(after) && after > m.install_reached) m.install_reached = after;
+  return true;
 }
 
 void Fleet::observe_dhcp(DhcpSighting d, std::int64_t now_ms) {
@@ -443,18 +448,21 @@ void Fleet::observe_dhcp(DhcpSighting d, std::int64_t now_ms) {
   }
   seen(*m, now_ms / 1000);
   if (!d.ipxe && !d.file.empty()) m->boot_files.loader.assign(url_path(d.file));  // in place: no allocation
-  step(*m, d.ipxe ? Step::dhcp_loader : Step::dhcp_firmware, std::move(d.detail), now_ms);
+  const bool moved = step(*m, d.ipxe ? Step::dhcp_loader : Step::dhcp_firmware, std::move(d.detail), now_ms);
   // Its time to done starts at its first boot in the rollout.
   if (!d.ipxe && !m->rollout.empty() && m->rollout_boot_unix == 0 && now_ms / 1000 >= m->rollout_joined_unix) {
     m->rollout_boot_unix = now_ms / 1000;
     mark(*m);
   }
-  const bool changed = (!d.uuid.empty() && d.uuid != m->uuid) || (d.ip && m->ip != d.ip) || d.facts != m->dhcp;
-  if (!changed) return;
-  if (!d.uuid.empty()) m->uuid = std::string(d.uuid);
-  if (d.ip) inventory_.set_ip(*m, *d.ip);
-  m->dhcp = d.facts;
-  mark(*m);
+  const bool facts_changed = (!d.uuid.empty() && d.uuid != m->uuid) || (d.ip && m->ip != d.ip) || d.facts != m->dhcp;
+  if (facts_changed) {
+    if (!d.uuid.empty()) m->uuid = std::string(d.uuid);
+    if (d.ip) inventory_.set_ip(*m, *d.ip);
+    m->dhcp = d.facts;
+    mark(*m);
+  }
+  // A repeated sighting of an unchanged machine is no change for the stream.
+  if (moved || facts_changed) changed(*m);
 }
 
 void Fleet::fetched(Fetch f, std::int64_t now_ms) {
@@ -471,7 +479,7 @@ void Fleet::fetched(Fetch f, std::int64_t now_ms) {
     ++files.initrds_fetched;
     what = files.initrds_fetched >= files.initrds.size() ? Step::handoff : Step::initrd_fetch;
   }
-  step(*m, what, std::move(f.detail), now_ms);
+  if (step(*m, what, std::move(f.detail), now_ms)) changed(*m);
 }
 
 ChangeResult Fleet::check_next_boot(const NextBoot& next, const std::string& rollout,
@@ -504,6 +512,7 @@ ChangeResult Fleet::apply_next_boot(const Mac& mac, const NextBoot& next, std::i
   m->install_attempts = 0;
   m->token.reset();
   mark(*m);
+  changed(*m);
   return ChangeResult::ok;
 }
 
@@ -568,6 +577,7 @@ ChangeResult Fleet::declare(const Mac& mac, const std::optional<std::string>& ho
   if (labels) m->api_labels = labels;
   m->recompute_declared();
   mark(*m);
+  changed(*m);
   return ChangeResult::ok;
 }
 
@@ -578,6 +588,7 @@ ChangeResult Fleet::reset(const Mac& mac) {
   m->install_attempts = 0;
   m->token.reset();
   mark(*m);
+  changed(*m);
   return ChangeResult::ok;
 }
 
@@ -585,6 +596,7 @@ ChangeResult Fleet::forget(const Mac& mac) {
   if (const Machine* m = inventory_.find(mac)) rollouts_.leave(*m);
   if (!inventory_.erase(mac)) return ChangeResult::unknown_machine;
   forgotten_.push_back(mac);
+  feed_.push(mac);  // the stream says it is gone (or declared afresh)
   for (const MachineConfig& c : config_.machines) {
     if (c.mac != mac) continue;
     if (Machine* m = inventory_.find_or_add(mac)) declare_from_config(*m, c);

@@ -21,6 +21,7 @@
 
 #include "base/metrics.h"
 #include "fleet/config.h"
+#include "fleet/feed.h"
 #include "fleet/inventory.h"
 #include "fleet/rollout.h"
 #include "fleet/template.h"
@@ -188,6 +189,12 @@ class Fleet {
   // declarations to it. false: the inventory is full.
   bool restore(Machine machine);
 
+  // Every change of a machine (a decision, a stage change, an API change, a
+  // callback; not a repeated sighting of an unchanged machine), for the
+  // API's event stream. configure_feed starts it afresh (at start-up).
+  const ChangeFeed& feed() const { return feed_; }
+  void configure_feed(std::size_t capacity, std::uint64_t base) { feed_ = ChangeFeed(capacity, base); }
+
   const Machine* machine(const Mac& mac) const { return inventory_.find(mac); }
   std::size_t machines() const { return inventory_.size(); }
   const Inventory& inventory() const { return inventory_; }
@@ -217,7 +224,9 @@ class Fleet {
   Assignment assignment(const Machine& m) const;
   void mark(Machine& m);
   void seen(Machine& m, std::int64_t now_unix);
-  void step(Machine& m, Step step, std::string detail, std::int64_t now_ms);
+  // Records a step; true when it moved the machine to another stage.
+  bool step(Machine& m, Step step, std::string detail, std::int64_t now_ms);
+  void changed(const Machine& m) { feed_.push(m.mac); }
   // The checks of a next boot before it changes anything.
   ChangeResult check_next_boot(const NextBoot& next, const std::string& rollout,
                                const std::vector<const Machine*>& moving) const;
@@ -234,6 +243,7 @@ class Fleet {
   FleetCounters counters_;
   std::vector<Mac> dirty_;  // machines with `dirty` set, at most one entry each
   std::vector<Mac> forgotten_;
+  ChangeFeed feed_;
   Rollouts rollouts_;
 };
 

@@ -18,7 +18,7 @@ void Connection::on_response_started(Instant now) {
 }
 
 void Connection::on_send_progress(Instant now) {
-  if (phase_ != Phase::sending) return;
+  if (phase_ != Phase::sending && phase_ != Phase::streaming) return;
   deadline_ = now + timeouts_.send_stall;
 }
 
@@ -36,6 +36,22 @@ void Connection::on_lingering(Instant now) {
   if (phase_ == Phase::closed || phase_ == Phase::lingering) return;
   phase_ = Phase::lingering;
   deadline_ = now + timeouts_.lingering;
+}
+
+void Connection::on_streaming(Instant now) {
+  if (phase_ == Phase::closed) return;
+  phase_ = Phase::streaming;
+  deadline_ = now + timeouts_.send_stall;  // the head and the hello are on their way
+}
+
+void Connection::on_stream_send(Instant now) {
+  if (phase_ != Phase::streaming) return;
+  deadline_ = now + timeouts_.send_stall;
+}
+
+void Connection::on_stream_idle() {
+  if (phase_ != Phase::streaming) return;
+  deadline_ = kNever;
 }
 
 }  // namespace ringboot::http

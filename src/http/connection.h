@@ -18,7 +18,7 @@ struct ConnectionTimeouts {
 
 class Connection {
  public:
-  enum class Phase : std::uint8_t { reading_head, sending, idle, lingering, closed };
+  enum class Phase : std::uint8_t { reading_head, sending, idle, lingering, streaming, closed };
 
   // A fresh connection waits for its first request under the header timeout,
   // so a client that connects and sends nothing is dropped.
@@ -39,6 +39,13 @@ class Connection {
   // dropped until it closes or `lingering` passes, so the kernel does not
   // answer those bytes with a reset that destroys the response unread.
   void on_lingering(Instant now);
+  // An event stream (SSE): the response never ends. No idle or header
+  // deadline; while a send is in flight (on_stream_send) the send-stall
+  // deadline holds, progress extends it, and on_stream_idle (all sent)
+  // clears it: a healthy subscriber is never cut, a stalled one is.
+  void on_streaming(Instant now);
+  void on_stream_send(Instant now);
+  void on_stream_idle();
   void close() {
     phase_ = Phase::closed;
     deadline_ = kNever;

@@ -237,6 +237,8 @@ int RequestParser::on_header_field_complete(llhttp_t* p) {
             : iequals(f, "host")              ? Slot::host
             : iequals(f, "authorization")     ? Slot::authorization
             : iequals(f, "content-type")      ? Slot::content_type
+            : iequals(f, "cookie")            ? Slot::cookie
+            : iequals(f, "last-event-id")     ? Slot::last_event_id
                                               : Slot::none;
   s.field_.clear();
   if (s.slot_ == Slot::host) {
@@ -281,6 +283,10 @@ std::optional<std::string>* RequestParser::slot_value() {
       return &request_.authorization;
     case Slot::content_type:
       return &request_.content_type;
+    case Slot::cookie:
+      return &request_.cookie;
+    case Slot::last_event_id:
+      return &request_.last_event_id;
     case Slot::none:
       return nullptr;
   }
@@ -297,8 +303,8 @@ int RequestParser::finish_head() {
   r.method = method == HTTP_GET ? Method::get : method == HTTP_HEAD ? Method::head : Method::other;
   // RFC 9112 3.2: an HTTP/1.1 request without Host is a 400.
   if (r.version_minor >= 1 && !r.host.has_value()) return fail_in_callback(400);
-  for (auto* v :
-       {&r.range, &r.if_range, &r.if_none_match, &r.if_modified_since, &r.host, &r.authorization, &r.content_type}) {
+  for (auto* v : {&r.range, &r.if_range, &r.if_none_match, &r.if_modified_since, &r.host, &r.authorization,
+                  &r.content_type, &r.cookie, &r.last_event_id}) {
     if (v->has_value()) **v = std::string(trim(**v));
   }
   std::optional<std::string> decoded = percent_decode(path_part(r.target));

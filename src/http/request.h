@@ -42,6 +42,8 @@ struct Request {
   std::optional<std::string> host;
   std::optional<std::string> authorization;
   std::optional<std::string> content_type;
+  std::optional<std::string> cookie;            // the API's page session
+  std::optional<std::string> last_event_id;     // the API's event stream (resume)
   std::optional<std::uint64_t> content_length;  // as announced; nullopt: none
   bool chunked = false;                         // any Transfer-Encoding
   std::string body;                             // filled by read_body() only
@@ -95,7 +97,9 @@ class RequestParser {
     if_modified_since,
     host,
     authorization,
-    content_type
+    content_type,
+    cookie,
+    last_event_id
   };
 
   static int on_method(llhttp_t* p, const char* at, std::size_t length);

@@ -43,6 +43,11 @@ void tcp_configure(int fd) {
   setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 }
 
+void tcp_send_buffer(int fd, std::uint32_t bytes) {
+  const int value = static_cast<int>(std::min<std::uint32_t>(bytes, 1u << 30));
+  setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &value, sizeof value);
+}
+
 Endpoint peer_endpoint(int fd) {
   sockaddr_in a{};
   socklen_t len = sizeof a;

@@ -20,6 +20,9 @@ int tcp_listen(Endpoint bind, int backlog, bool reuse_port, std::string* error);
 void tcp_accept(Ring& ring, int listen_fd, Tag tag);
 // Per-connection socket options (TCP_NODELAY: a body's last segment must not wait for an ACK).
 void tcp_configure(int fd);
+// Bounds the kernel's send buffer of `fd` (SO_SNDBUF: no autotuning past
+// it), so what a slow reader can pin in the kernel is bounded too.
+void tcp_send_buffer(int fd, std::uint32_t bytes);
 // The connected peer's address (0.0.0.0:0 when unknown).
 Endpoint peer_endpoint(int fd);
 // Multishot receive into `buffers`.

@@ -10,6 +10,13 @@ set_tests_properties(fleet_examples PROPERTIES LABELS integration TIMEOUT 120)
 # The admin API, the installer callbacks and `ringboot machines` with curl, busybox wget and tftp-hpa.
 add_test(NAME fleet_api COMMAND ${CMAKE_CURRENT_LIST_DIR}/fleet_api.sh $<TARGET_FILE:ringboot>)
 set_tests_properties(fleet_api PROPERTIES LABELS integration TIMEOUT 180)
+# The live event stream (GET /api/v1/events): 100 subscribers while 1,000 simulated machines boot, a stalled one
+# dropped, subscribers_max, Last-Event-ID, SIGTERM with subscribers (python3 stdlib sockets).
+add_test(NAME api_events COMMAND /usr/bin/python3 ${CMAKE_CURRENT_LIST_DIR}/api_events.py $<TARGET_FILE:ringboot>)
+set_tests_properties(api_events PROPERTIES LABELS integration TIMEOUT 600)
+# The page's login session with curl (/ui/login, the cookie, logout) and `ringboot machines watch`.
+add_test(NAME api_session COMMAND ${CMAKE_CURRENT_LIST_DIR}/api_session.sh $<TARGET_FILE:ringboot>)
+set_tests_properties(api_session PROPERTIES LABELS integration TIMEOUT 180)
 # Rollouts through the API with curl: counts per stage, failures, the stage histograms, the CLI, a restart.
 add_test(NAME fleet_rollout COMMAND ${CMAKE_CURRENT_LIST_DIR}/fleet_rollout.sh $<TARGET_FILE:ringboot>)
 set_tests_properties(fleet_rollout PROPERTIES LABELS integration TIMEOUT 120)

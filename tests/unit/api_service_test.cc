@@ -640,6 +640,167 @@ TEST(ApiTable, MachinesAsATable) {
   EXPECT_NE(details.find("events:\n  2024-01-01T00:00:00Z  installed?\n"), std::string::npos) << details;
 }
 
+// The page's sessions as the API reaches them: a SessionTable with random
+// bytes the test counts up, and a clock it moves.
+class FakeSessions : public Sessions {
+ public:
+  std::optional<std::string> create(std::int64_t now_unix) override {
+    SessionRandom r{};
+    r.fill(next++);
+    return table.create(r, now_unix);
+  }
+  bool valid(std::string_view id, std::int64_t now_unix) const override { return table.valid(id, now_unix); }
+  void end(std::string_view id) override { table.end(id); }
+  std::int64_t lifetime_seconds() const override { return table.lifetime_seconds(); }
+  SessionTable table{2, 600};
+  std::uint8_t next = 1;
+};
+
+struct Session : Api {
+  FakeSessions sessions;
+  Response web(std::string_view method, std::string_view target, std::optional<std::string_view> cookie,
+               std::string_view body = {}, std::optional<std::string_view> content_type = std::nullopt,
+               std::int64_t now = kNow, std::optional<std::string_view> auth = std::nullopt) {
+    const std::string path(target.substr(0, target.find('?')));
+    Request r{method, target, path, auth, body, cookie, content_type};
+    return handle(fleet, table, r, now, &sessions);
+  }
+  // A login with `token`; the cookie's value on success.
+  std::string login(std::string_view token) {
+    const std::string body = fmt::format("token={}", token);
+    const Response r = web("POST", "/ui/login", std::nullopt, body, "application/x-www-form-urlencoded");
+    EXPECT_EQ(r.status, 303) << r.body;
+    const std::string prefix = "Set-Cookie: ringboot_session=";
+    const auto at = r.headers.find(prefix);
+    if (at == std::string::npos) return {};
+    return r.headers.substr(at + prefix.size(), 64);
+  }
+};
+
+TEST_F(Session, LoginTradesATokenForAReadOnlyCookie) {
+  const Response r = web("POST", "/ui/login", std::nullopt, "token=readreadreadread0123456789&go=Log+in",
+                         "application/x-www-form-urlencoded; charset=UTF-8");
+  ASSERT_EQ(r.status, 303) << r.body;
+  EXPECT_EQ(r.endpoint, Endpoint::session);
+  EXPECT_NE(r.headers.find("Location: /ui/\r\n"), std::string::npos) << r.headers;
+  const std::string cookie =
+      "Set-Cookie: ringboot_session=0101010101010101010101010101010101010101010101010101010101010101"
+      "; HttpOnly; SameSite=Strict; Path=/; Max-Age=600\r\n";
+  EXPECT_NE(r.headers.find(cookie), std::string::npos) << r.headers;
+  EXPECT_EQ(r.log, "read:read...") << "who logged in, for the server's log";
+  EXPECT_EQ(r.body.find("readread"), std::string::npos) << "the token is never answered";
+}
+
+TEST_F(Session, ABadLoginIsRefusedWithAReason) {
+  Response r =
+      web("POST", "/ui/login", std::nullopt, "token=wrongwrongwrongwrong", "application/x-www-form-urlencoded");
+  EXPECT_EQ(r.status, 401);
+  EXPECT_EQ(error_of(r), "unknown token");
+  EXPECT_TRUE(r.headers.empty());
+  EXPECT_EQ(error_of(web("POST", "/ui/login", std::nullopt, "user=x", "application/x-www-form-urlencoded")),
+            "the form needs a field named token");
+  EXPECT_EQ(web("POST", "/ui/login", std::nullopt, "token=%zz", "application/x-www-form-urlencoded").status, 400);
+  EXPECT_EQ(web("POST", "/ui/login", std::nullopt, "{\"token\": \"x\"}", "application/json").status, 415);
+  r = web("GET", "/ui/login", std::nullopt);
+  EXPECT_EQ(r.status, 405);
+  EXPECT_EQ(r.allow, "POST");
+  EXPECT_EQ(sessions.table.size(), 0u);
+}
+
+TEST_F(Session, TheCookieReadsButNeverWrites) {
+  const std::string id = login("adminadminadmin0123456789");  // even an admin token's session is read only
+  const std::string cookie = "theme=dark; ringboot_session=" + id;
+  EXPECT_EQ(web("GET", "/api/v1/machines", cookie).status, 200);
+  EXPECT_EQ(web("GET", "/api/v1/profiles", cookie).status, 200);
+  const Response stream = web("GET", "/api/v1/events", cookie);
+  EXPECT_EQ(stream.status, 200);
+  EXPECT_TRUE(stream.stream.has_value());
+  const Response put = web("PUT", "/api/v1/machines/52:54:00:00:00:99/next-boot", cookie, R"({"profile": "rescue"})");
+  EXPECT_EQ(put.status, 403);
+  EXPECT_EQ(error_of(put), "a session cookie grants read only: changes need Authorization: Bearer with an admin token");
+  EXPECT_EQ(web("POST", "/api/v1/machines/52:54:00:00:00:99/reset", cookie).status, 403);
+  EXPECT_EQ(fleet.changes, 0);
+  // A bearer token wins over the cookie.
+  EXPECT_EQ(web("POST", "/api/v1/machines/52:54:00:00:00:99/reset", cookie, {}, std::nullopt, kNow, kAdmin).status,
+            200);
+}
+
+TEST_F(Session, AnExpiredEvictedOrEndedSessionIs401) {
+  const std::string a = login("readreadreadread0123456789");
+  EXPECT_EQ(web("GET", "/api/v1/machines", "ringboot_session=" + a, {}, std::nullopt, kNow + 599).status, 200);
+  Response r = web("GET", "/api/v1/machines", "ringboot_session=" + a, {}, std::nullopt, kNow + 600);
+  EXPECT_EQ(r.status, 401);
+  EXPECT_EQ(error_of(r), "the session is unknown or expired: log in again (POST /ui/login)");
+  EXPECT_EQ(web("GET", "/api/v1/machines", "ringboot_session=" + std::string(64, 'f')).status, 401);
+  EXPECT_EQ(web("GET", "/api/v1/machines", "other=1").status, 401);
+  // Two sessions at most: a third evicts the first.
+  const std::string b = login("readreadreadread0123456789");
+  const std::string c = login("readreadreadread0123456789");
+  const std::string d = login("readreadreadread0123456789");
+  EXPECT_EQ(web("GET", "/api/v1/machines", "ringboot_session=" + b).status, 401);
+  EXPECT_EQ(web("GET", "/api/v1/machines", "ringboot_session=" + c).status, 200);
+  // Logout ends it and clears the cookie.
+  r = web("POST", "/ui/logout", "ringboot_session=" + c);
+  EXPECT_EQ(r.status, 303);
+  EXPECT_NE(r.headers.find("Set-Cookie: ringboot_session=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0\r\n"),
+            std::string::npos)
+      << r.headers;
+  EXPECT_EQ(web("GET", "/api/v1/machines", "ringboot_session=" + c).status, 401);
+  EXPECT_EQ(web("GET", "/api/v1/machines", "ringboot_session=" + d).status, 200);
+  EXPECT_EQ(web("POST", "/ui/logout", std::nullopt).status, 303) << "logging out twice is no error";
+}
+
+TEST_F(Api, TheEventStreamIsARouteOfTheReadRole) {
+  Response r = call("GET", "/api/v1/events?stage=done&rollout=wave1", {}, kRead);
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.endpoint, Endpoint::stream);
+  EXPECT_EQ(r.content_type, "text/event-stream");
+  ASSERT_TRUE(r.stream);
+  EXPECT_EQ(r.stream->filter.stage, fleet::Stage::done);
+  EXPECT_EQ(r.stream->filter.rollout, "wave1");
+  EXPECT_FALSE(r.stream->resume_after);
+  r = call("GET", "/api/v1/events?stage=bogus", {}, kRead);
+  EXPECT_EQ(r.status, 400);
+  EXPECT_FALSE(r.stream);
+  EXPECT_EQ(call("GET", "/api/v1/events", {}, std::nullopt).status, 401);
+  r = call("POST", "/api/v1/events", {}, kAdmin);
+  EXPECT_EQ(r.status, 405);
+  EXPECT_EQ(r.allow, "GET");
+  Request resume{"GET", "/api/v1/events", "/api/v1/events", kRead, {}, std::nullopt, std::nullopt, "41"};
+  r = handle(fleet, table, resume, kNow);
+  ASSERT_TRUE(r.stream);
+  EXPECT_EQ(r.stream->resume_after, 41u);
+}
+
+TEST_F(Api, TheListSaysWhichSequenceItIsAsOf) {
+  fleet.engine.configure_feed(16, 500);
+  EXPECT_EQ(json_of(call("GET", "/api/v1/machines")).value("sequence", 0u), 500u);
+  ASSERT_EQ(call("POST", "/api/v1/machines/52:54:00:00:00:99/reset").status, 200);
+  EXPECT_EQ(json_of(call("GET", "/api/v1/machines")).value("sequence", 0u), 501u);
+}
+
+TEST(WatchTable, FixedColumnsAndTimeInStage) {
+  const json m = json::parse(R"({"mac": "52:54:00:00:00:01", "hostname": "node1", "ip": "10.0.0.5",
+      "buildarch": "x86_64", "platform": "efi", "stage": "installing", "stage_since": "2024-01-01T00:00:00Z",
+      "last_event": {"time": "2024-01-01T00:01:00Z", "step": "handoff", "detail": "http path=\"/initrd\"\u001b"}})");
+  const std::int64_t now = *parse_rfc3339("2024-01-01T00:03:05Z");
+  EXPECT_EQ(now - 185, *parse_rfc3339("2024-01-01T00:00:00Z"));
+  EXPECT_EQ(parse_rfc3339("1970-01-01T00:00:00Z"), 0);
+  EXPECT_EQ(parse_rfc3339("2024-01-01 00:00:00Z"), std::nullopt);
+  EXPECT_EQ(
+      watch_header(),
+      "MAC                HOSTNAME          IP               ARCH          STAGE          IN-STAGE  LAST EVENT\n");
+  EXPECT_EQ(watch_row(m, now),
+            "52:54:00:00:00:01  node1             10.0.0.5         x86_64/efi    installing        3m05s  handoff "
+            "http path=\"/initrd\"?\n");
+  EXPECT_EQ(watch_row(json::parse(R"({"mac": "52:54:00:00:00:02", "stage": "discovered"})"), now),
+            "52:54:00:00:00:02  -                 -                -             discovered            -  -\n");
+  EXPECT_EQ(short_duration(0), "0s");
+  EXPECT_EQ(short_duration(7322), "2h02m");
+  EXPECT_EQ(short_duration(90000), "1d01h");
+  EXPECT_EQ(short_duration(-1), "-");
+}
+
 TEST(ApiTable, RolloutsAsATable) {
   const json list = json::parse(R"({"count": 1, "rollouts": [
       {"name": "r1", "machines": 4, "stages": {"discovered": 1, "firmware_dhcp": 0, "loader": 0, "script": 1,

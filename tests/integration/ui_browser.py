@@ -114,17 +114,6 @@ def post_callback(url, body=b""):
     expect(f"POST {m.group(2).split('?')[0]}", status, 200)
 
 
-def has_session_login(api_port):
-    """False while POST /ui/login is not a route of this build (handle() then
-    asks for a Bearer token); true for the session's 303 or its own refusal."""
-    status, _, body = http_call(api_port, "POST", "/ui/login", body=f"token={READ}",
-                                headers={"Content-Type": "application/x-www-form-urlencoded"})
-    if status == 401 and b"send Authorization: Bearer" in body:
-        return False
-    expect("POST /ui/login with the read token", status, 303)
-    return True
-
-
 def sign_in_by_form(driver, wait, token_input):
     from selenium.webdriver.common.by import By
     note("a wrong token is refused in place; the read token signs in (POST /ui/login, a session cookie)")
@@ -205,24 +194,10 @@ labels = ["rack=a1", "gpu"]
     token_input = driver.find_element(By.CSS_SELECTOR, "form[action='/ui/login'] input[name=token]")
     expect("the token input's type", token_input.get_attribute("type"), "password")
 
-    session_login = has_session_login(api_port)
-    if session_login:
-        sign_in_by_form(driver, wait, token_input)
-    else:
-        # UNTIL BRANCH stream IS MERGED (then delete this branch and has_session_login):
-        # main has no POST /ui/login and no /api/v1/events yet. The page is
-        # signed in by the API's Bearer header, set on every request by the
-        # browser's devtools protocol (the token still never in a URL), and
-        # it must fall back to polling /api/v1/machines.
-        print("ui_browser: NOTE: no POST /ui/login on this build: signed in by a Bearer header; "
-              "no /api/v1/events: the page polls", flush=True)
-        driver.execute_cdp_cmd("Network.enable", {})
-        driver.execute_cdp_cmd("Network.setExtraHTTPHeaders", {"headers": {"Authorization": f"Bearer {READ}"}})
-        driver.get(f"{base}/ui/")
-        wait.until(lambda d: d.find_element(By.ID, "main").is_displayed())
+    sign_in_by_form(driver, wait, token_input)
     # From here on the page must never reload: this mark would be gone.
     driver.execute_script("window.ringbootTestMark = 'no reload';")
-    want_conn = "live" if session_login else "polling every 2 s"
+    want_conn = "live"
     try:
         wait.until(lambda d: d.find_element(By.ID, "conn").text == want_conn)
     except Exception:

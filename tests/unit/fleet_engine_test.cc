@@ -586,23 +586,23 @@ TEST(FleetEngine, AMachineWhoseAddressChangesKeepsItsTimeline) {
   Harness h;
   const Mac m = mac("52:54:00:12:34:56");
   std::int64_t ms = h.now * 1000;
-  f.observe_dhcp(sighting("52:54:00:12:34:56", Ipv4::parse("10.0.0.50"), false, "ipxe.efi"), ms);
-  f.fetched(fetch("10.0.0.50", "ipxe.efi"), ms += 300);
+  f.observe_dhcp(sighting("52:54:00:12:34:56", Ipv4::parse("10.0.0.40"), false, "ipxe.efi"), ms);
+  f.fetched(fetch("10.0.0.40", "ipxe.efi"), ms += 300);
   EXPECT_EQ(f.machine(m)->timeline.stage(), Stage::loader);
-  f.observe_dhcp(sighting("52:54:00:12:34:56", Ipv4::parse("10.0.0.77"), true, "http://10.0.0.1/boot.ipxe"),
+  f.observe_dhcp(sighting("52:54:00:12:34:56", Ipv4::parse("10.0.0.50"), true, "http://10.0.0.1/boot.ipxe"),
                  ms += 2000);
-  EXPECT_EQ(f.machine(m)->ip, Ipv4::parse("10.0.0.77"));
-  ASSERT_TRUE(h.boot(f, "52:54:00:12:34:56").install());
+  EXPECT_EQ(f.machine(m)->ip, Ipv4::parse("10.0.0.50"));
+  ASSERT_TRUE(h.boot(f, "52:54:00:12:34:56").install());  // from 10.0.0.50, as its DHCP said
   ms = h.now * 1000;
-  f.fetched(fetch("10.0.0.50", "/debian/linux"), ms += 500);  // the old address: not this machine now
+  f.fetched(fetch("10.0.0.40", "/debian/linux"), ms += 500);  // the old address: not this machine now
   EXPECT_EQ(f.machine(m)->timeline.stage(), Stage::script);
-  f.fetched(fetch("10.0.0.77", "/debian/linux"), ms += 500);
+  f.fetched(fetch("10.0.0.50", "/debian/linux"), ms += 500);
   EXPECT_EQ(f.machine(m)->timeline.stage(), Stage::kernel);
-  f.fetched(fetch("10.0.0.77", "/debian/initrd.gz"), ms += 500);
+  f.fetched(fetch("10.0.0.50", "/debian/initrd.gz"), ms += 500);
   EXPECT_EQ(f.machine(m)->timeline.stage(), Stage::installing);
   // Forgetting it drops its address too: a fetch from there finds nobody.
   ASSERT_EQ(f.forget(m), ChangeResult::ok);
-  f.fetched(fetch("10.0.0.77", "/debian/linux"), ms += 500);
+  f.fetched(fetch("10.0.0.50", "/debian/linux"), ms += 500);
   EXPECT_EQ(f.machine(m), nullptr);
 }
 

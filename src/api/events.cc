@@ -7,42 +7,31 @@
 #include <unordered_map>
 
 #include "api/views.h"
+#include "http/query.h"
 #include "http/request.h"
 
 namespace ringboot::api {
 
 std::optional<EventFilter> event_filter_of(std::string_view target, std::string* error) {
   EventFilter filter;
-  const std::size_t question = target.find('?');
-  if (question == std::string_view::npos) return filter;
-  std::string_view query = target.substr(question + 1);
-  query = query.substr(0, query.find('#'));
-  while (!query.empty()) {
-    const std::size_t amp = query.find('&');
-    const std::string_view pair = query.substr(0, amp);
-    query = amp == std::string_view::npos ? std::string_view() : query.substr(amp + 1);
-    if (pair.empty()) continue;
-    const std::size_t eq = pair.find('=');
-    std::string value(eq == std::string_view::npos ? std::string_view() : pair.substr(eq + 1));
-    std::replace(value.begin(), value.end(), '+', ' ');
-    const std::optional<std::string> name = http::percent_decode(pair.substr(0, eq));
-    const std::optional<std::string> decoded = http::percent_decode(value);
-    if (!name || !decoded) {
-      *error = "malformed escape in the query";
-      return std::nullopt;
-    }
-    if (*name == "stage") {
-      if (!(filter.stage = fleet::parse_stage(*decoded))) {
+  const auto pairs = http::query_pairs(target);
+  if (!pairs) {
+    *error = "malformed escape in the query";
+    return std::nullopt;
+  }
+  for (const auto& [name, value] : *pairs) {
+    if (name == "stage") {
+      if (!(filter.stage = fleet::parse_stage(value))) {
         *error = fmt::format(
             "unknown stage \"{}\" (discovered, firmware_dhcp, loader, script, kernel, initrd, installing, done, local, "
             "failed)",
-            std::string_view(*decoded).substr(0, 64));
+            std::string_view(value).substr(0, 64));
         return std::nullopt;
       }
-    } else if (*name == "rollout") {
-      filter.rollout = *decoded;
+    } else if (name == "rollout") {
+      filter.rollout = value;
     } else {
-      *error = fmt::format("unknown query parameter \"{}\" (stage, rollout)", std::string_view(*name).substr(0, 64));
+      *error = fmt::format("unknown query parameter \"{}\" (stage, rollout)", std::string_view(name).substr(0, 64));
       return std::nullopt;
     }
   }

@@ -262,31 +262,6 @@ struct Context {
   bool session = false;  // authorised by the page's cookie, not a token: read only
 };
 
-// The query's name=value pairs, percent-decoded ('+' a space); nullopt on
-// a malformed escape.
-std::optional<std::vector<std::pair<std::string, std::string>>> query_of(std::string_view target) {
-  std::vector<std::pair<std::string, std::string>> pairs;
-  const std::size_t question = target.find('?');
-  if (question == std::string_view::npos) return pairs;
-  std::string_view query = target.substr(question + 1);
-  query = query.substr(0, query.find('#'));
-  while (!query.empty()) {
-    const std::size_t amp = query.find('&');
-    const std::string_view pair = query.substr(0, amp);
-    query = amp == std::string_view::npos ? std::string_view() : query.substr(amp + 1);
-    if (pair.empty()) continue;
-    const std::size_t eq = pair.find('=');
-    std::string name(pair.substr(0, eq));
-    std::string value(eq == std::string_view::npos ? std::string_view() : pair.substr(eq + 1));
-    std::replace(value.begin(), value.end(), '+', ' ');
-    const std::optional<std::string> decoded_name = http::percent_decode(name);
-    const std::optional<std::string> decoded_value = http::percent_decode(value);
-    if (!decoded_name || !decoded_value) return std::nullopt;
-    pairs.emplace_back(*decoded_name, *decoded_value);
-  }
-  return pairs;
-}
-
 std::optional<fleet::State> state_named(std::string_view name) {
   for (const fleet::State s :
        {fleet::State::local, fleet::State::install, fleet::State::installing, fleet::State::done, fleet::State::failed})
@@ -295,7 +270,7 @@ std::optional<fleet::State> state_named(std::string_view name) {
 }
 
 Response list(const Context& c) {
-  const auto query = query_of(c.request.target);
+  const auto query = http::query_pairs(c.request.target);
   if (!query) return error(400, "malformed escape in the query");
   std::optional<fleet::State> state;
   std::vector<std::string> labels;
@@ -574,7 +549,7 @@ Response see_ui(std::string cookie) {
 // absent or malformed.
 std::optional<std::string> form_field(std::string_view body, std::string_view field) {
   const std::string target = "?" + std::string(body);
-  const auto pairs = query_of(target);
+  const auto pairs = http::query_pairs(target);
   if (!pairs) return std::nullopt;
   for (const auto& [name, value] : *pairs)
     if (name == field) return value;

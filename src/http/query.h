@@ -5,6 +5,8 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 namespace ringboot::http {
 
@@ -13,6 +15,9 @@ namespace ringboot::http {
 // escape in its value (a value that cannot be decoded is not a value). A
 // name without '=' has the empty value. The fragment is never part of it.
 std::optional<std::string> query_value(std::string_view target, std::string_view name);
+// Every name=value pair of the target's query, in order, percent-decoded
+// ('+' a space); nullopt on a malformed escape.
+std::optional<std::vector<std::pair<std::string, std::string>>> query_pairs(std::string_view target);
 
 // The target with the value of every `name=` in its query replaced by
 // "<redacted>", for logs: a credential in a URL (the installer callbacks'

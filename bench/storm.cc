@@ -227,6 +227,7 @@ struct Machine {
 
 struct Stats {
   std::map<std::string, long> failures;  // "stage: kind"
+  std::map<std::string, long> retries;   // "stage: why" of each HTTP retry
   uint64_t bytes_tftp = 0, bytes_http = 0;
   uint64_t dropped = 0, dhcp_resends = 0, tftp_resends = 0, http_retries = 0, send_errors = 0;
 };
@@ -800,6 +801,7 @@ void Storm::http_retry(Machine& m, const std::string& why, TimePoint now) {
     return;
   }
   ++st_.http_retries;
+  ++st_.retries[fmt::format("{}: {}", kStageNames[m.stage], why)];
   arm(m, Wait::connect_delay, now + std::chrono::seconds(1));
 }
 
@@ -1140,6 +1142,15 @@ void Storm::report(double wall, const ProcSample& s0, const ProcSample& s1, cons
     }
   }
   if (first_start > 1e17) first_start = 0;
+  // The machine last in the installer: its stage ends, to see where a long tail comes from.
+  Json slowest = nullptr;
+  const Machine* last = nullptr;
+  for (const Machine& m : machines_)
+    if (!m.failed && (!last || m.t_end[initrd] > last->t_end[initrd])) last = &m;
+  if (last) {
+    slowest = {{"mac", mac_text(*last, ':')}, {"start_s", rounded(secs(t0_, last->t_start), 3)}};
+    for (int s = 0; s < kStages; ++s) slowest[std::string(kStageNames[s]) + "_end_s"] = rounded(last->t_end[s], 3);
+  }
   bool all = failed == 0 && ok > 0;
   double cpu_server = s1.cpu_s - s0.cpu_s;
   double cpu_client = tv_s(r1.ru_utime) - tv_s(r0.ru_utime) + tv_s(r1.ru_stime) - tv_s(r0.ru_stime);
@@ -1163,6 +1174,8 @@ void Storm::report(double wall, const ProcSample& s0, const ProcSample& s1, cons
          {"done_p50_s", rounded(percentile(total, 0.5), 3)},
          {"stages", stages},
          {"failures", Json(st_.failures)},
+         {"http_retry_reasons", Json(st_.retries)},
+         {"slowest", slowest},
          {"bytes", bytes},
          {"bytes_tftp", st_.bytes_tftp},
          {"bytes_http", st_.bytes_http},

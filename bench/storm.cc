@@ -22,7 +22,8 @@
 // (--seed); the order of events over real sockets is not, so two runs differ in which packets are lost.
 //
 // Bounds: --machines (<= 65536); one socket a machine at a time (relay socket shared), checked against
-// RLIMIT_NOFILE; one receive buffer; a script body <= 64 KiB, response headers <= 16 KiB.
+// RLIMIT_NOFILE; one receive buffer; a script body <= 64 KiB, response headers <= 16 KiB; SO_RCVBUF of an HTTP
+// socket --http-rcvbuf (256 KiB).
 #include "storm.h"
 
 #include <arpa/inet.h>
@@ -91,6 +92,11 @@ struct Options {
   double time_limit = 900;
   int http_timeout_s = 30;  // no progress this long: the request failed (iPXE: 15 s connect, then idle)
   int http_tries = 3;
+  // SO_RCVBUF of each HTTP socket. A machine's own kernel holds its window; here N machines share one, and
+  // Linux's autotuning (tcp_rmem max 32 MiB) would take the host's TCP memory past tcp_mem's pressure mark at
+  // N = 1,000, where the kernel prunes received data and the server's flows back off in RTOs. 256 KiB x N stays
+  // clear of it (iPXE's own window is at most 2 MiB).
+  int http_rcvbuf = 256 * 1024;
   int mac_base = 0;  // MAC of machine i: 52:54:00 + (mac_base + i)
   bool json = false;
   bool quiet = false;
@@ -762,6 +768,7 @@ void Storm::http_connect(Machine& m, TimePoint now) {
     fail(m, fmt::format("socket: {}", std::strerror(errno)), now);
     return;
   }
+  if (o_.http_rcvbuf > 0) setsockopt(m.fd, SOL_SOCKET, SO_RCVBUF, &o_.http_rcvbuf, sizeof o_.http_rcvbuf);
   if (o_.bind_leased) {
     sockaddr_in a{};
     a.sin_family = AF_INET;
@@ -1240,6 +1247,10 @@ int storm_main(int argc, char** argv) {
       ->default_str(dflt(o.time_limit));
   app.add_option("--http-timeout", o.http_timeout_s, "seconds without progress before an HTTP try fails")
       ->default_str(dflt(o.http_timeout_s));
+  app.add_option("--http-rcvbuf", o.http_rcvbuf,
+                 "SO_RCVBUF of each HTTP socket (0: the kernel's autotuning, which at N = 1,000 takes the host "
+                 "past tcp_mem's pressure mark)")
+      ->default_str(dflt(o.http_rcvbuf));
   app.add_option("--http-tries", o.http_tries, "HTTP tries a request gets")->default_str(dflt(o.http_tries));
   app.add_flag("--json", o.json, "one JSON object instead of the table");
   try {

@@ -91,6 +91,11 @@ Machine* Inventory::find_by_ip(Ipv4 ip) {
   return at == by_ip_.end() ? nullptr : at->second;
 }
 
+const Machine* Inventory::find_by_ip(Ipv4 ip) const {
+  const auto at = by_ip_.find(ip.value);
+  return at == by_ip_.end() ? nullptr : at->second;
+}
+
 void Inventory::set_ip(Machine& m, Ipv4 ip) {
   if (m.ip == ip) return;
   if (m.ip) {

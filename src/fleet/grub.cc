@@ -85,8 +85,10 @@ std::string grub_chain_config() {
          "'^([0-9a-f]{2}):([0-9a-f]{2}):([0-9a-f]{2}):([0-9a-f]{2}):([0-9a-f]{2}):([0-9a-f]{2})$' "
          "\"$net_default_mac\"; then\n"
          "  configfile \"$prefix/grub.cfg-01-$m1-$m2-$m3-$m4-$m5-$m6\"\n"
+         "  echo \"ringboot: the config for $net_default_mac did not boot: booting from the local disk\"\n"
+         "else\n"
+         "  echo \"ringboot: no MAC address from GRUB ($net_default_mac): booting from the local disk\"\n"
          "fi\n"
-         "echo \"ringboot: no MAC address from GRUB ($net_default_mac): booting from the local disk\"\n"
          "exit\n";
 }
 

@@ -11,7 +11,8 @@
 # [[profile]] (fleet/grub.h) and GRUB boots the Debian installer's kernel.
 #
 #   grub-tftp            OVMF PXE -> TFTP grubnetx64.efi -> GRUB config -> kernel, initrd over TFTP
-#   grub-http            the same, the kernel and initrd over GRUB's HTTP ({{http_base}} URLs)
+#   grub-http            the same, the kernel and initrd over GRUB's HTTP ({{http_base}} URLs;
+#                        http.mod from grub-efi-amd64-bin in the root's grub/x86_64-efi/)
 #   secureboot           OVMF with the Microsoft keys enrolled (OVMF_CODE_4M.ms.fd, SMM) ->
 #                        TFTP shimx64.efi -> shim fetches grubx64.efi (the signed GRUB netboot
 #                        image) -> GRUB config -> the signed kernel; the kernel says Secure Boot is on
@@ -50,6 +51,15 @@ e2e_boot_root
 cp "$GRUB_NET" "$ROOT/grubnetx64.efi"
 cp "$GRUB_NET" "$ROOT/grubx64.efi"  # shim loads grubx64.efi from beside itself
 cp "$SHIM" "$ROOT/shimx64.efi"
+if [[ $FETCH == http ]]; then
+  # The signed image has tftp built in, not http: GRUB loads http.mod from
+  # $prefix/x86_64-efi over TFTP on the first (http,...) path (the same
+  # 2.06-13 build in grub-efi-amd64-bin). Secure Boot's lockdown refuses
+  # modules, so GRUB's HTTP is for machines without it.
+  need_file /usr/lib/grub/x86_64-efi/http.mod grub-efi-amd64-bin
+  mkdir -p "$ROOT/grub/x86_64-efi"
+  cp /usr/lib/grub/x86_64-efi/http.mod "$ROOT/grub/x86_64-efi/"
+fi
 e2e_config server "$EFI_FILE"
 if [[ $FETCH == http ]]; then KERNEL='{{http_base}}/linux'; INITRD='{{http_base}}/initrd.gz'; else KERNEL=linux; INITRD=initrd.gz; fi
 cat >> "$CONFIG" <<EOF

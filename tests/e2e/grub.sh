@@ -98,7 +98,9 @@ if [[ $MODE == secureboot-unsigned ]]; then
   mark
   sleep 5  # time for a loader that did run to ask for its next file
   kill "$QEMU_PID" 2>/dev/null; wait "$QEMU_PID" 2>/dev/null || true
-  ! log_has "tftp.transfer .*result=ok" || fail "a file was fetched after the unsigned loader was refused: $(log_since | grep tftp.transfer | head -1)"
+  # The firmware's next boot entries may fetch ipxe.efi again; nothing else may be fetched.
+  second=$(log_since | grep -E 'tftp.transfer .*result=ok' | grep -v 'file="ipxe.efi"' | head -1 || true)
+  [[ -z $second ]] || fail "a second file was fetched after the unsigned loader was refused: $second"
   ! log_has "http.response" || fail "HTTP was asked after the unsigned loader was refused"
   ! log_has "dhcp.decision .*client=ipxe" || fail "iPXE ran although Secure Boot should refuse it"
   scrape

@@ -19,6 +19,13 @@
 #   secureboot-unsigned  the same firmware handed ipxe.efi (unsigned): refused, nothing else fetched
 #
 # Environment as tests/e2e/boot.sh (E2E_KEEP, E2E_TCPDUMP, E2E_BUDGET).
+#
+# Measured under TCG on 2 cores (shared with other builds), VM start to
+# "Run /init as init process": grub-tftp ~27 s (kernel 1.5 s, initrd 5.5 s
+# over TFTP at GRUB's blksize 1024, windowsize 1), grub-http ~85 s (GRUB's
+# HTTP: 8 MB kernel 6.5 s, 41 MB initrd 27 s), secureboot ~55 s (shim's
+# grubx64.efi at blksize 512: 2.9 s), secureboot-unsigned ~21 s (refused at
+# ~16 s, then 5 s of watching that nothing else is fetched).
 set -euo pipefail
 
 RINGBOOT=${1:-}

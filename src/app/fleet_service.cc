@@ -134,18 +134,18 @@ std::string SharedFleet::boot(fleet::BootFacts& facts, std::optional<std::string
     d = engine_.boot(facts, now_ms / 1000, random, now_ms);
     note_changes_locked();  // a boot is not acknowledged: it never waits on the disk
   }
-  const std::string_view loader = grub ? "grub" : "ipxe";
+  // iPXE's lines as they were; a GRUB config's say so at the end.
+  const std::string_view loader = grub ? " loader=grub" : "";
   if (!facts.mac) {
-    log(LogLevel::warn, "fleet.boot", "mac=\"{}\" loader={} decision=local reason={}", mac_text, loader,
-        fleet::to_string(d.reason));
+    log(LogLevel::warn, "fleet.boot", "mac=\"{}\" decision=local reason={}{}", mac_text, fleet::to_string(d.reason),
+        loader);
   } else if (d.reason == fleet::Reason::render_error) {
-    log(LogLevel::error, "fleet.boot", "mac={} loader={} decision=local reason={} error=\"{}\"", facts.mac->to_string(),
-        loader, fleet::to_string(d.reason), d.error);
+    log(LogLevel::error, "fleet.boot", "mac={} decision=local reason={} error=\"{}\"{}", facts.mac->to_string(),
+        fleet::to_string(d.reason), d.error, loader);
   } else if (log_level() <= LogLevel::info) {  // the MAC is spelt only for a line that is written
-    log(LogLevel::info, "fleet.boot",
-        "mac={} loader={} decision={} profile=\"{}\" reason={} state={} install_attempts={}", facts.mac->to_string(),
-        loader, d.install() ? "install" : "local", d.profile, fleet::to_string(d.reason), fleet::to_string(d.state),
-        d.install_attempts);
+    log(LogLevel::info, "fleet.boot", "mac={} decision={} profile=\"{}\" reason={} state={} install_attempts={}{}",
+        facts.mac->to_string(), d.install() ? "install" : "local", d.profile, fleet::to_string(d.reason),
+        fleet::to_string(d.state), d.install_attempts, loader);
   }
   return std::move(d.script);
 }

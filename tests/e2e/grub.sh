@@ -120,7 +120,7 @@ fi
 if [[ $MODE == secureboot ]]; then
   phase "TFTP (shim fetches grubx64.efi)" 45 tftp_ok grubx64.efi "$(stat -c %s "$ROOT/grubx64.efi")"
 fi
-phase "GRUB config (rendered for the MAC)" 60 log_has "fleet.boot mac=$MAC_RE loader=grub decision=install profile=\"debian12\""
+phase "GRUB config (rendered for the MAC)" 60 log_has "fleet.boot mac=$MAC_RE decision=install profile=\"debian12\" .* loader=grub\$"
 if [[ $FETCH == http ]]; then
   phase "kernel (linux over GRUB's HTTP)" 90 http_sent "$SIZE_KERNEL"
   phase "initrd (initrd.gz over GRUB's HTTP)" 120 http_sent "$SIZE_INITRD"

@@ -117,7 +117,7 @@ note "a script profile has no GRUB rendering: local boot by exit, counted"
 get "grub/grub.cfg-01-52-54-00-00-00-99"
 has '^exit$' "script profile exits"
 lacks '^linux ' "script profile: no linux"
-grep -q 'fleet.boot mac=52:54:00:00:00:99 loader=grub decision=local reason=render_error error="the profile is an iPXE script' "$RINGBOOT_LOG" ||
+grep -qE 'fleet.boot mac=52:54:00:00:00:99 decision=local reason=render_error error="the profile is an iPXE script.* loader=grub$' "$RINGBOOT_LOG" ||
   fail "log: no render_error naming the iPXE script profile"
 
 note "an unassigned machine exits to the firmware's next boot entry"

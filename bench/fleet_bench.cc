@@ -143,6 +143,7 @@ void BM_DhcpSightingWithDetail(benchmark::State& state) {
   shuffle(macs);
   std::size_t i = 0;
   std::int64_t ms = 1000;
+  std::string text;  // DhcpService's buffer
   for (auto _ : state) {
     d.mac = macs[i];
     d.address = Ipv4{static_cast<std::uint32_t>(0x0a4f0200 + i)};
@@ -151,7 +152,8 @@ void BM_DhcpSightingWithDetail(benchmark::State& state) {
     s.facts.arch = d.arch;
     s.ip = d.address;
     s.file = d.file;
-    s.detail = dhcp::format_decision(d);
+    dhcp::format_decision_to(text, d);
+    s.detail = text;
     fleet.observe_dhcp(std::move(s), ms += 1);
     if (++i == macs.size()) i = 0;
   }

@@ -4,7 +4,6 @@
 #include <fmt/ranges.h>
 
 #include <algorithm>
-#include <deque>
 
 #include "http/date.h"
 
@@ -71,7 +70,7 @@ Json machine_view(const fleet::Fleet& fleet, const fleet::Machine& m, Detail det
   j["stage_since"] = time_or_null(m.timeline.stage_since_ms() / 1000);
   // The latest step, and in a boot in progress the time from which it is
   // stuck if no step comes (Timeline::stuck): a page ticks it on its own clock.
-  const std::deque<fleet::TimelineEvent>& steps = m.timeline.events();
+  const fleet::Timeline& steps = m.timeline;
   j["last_event"] = steps.empty() ? Json()
                                   : Json{{"time", http::format_rfc3339(steps.back().unix_ms / 1000)},
                                          {"step", fleet::to_string(steps.back().step)},
@@ -83,9 +82,10 @@ Json machine_view(const fleet::Fleet& fleet, const fleet::Machine& m, Detail det
                       : Json();
   if (detail == Detail::full) {
     Json timeline = Json::array();
-    for (const fleet::TimelineEvent& e : m.timeline.events())
+    m.timeline.for_each([&](const fleet::TimelineEvent& e) {
       timeline.push_back(Json{
           {"time", http::format_rfc3339(e.unix_ms / 1000)}, {"step", fleet::to_string(e.step)}, {"detail", e.detail}});
+    });
     j["timeline"] = std::move(timeline);
     Json events = Json::array();
     for (const fleet::Event& e : m.events)

@@ -165,7 +165,7 @@ void DhcpService::handle(const io::Datagram& d, std::uint32_t socket) {
 // A parsed request names its machine: the fleet keeps its UUID, arch,
 // relay, host name and, once ACKed, its address. `detail`: the decision as
 // its log line says it.
-void DhcpService::observe(const dhcp::Decision& decision, std::string detail) {
+void DhcpService::observe(const dhcp::Decision& decision, std::string_view detail) {
   fleet::DhcpSighting s;
   s.mac = decision.mac;
   s.facts.arch = decision.arch;
@@ -175,7 +175,7 @@ void DhcpService::observe(const dhcp::Decision& decision, std::string detail) {
   if (decision.sent == dhcp::MessageType::ack && decision.address.value != 0) s.ip = decision.address;
   s.ipxe = decision.ipxe;
   s.file = decision.file;
-  s.detail = std::move(detail);  // client strings escaped already
+  s.detail = detail;  // client strings escaped already
   fleet_->observe_dhcp(std::move(s), tick_.unix_ms);
 }
 
@@ -279,11 +279,12 @@ void DhcpService::report_decision(const Endpoint& from, bool sighting) {
   const bool observed =
       sighting && fleet_ != nullptr && fleet_->enabled() && decision.received != dhcp::MessageType::none;
   if (!logged && !observed) return;
-  std::string text = dhcp::format_decision(decision);
+  dhcp::format_decision_to(decision_text_, decision);  // one buffer: no allocation per packet
+  if (observed) observe(decision, decision_text_);
   // The decision's fields are escaped already; log_line takes them as they are.
   if (logged)
-    log_line(level, dropped ? "dhcp.dropped" : "dhcp.decision", text + log_fields(" from={}", from.to_string()));
-  if (observed) observe(decision, std::move(text));
+    log_line(level, dropped ? "dhcp.dropped" : "dhcp.decision",
+             decision_text_ + log_fields(" from={}", from.to_string()));
 }
 
 void DhcpService::send(std::uint32_t socket, const dhcp::Reply& reply) {

@@ -103,7 +103,7 @@ class DhcpService {
 
   void on_receive(const io::Completion& c);
   void handle(const io::Datagram& d, std::uint32_t socket);
-  void observe(const dhcp::Decision& decision, std::string detail);
+  void observe(const dhcp::Decision& decision, std::string_view detail);
   void report_decision(const Endpoint& from, bool sighting);
   void send(std::uint32_t socket, const dhcp::Reply& reply);
   // Sends now, or holds behind buffered journal records.
@@ -140,6 +140,7 @@ class DhcpService {
   std::size_t probes_active_ = 0;
   std::uint16_t echo_sequence_ = 0;
   std::vector<std::uint8_t> retry_request_;  // a DISCOVER handled again after a conflict
+  std::string decision_text_;                // the last decision's text, the buffer kept
 };
 
 }  // namespace ringboot

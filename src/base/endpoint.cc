@@ -4,9 +4,20 @@
 
 namespace ringboot {
 
+void Ipv4::append_to(std::string& out) const {
+  char text[16];  // "255.255.255.255"
+  char* p = text;
+  for (int shift = 24; shift >= 0; shift -= 8) {
+    p = std::to_chars(p, text + sizeof text, (value >> shift) & 0xff).ptr;
+    if (shift > 0) *p++ = '.';
+  }
+  out.append(text, static_cast<std::size_t>(p - text));
+}
+
 std::string Ipv4::to_string() const {
-  return std::to_string(value >> 24) + '.' + std::to_string((value >> 16) & 0xff) + '.' +
-         std::to_string((value >> 8) & 0xff) + '.' + std::to_string(value & 0xff);
+  std::string out;
+  append_to(out);
+  return out;
 }
 
 std::optional<Ipv4> Ipv4::parse(std::string_view text) {

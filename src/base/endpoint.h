@@ -14,6 +14,7 @@ struct Ipv4 {
   friend bool operator==(Ipv4, Ipv4) = default;
   friend auto operator<=>(Ipv4, Ipv4) = default;
   std::string to_string() const;
+  void append_to(std::string& out) const;  // the same, appended
   static std::optional<Ipv4> parse(std::string_view text);
 };
 

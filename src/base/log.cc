@@ -23,8 +23,18 @@ LogLevel log_level() { return g_level.load(std::memory_order_relaxed); }
 
 void append_escaped(std::string& out, std::string_view text) {
   out.reserve(out.size() + text.size());
-  for (const char c : text) {
+  const auto plain = [](char c) {
     const auto byte = static_cast<unsigned char>(c);
+    return byte >= 0x20 && byte < 0x7f && c != '\\' && c != '"';
+  };
+  std::size_t i = 0;
+  while (i < text.size()) {
+    // A run of bytes that need no escape goes in at once (most text is one run).
+    std::size_t run = i;
+    while (run < text.size() && plain(text[run])) ++run;
+    out.append(text.data() + i, run - i);
+    if (run == text.size()) break;
+    const char c = text[run];
     switch (c) {
       case '\\':
         out += "\\\\";
@@ -42,12 +52,9 @@ void append_escaped(std::string& out, std::string_view text) {
         out += "\\t";
         break;
       default:
-        if (byte < 0x20 || byte >= 0x7f) {
-          fmt::format_to(std::back_inserter(out), "\\x{:02x}", byte);
-        } else {
-          out += c;
-        }
+        fmt::format_to(std::back_inserter(out), "\\x{:02x}", static_cast<unsigned char>(c));
     }
+    i = run + 1;
   }
 }
 

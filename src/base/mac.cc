@@ -16,15 +16,19 @@ std::optional<std::uint8_t> hex_byte(const char* p) {
 
 // `count` bytes as lower-case hex pairs joined by `separator`: no format
 // string per byte (a MAC is spelt on every DHCP log line and fleet render).
-std::string hex_joined(const std::uint8_t* bytes, std::size_t count, std::string_view separator) {
+void append_hex_joined(std::string& out, const std::uint8_t* bytes, std::size_t count, std::string_view separator) {
   constexpr char kDigits[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(count * 2 + (count > 0 ? (count - 1) * separator.size() : 0));
   for (std::size_t i = 0; i < count; ++i) {
     if (i > 0) out += separator;
     out += kDigits[bytes[i] >> 4];
     out += kDigits[bytes[i] & 0xf];
   }
+}
+
+std::string hex_joined(const std::uint8_t* bytes, std::size_t count, std::string_view separator) {
+  std::string out;
+  out.reserve(count * 2 + (count > 0 ? (count - 1) * separator.size() : 0));
+  append_hex_joined(out, bytes, count, separator);
   return out;
 }
 
@@ -49,6 +53,10 @@ std::uint64_t Mac::key() const {
 
 std::string Mac::to_string(std::string_view separator) const {
   return hex_joined(bytes.data(), bytes.size(), separator);
+}
+
+void Mac::append_to(std::string& out, std::string_view separator) const {
+  append_hex_joined(out, bytes.data(), bytes.size(), separator);
 }
 
 std::optional<Mac> Mac::parse(std::string_view text) { return parse_separated(text, ':'); }

@@ -17,6 +17,8 @@ struct Mac {
   std::uint64_t key() const;
   // "aa:bb:cc:dd:ee:ff"; "-": iPXE's ${mac:hexhyp}; "": twelve hex digits.
   std::string to_string(std::string_view separator = ":") const;
+  // The same, appended to `out` (no string of its own).
+  void append_to(std::string& out, std::string_view separator = ":") const;
   // "aa:bb:cc:dd:ee:ff", any case: the lease file's and the config's form.
   static std::optional<Mac> parse(std::string_view text);
   // What clients and operators send: colons, hyphens (iPXE ${mac:hexhyp}) or

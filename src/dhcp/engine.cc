@@ -33,6 +33,12 @@ std::optional<Bytes> boot_item(Bytes vendor) {
 std::string format_decision(const Decision& d) {
   std::string out;
   out.reserve(160);
+  format_decision_to(out, d);
+  return out;
+}
+
+void format_decision_to(std::string& out, const Decision& d) {
+  out.clear();
   const auto field = [&out](std::string_view name, std::string_view value) {
     out += ' ';
     out += name;
@@ -51,7 +57,7 @@ std::string format_decision(const Decision& d) {
   out += "->";
   out += to_string(d.sent);
   out += " mac=";
-  out += d.mac.to_string();
+  d.mac.append_to(out);
   out += " arch=";
   if (d.arch)
     fmt::format_to(std::back_inserter(out), "{}", *d.arch);
@@ -62,14 +68,13 @@ std::string format_decision(const Decision& d) {
   field("file", d.file.empty() ? std::string_view("-") : d.file);
   if (d.address.value != 0) {
     out += " address=";
-    out += d.address.to_string();
+    d.address.append_to(out);
   }
   if (d.probing) out += " held=conflict-check";
   quoted("dropped", d.drop_reason);
   quoted("hostname", d.hostname);
   quoted("vendor_class", d.vendor_class);
   quoted("user_class", d.user_class);
-  return out;
 }
 
 Engine::Engine(const DhcpConfig& config)

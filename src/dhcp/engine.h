@@ -77,6 +77,9 @@ struct Decision {
 // "DISCOVER->OFFER mac=52:54:00:12:34:56 arch=7 client=firmware rule=boot[2] file=ipxe.efi address=10.0.0.100
 //  vendor_class="PXEClient:Arch:00007:UNDI:003016"": the fields of a log line, client strings escaped.
 std::string format_decision(const Decision& decision);
+// The same into `out` (cleared first): a caller formatting every decision
+// keeps one buffer and allocates nothing once it is large enough.
+void format_decision_to(std::string& out, const Decision& decision);
 
 class Engine {
  public:

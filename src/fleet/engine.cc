@@ -454,11 +454,10 @@ void Fleet::seen(Machine& m, std::int64_t now_unix) {
   if (now_unix - m.stored_seen_unix >= kSeenStoreSeconds) mark(m);
 }
 
-bool Fleet::step(Machine& m, Step what, std::string detail, std::int64_t now_ms) {
+bool Fleet::step(Machine& m, Step what, std::string_view detail, std::int64_t now_ms) {
   const Stage before = m.timeline.stage();
   const std::int64_t since_ms = m.timeline.stage_since_ms();
-  if (!m.timeline.record(TimelineEvent{now_ms, what, std::move(detail)}, config_.settings.timeline_events_max))
-    return false;
+  if (!m.timeline.record(now_ms, what, detail, config_.settings.timeline_events_max)) return false;
   const Stage after = m.timeline.stage();
   // Left for a later stage of the chain (a boot in progress, or done): the
   // time in `before` is one observation (a late step recorded out of order
@@ -480,7 +479,7 @@ void Fleet::observe_dhcp(DhcpSighting d, std::int64_t now_ms) {
   }
   seen(*m, now_ms / 1000);
   if (!d.ipxe && !d.file.empty()) m->boot_files.loader.assign(url_path(d.file));  // in place: no allocation
-  const bool moved = step(*m, d.ipxe ? Step::dhcp_loader : Step::dhcp_firmware, std::move(d.detail), now_ms);
+  const bool moved = step(*m, d.ipxe ? Step::dhcp_loader : Step::dhcp_firmware, d.detail, now_ms);
   // Its time to done starts at its first boot in the rollout.
   if (!d.ipxe && !m->rollout.empty() && m->rollout_boot_unix == 0 && now_ms / 1000 >= m->rollout_joined_unix) {
     m->rollout_boot_unix = now_ms / 1000;
@@ -511,7 +510,7 @@ void Fleet::fetched(Fetch f, std::int64_t now_ms) {
     ++files.initrds_fetched;
     what = files.initrds_fetched >= files.initrds.size() ? Step::handoff : Step::initrd_fetch;
   }
-  if (step(*m, what, std::move(f.detail), now_ms)) changed(*m);
+  if (step(*m, what, f.detail, now_ms)) changed(*m);
 }
 
 ChangeResult Fleet::check_next_boot(const NextBoot& next, const std::string& rollout,

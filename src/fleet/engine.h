@@ -48,11 +48,11 @@ struct BootFacts {
 struct DhcpSighting {
   Mac mac;
   DhcpFacts facts;
-  std::string_view uuid;   // option 97 as text, "" when absent
-  std::optional<Ipv4> ip;  // the address ACKed to it
-  bool ipxe = false;       // from iPXE (options 77, 175), not the firmware
-  std::string_view file;   // the boot file the answer named
-  std::string detail;      // the decision, for the timeline (escaped)
+  std::string_view uuid;    // option 97 as text, "" when absent
+  std::optional<Ipv4> ip;   // the address ACKed to it
+  bool ipxe = false;        // from iPXE (options 77, 175), not the firmware
+  std::string_view file;    // the boot file the answer named
+  std::string_view detail;  // the decision, for the timeline (escaped); copied into it
 };
 
 // A finished TFTP or HTTP transfer.
@@ -230,7 +230,7 @@ class Fleet {
   void mark(Machine& m);
   void seen(Machine& m, std::int64_t now_unix);
   // Records a step; true when it moved the machine to another stage.
-  bool step(Machine& m, Step step, std::string detail, std::int64_t now_ms);
+  bool step(Machine& m, Step step, std::string_view detail, std::int64_t now_ms);
   void changed(const Machine& m) { feed_.push(m.mac); }
   // The checks of a next boot before it changes anything.
   ChangeResult check_next_boot(const NextBoot& next, const std::string& rollout,

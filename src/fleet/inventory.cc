@@ -52,43 +52,43 @@ Machine Machine::stored() const {
   return s;
 }
 
-Inventory::Inventory(std::size_t machines_max) : machines_max_(machines_max) {
-  // Sized at start for the common fleet; a larger bound grows on demand.
-  machines_.reserve(std::min<std::size_t>(machines_max, 65536));
-}
+Inventory::Inventory(std::size_t machines_max)
+    // Sized at start for the common fleet; a larger bound grows on demand.
+    : machines_max_(machines_max), machines_(std::min<std::size_t>(machines_max, 16384)) {}
 
 Machine* Inventory::find(const Mac& mac) {
-  const auto it = machines_.find(mac.key());
-  return it == machines_.end() ? nullptr : &it->second;
+  std::unique_ptr<Machine>* m = machines_.find(mac.key());
+  return m == nullptr ? nullptr : m->get();
 }
 
 const Machine* Inventory::find(const Mac& mac) const {
-  const auto it = machines_.find(mac.key());
-  return it == machines_.end() ? nullptr : &it->second;
+  const std::unique_ptr<Machine>* m = machines_.find(mac.key());
+  return m == nullptr ? nullptr : m->get();
 }
 
 Machine* Inventory::find_or_add(const Mac& mac) {
   if (Machine* m = find(mac)) return m;
   if (machines_.size() >= machines_max_) return nullptr;
-  Machine& m = machines_[mac.key()];
-  m.mac = mac;
-  return &m;
+  std::unique_ptr<Machine>& m = machines_[mac.key()];
+  m = std::make_unique<Machine>();
+  m->mac = mac;
+  return m.get();
 }
 
 bool Inventory::erase(const Mac& mac) {
-  const auto it = machines_.find(mac.key());
-  if (it == machines_.end()) return false;
-  if (it->second.ip) {
-    const auto at = by_ip_.find(it->second.ip->value);
-    if (at != by_ip_.end() && at->second == &it->second) by_ip_.erase(at);
+  Machine* m = find(mac);
+  if (m == nullptr) return false;
+  if (m->ip) {
+    Machine** at = by_ip_.find(m->ip->value);
+    if (at != nullptr && *at == m) by_ip_.erase(m->ip->value);
   }
-  machines_.erase(it);
+  machines_.erase(mac.key());
   return true;
 }
 
 Machine* Inventory::find_by_ip(Ipv4 ip) {
-  const auto at = by_ip_.find(ip.value);
-  return at == by_ip_.end() ? nullptr : at->second;
+  Machine** at = by_ip_.find(ip.value);
+  return at == nullptr ? nullptr : *at;
 }
 
 const Machine* Inventory::find_by_ip(Ipv4 ip) const {
@@ -99,8 +99,8 @@ const Machine* Inventory::find_by_ip(Ipv4 ip) const {
 void Inventory::set_ip(Machine& m, Ipv4 ip) {
   if (m.ip == ip) return;
   if (m.ip) {
-    const auto at = by_ip_.find(m.ip->value);
-    if (at != by_ip_.end() && at->second == &m) by_ip_.erase(at);
+    Machine** at = by_ip_.find(m.ip->value);
+    if (at != nullptr && *at == &m) by_ip_.erase(m.ip->value);
   }
   m.ip = ip;
   // The address moved to this machine: the newest sighting owns it.

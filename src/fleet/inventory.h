@@ -7,13 +7,14 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
 #include "base/endpoint.h"
+#include "base/flat_map.h"
 #include "base/mac.h"
 #include "fleet/timeline.h"
 
@@ -71,6 +72,18 @@ struct Machine {
   DhcpFacts dhcp;
   std::int64_t first_seen_unix = 0;  // 0: declared, never seen
   std::int64_t last_seen_unix = 0;
+  // What every sighting touches sits here, next to the above (one machine,
+  // few cache lines); the declarations and the install state follow.
+  // Where it is in the boot chain (not stored: a restart begins a new view).
+  Timeline timeline;
+  BootFiles boot_files;
+  // The furthest stage its latest install boot reached (the stage a boot
+  // loop breaks in, for ringboot_machines_failed_total); discovered: none.
+  Stage install_reached = Stage::discovered;
+  // Bookkeeping for the store: queued for the next write, and the last_seen
+  // the store holds (a sighting alone rewrites it only now and then).
+  bool dirty = false;
+  std::int64_t stored_seen_unix = 0;
   // Declared by the operator: [[machine]] (not stored: the config is its
   // home) and the API (stored). The API's hostname and labels win over the
   // config's; the API's next boot wins over the config's.
@@ -99,16 +112,6 @@ struct Machine {
   std::string rollout;
   std::int64_t rollout_joined_unix = 0;
   std::int64_t rollout_boot_unix = 0;
-  // Where it is in the boot chain (not stored: a restart begins a new view).
-  Timeline timeline;
-  BootFiles boot_files;
-  // The furthest stage its latest install boot reached (the stage a boot
-  // loop breaks in, for ringboot_machines_failed_total); discovered: none.
-  Stage install_reached = Stage::discovered;
-  // Bookkeeping for the store: queued for the next write, and the last_seen
-  // the store holds (a sighting alone rewrites it only now and then).
-  bool dirty = false;
-  std::int64_t stored_seen_unix = 0;
 
   const std::optional<NextBoot>& explicit_next() const { return next ? next : config_next; }
   void recompute_declared();
@@ -140,20 +143,21 @@ class Inventory {
   std::size_t capacity() const { return machines_max_; }
   template <typename F>
   void for_each(F f) {
-    for (auto& [key, machine] : machines_) f(machine);
+    machines_.for_each([&](std::uint64_t, std::unique_ptr<Machine>& m) { f(*m); });
   }
   template <typename F>
   void for_each(F f) const {
-    for (const auto& [key, machine] : machines_) f(machine);
+    machines_.for_each([&](std::uint64_t, const std::unique_ptr<Machine>& m) { f(static_cast<const Machine&>(*m)); });
   }
 
  private:
   std::size_t machines_max_;
-  std::unordered_map<std::uint64_t, Machine> machines_;
+  // Each machine in a block of its own, found by one probe of a flat table
+  // (the DHCP hot path), and staying where it is until erased.
+  FlatMap64<std::unique_ptr<Machine>> machines_;
   // At most one entry per machine. The machine itself, not its key: a
-  // transfer's sighting is one lookup, and unordered_map's elements stay
-  // where they are until erased (erase() drops the entry first).
-  std::unordered_map<std::uint32_t, Machine*> by_ip_;
+  // transfer's sighting is one lookup (erase() drops the entry first).
+  FlatMap64<Machine*> by_ip_;
 };
 
 }  // namespace ringboot::fleet

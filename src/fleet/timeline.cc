@@ -1,5 +1,7 @@
 #include "fleet/timeline.h"
 
+#include <algorithm>
+
 namespace ringboot::fleet {
 
 namespace {
@@ -89,10 +91,10 @@ void Timeline::enter(Stage stage, std::int64_t unix_ms) {
   entered_ms_[static_cast<std::size_t>(stage)] = unix_ms;
 }
 
-bool Timeline::record(TimelineEvent event, std::size_t events_max) {
-  const std::int64_t at = event.unix_ms;
+bool Timeline::record(std::int64_t unix_ms, Step step, std::string_view detail, std::size_t events_max) {
+  const std::int64_t at = unix_ms;
   if (at > last_event_ms_) last_event_ms_ = at;
-  const std::optional<Stage> next = reached(event.step);
+  const std::optional<Stage> next = reached(step);
   bool changed = false;
   if (next && *next != stage_) {
     // Within a boot the chain only moves on: a fetch recorded late does not
@@ -100,20 +102,36 @@ bool Timeline::record(TimelineEvent event, std::size_t events_max) {
     // reboot seen by its HTTP first) starts no stage by itself.
     const bool forward = in_progress(stage_) && *next > stage_ && in_progress(*next);
     const bool from_rest = !in_progress(stage_) && *next == Stage::loader;
-    if (sets_outright(event.step) || forward || from_rest) {
+    if (sets_outright(step) || forward || from_rest) {
       enter(*next, at);
       changed = true;
     }
   }
   if (events_max == 0) {
-    ++dropped_;
+    dropped_ += events_.size() + 1;
+    events_.clear();
+    oldest_ = 0;
     return changed;
   }
-  while (events_.size() >= events_max) {
-    events_.pop_front();
-    ++dropped_;
+  if (events_.size() != events_max && oldest_ != 0) {  // the bound changed by a reload: oldest first again
+    std::rotate(events_.begin(), events_.begin() + static_cast<std::ptrdiff_t>(oldest_), events_.end());
+    oldest_ = 0;
   }
-  events_.push_back(std::move(event));
+  if (events_.size() > events_max) {  // lowered: keep the newest
+    dropped_ += events_.size() - events_max;
+    events_.erase(events_.begin(), events_.begin() + static_cast<std::ptrdiff_t>(events_.size() - events_max));
+  }
+  if (events_.size() < events_max) {
+    events_.push_back(TimelineEvent{at, step, std::string(detail)});
+    return changed;
+  }
+  // Full: the oldest slot takes it, its string keeps its capacity.
+  TimelineEvent& slot = events_[oldest_];
+  slot.unix_ms = at;
+  slot.step = step;
+  slot.detail.assign(detail);
+  oldest_ = (oldest_ + 1) % events_.size();
+  ++dropped_;
   return changed;
 }
 

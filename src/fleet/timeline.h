@@ -14,10 +14,10 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
-#include <deque>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace ringboot::fleet {
 
@@ -63,8 +63,10 @@ struct TimelineEvent {
 class Timeline {
  public:
   // Keeps at most `events_max` events (the oldest dropped; 0: none kept,
-  // stages still move). Returns true when the stage changed.
-  bool record(TimelineEvent event, std::size_t events_max);
+  // stages still move). Returns true when the stage changed. `detail` is
+  // copied into the slot of the event it replaces once the timeline is
+  // full, so a machine's steady stream of steps allocates nothing.
+  bool record(std::int64_t unix_ms, Step step, std::string_view detail, std::size_t events_max);
   Stage stage() const { return stage_; }
   // When the machine entered `stage` last; 0 when never.
   std::int64_t entered_ms(Stage stage) const { return entered_ms_[static_cast<std::size_t>(stage)]; }
@@ -73,7 +75,15 @@ class Timeline {
   // No step for `stuck_after_ms` in a stage that should move on by itself
   // (a boot in progress: firmware_dhcp through installing).
   bool stuck(std::int64_t now_ms, std::int64_t stuck_after_ms) const;
-  const std::deque<TimelineEvent>& events() const { return events_; }
+  // The events kept, oldest first.
+  std::size_t size() const { return events_.size(); }
+  bool empty() const { return events_.empty(); }
+  const TimelineEvent& event(std::size_t i) const { return events_[(oldest_ + i) % events_.size()]; }
+  const TimelineEvent& back() const { return event(events_.size() - 1); }
+  template <typename F>
+  void for_each(F f) const {
+    for (std::size_t i = 0; i < events_.size(); ++i) f(event(i));
+  }
   std::uint64_t dropped() const { return dropped_; }
 
  private:
@@ -82,7 +92,9 @@ class Timeline {
   Stage stage_ = Stage::discovered;
   std::array<std::int64_t, kStageCount> entered_ms_{};
   std::int64_t last_event_ms_ = 0;
-  std::deque<TimelineEvent> events_;
+  // A ring once it holds events_max: events_[oldest_] is the oldest.
+  std::vector<TimelineEvent> events_;
+  std::size_t oldest_ = 0;
   std::uint64_t dropped_ = 0;
 };
 

@@ -426,8 +426,8 @@ TEST(FleetEngine, ChangesAreCoalescedPerMachineAndRestoreBringsStateBack) {
   for (const Machine& m : changes.machines) {
     const Machine* live = f.machine(m.mac);
     ASSERT_NE(live, nullptr);
-    EXPECT_FALSE(live->timeline.events().empty());
-    EXPECT_TRUE(m.timeline.events().empty());
+    EXPECT_FALSE(live->timeline.empty());
+    EXPECT_TRUE(m.timeline.empty());
     EXPECT_TRUE(m.config_hostname.empty());
     EXPECT_EQ(m.state, live->state);
     EXPECT_EQ(m.install_attempts, live->install_attempts);
@@ -562,7 +562,7 @@ TEST(FleetEngine, TheServicesStepsWalkTheTimeline) {
   EXPECT_EQ(f.machine(m)->timeline.entered_ms(Stage::done), (h.now + 200) * 1000);
   EXPECT_EQ(h.boot(f, "52:54:00:12:34:56").reason, Reason::done);
   EXPECT_EQ(stage(), Stage::local);
-  EXPECT_EQ(f.machine(m)->timeline.events().size(), 13u);  // every step above, kept
+  EXPECT_EQ(f.machine(m)->timeline.size(), 13u);  // every step above, kept
 }
 
 TEST(FleetEngine, TwoMachinesBehindOneRelayKeepTheirOwnTimelines) {

@@ -92,8 +92,8 @@ Machine* Inventory::find_by_ip(Ipv4 ip) {
 }
 
 const Machine* Inventory::find_by_ip(Ipv4 ip) const {
-  const auto at = by_ip_.find(ip.value);
-  return at == by_ip_.end() ? nullptr : at->second;
+  Machine* const* at = by_ip_.find(ip.value);
+  return at == nullptr ? nullptr : *at;
 }
 
 void Inventory::set_ip(Machine& m, Ipv4 ip) {

@@ -5,6 +5,7 @@
 
 #include "app/store_writer.h"
 #include "base/log.h"
+#include "fleet/grub.h"
 #include "fleet/script.h"
 #include "http/query.h"
 #include "io/random.h"
@@ -59,6 +60,15 @@ std::string SharedFleet::http_base(std::optional<std::string_view> host) const {
   return "http://${next-server}";
 }
 
+std::string SharedFleet::grub_http_base(std::optional<std::string_view> host) const {
+  const std::string& configured = engine_.config().settings.http_base;
+  if (!configured.empty()) return configured;
+  if (host && plain_host(*host)) return "http://" + std::string(*host);
+  // Nothing to name the server by: {{http_base}}/x is the path /x on GRUB's
+  // root, the TFTP server it booted from.
+  return {};
+}
+
 std::string SharedFleet::chain(std::optional<std::string_view> host) const {
   std::lock_guard lock(mutex_);
   return fleet::chain_script(http_base(host));
@@ -70,36 +80,72 @@ std::string SharedFleet::ipxe(std::string_view target, std::optional<Ipv4> peer,
   const std::string uuid = http::query_value(target, "uuid").value_or("");
   const std::string buildarch = http::query_value(target, "buildarch").value_or("");
   const std::string platform = http::query_value(target, "platform").value_or("");
-  fleet::Token random{};
-  if (!token_bytes(random)) {
-    // Without an unguessable token no install is started: local boot.
-    log(LogLevel::error, "fleet.random_error", "reason=\"getrandom failed: local boot\"");
-    std::lock_guard lock(mutex_);
-    return fleet::local_script(engine_.config().settings, platform, "no random bytes for a token");
-  }
   fleet::BootFacts facts;
   facts.mac = mac_text ? Mac::parse_any(*mac_text) : std::nullopt;
   facts.uuid = uuid;
   facts.buildarch = buildarch;
   facts.platform = platform;
   facts.ip = peer;
+  return boot(facts, host, mac_text.value_or(""), now_ms);
+}
+
+std::optional<std::string> SharedFleet::grub(std::string_view path, std::optional<Ipv4> peer,
+                                             std::optional<std::string_view> host, std::int64_t now_ms) {
+  const std::optional<fleet::GrubName> name = fleet::parse_grub_name(path);
+  if (!name) return std::nullopt;
+  fleet::BootFacts facts;
+  facts.loader = fleet::Loader::grub;
+  facts.ip = peer;
+  switch (name->kind) {
+    case fleet::GrubNameKind::generic:
+      return fleet::grub_chain_config();
+    case fleet::GrubNameKind::ip_prefix:
+      return std::nullopt;  // a subnet's name: a static file's, if any
+    case fleet::GrubNameKind::mac:
+      facts.mac = name->mac;
+      break;
+    case fleet::GrubNameKind::ip: {
+      // The machine last seen at that address (its DHCP ACK, a transfer).
+      std::lock_guard lock(mutex_);
+      const fleet::Machine* m = engine_.inventory().find_by_ip(*name->ip);
+      if (m == nullptr) return std::nullopt;
+      facts.mac = m->mac;
+      break;
+    }
+  }
+  return boot(facts, host, "", now_ms);
+}
+
+std::string SharedFleet::boot(fleet::BootFacts& facts, std::optional<std::string_view> host, std::string_view mac_text,
+                              std::int64_t now_ms) {
+  const bool grub = facts.loader == fleet::Loader::grub;
+  fleet::Token random{};
+  if (!token_bytes(random)) {
+    // Without an unguessable token no install is started: local boot.
+    log(LogLevel::error, "fleet.random_error", "reason=\"getrandom failed: local boot\"");
+    if (grub) return fleet::grub_local_config("no random bytes for a token");
+    std::lock_guard lock(mutex_);
+    return fleet::local_script(engine_.config().settings, facts.platform, "no random bytes for a token");
+  }
   fleet::Decision d;
   {
     std::lock_guard lock(mutex_);
-    facts.http_base = http_base(host);
+    facts.http_base = grub ? grub_http_base(host) : http_base(host);
     d = engine_.boot(facts, now_ms / 1000, random, now_ms);
     note_changes_locked();  // a boot is not acknowledged: it never waits on the disk
   }
+  // iPXE's lines as they were; a GRUB config's say so at the end.
+  const std::string_view loader = grub ? " loader=grub" : "";
   if (!facts.mac) {
-    log(LogLevel::warn, "fleet.boot", "mac=\"{}\" decision=local reason={}", mac_text.value_or(""),
-        fleet::to_string(d.reason));
+    log(LogLevel::warn, "fleet.boot", "mac=\"{}\" decision=local reason={}{}", mac_text, fleet::to_string(d.reason),
+        loader);
   } else if (d.reason == fleet::Reason::render_error) {
-    log(LogLevel::error, "fleet.boot", "mac={} decision=local reason={} error=\"{}\"", facts.mac->to_string(),
-        fleet::to_string(d.reason), d.error);
+    log(LogLevel::error, "fleet.boot", "mac={} decision=local reason={} error=\"{}\"{}", facts.mac->to_string(),
+        fleet::to_string(d.reason), d.error, loader);
   } else if (log_level() <= LogLevel::info) {  // the MAC is spelt only for a line that is written
-    log(LogLevel::info, "fleet.boot", "mac={} decision={} profile=\"{}\" reason={} state={} install_attempts={}",
+    log(LogLevel::info, "fleet.boot", "mac={} decision={} profile=\"{}\" reason={} state={} install_attempts={}{}",
         facts.mac->to_string(), d.install() ? "install" : "local", d.profile, fleet::to_string(d.reason),
-        fleet::to_string(d.state), d.install_attempts);
+        fleet::to_string(d.state), d.install_attempts, loader);
   }
   return std::move(d.script);
 }

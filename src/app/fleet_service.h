@@ -57,6 +57,14 @@ class SharedFleet {
   std::string chain(std::optional<std::string_view> host) const;
   std::string ipxe(std::string_view target, std::optional<Ipv4> peer, std::optional<std::string_view> host,
                    std::int64_t now_ms);
+  // A GRUB config name (fleet/grub.h) asked over TFTP or HTTP: the
+  // machine's rendered config (a boot decision, like /ipxe), found by the
+  // MAC in the name or through the address index for an address name; the
+  // chain config for the generic name. nullopt: not a name ringboot
+  // answers (a subnet's, an address no machine was seen at). `host`: the
+  // request's Host, or over TFTP the address it came to with the HTTP port.
+  std::optional<std::string> grub(std::string_view path, std::optional<Ipv4> peer, std::optional<std::string_view> host,
+                                  std::int64_t now_ms);
   fleet::FleetCounters counters() const;
   fleet::Fleet::StageCounts stage_counts(std::int64_t now_ms) const;
   std::size_t machines() const;
@@ -105,6 +113,10 @@ class SharedFleet {
 
  private:
   std::string http_base(std::optional<std::string_view> host) const;
+  std::string grub_http_base(std::optional<std::string_view> host) const;
+  // One boot decision, logged (fleet.boot); facts.http_base is filled here.
+  std::string boot(fleet::BootFacts& facts, std::optional<std::string_view> host, std::string_view mac_text,
+                   std::int64_t now_ms);
   // Under the lock: hands what changed to the store's writer; returns the
   // sequence number to wait for, 0 when nothing changed.
   // `urgent`: false for sightings only, which the writer may hold back and

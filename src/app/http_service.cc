@@ -9,6 +9,7 @@
 #include "api/ui.h"
 #include "app/kinds.h"
 #include "base/log.h"
+#include "fleet/grub.h"
 #include "http/path.h"
 #include "http/query.h"
 #include "io/udp.h"
@@ -306,6 +307,7 @@ void HttpService::respond(Slot& slot, std::uint32_t index, const http::Request& 
   const std::optional<std::string> relative = http::resolve_target_path(path);
   io::OpenError error = io::OpenError::access;
   io::OpenFile* file = relative ? files_.open(*relative, &error) : nullptr;
+  if (file == nullptr && error == io::OpenError::not_found && respond_grub(slot, index, request, now)) return;
   http::FileInfo info{};
   if (file != nullptr) {
     info = http::FileInfo{file->stat.size, file->stat.mtime_sec, file->stat.mtime_nsec, file->stat.inode};
@@ -342,6 +344,25 @@ bool HttpService::respond_fleet(Slot& slot, std::uint32_t index, const http::Req
   } else {
     start_response(slot, index, http::plan_error(405, request.keep_alive, head_only, now_unix), now);
   }
+  return true;
+}
+
+// GRUB's config names where no file of that name is in the root: each GET
+// is one boot decision, as /ipxe's (HEAD is refused).
+bool HttpService::respond_grub(Slot& slot, std::uint32_t index, const http::Request& request, Instant now) {
+  if (fleet_ == nullptr || !fleet_->enabled() || !fleet::parse_grub_name(request.path)) return false;
+  const std::int64_t now_unix = tick_.unix_seconds;
+  if (request.method != http::Method::get) {
+    start_response(slot, index,
+                   http::plan_error(405, request.keep_alive, request.method == http::Method::head, now_unix), now);
+    return true;
+  }
+  const std::optional<std::string_view> host =
+      request.host ? std::optional<std::string_view>(*request.host) : std::nullopt;
+  std::optional<std::string> config = fleet_->grub(request.path, slot.peer.ip, host, tick_.unix_ms);
+  if (!config) return false;
+  start_response(slot, index,
+                 http::plan_simple(200, "text/plain", std::move(*config), request.keep_alive, false, now_unix), now);
   return true;
 }
 

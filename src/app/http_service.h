@@ -109,6 +109,7 @@ class HttpService {
   void respond(Slot& slot, std::uint32_t index, const http::Request& request, Instant now);
   // /boot.ipxe and /ipxe from the fleet engine; false: not the fleet's.
   bool respond_fleet(Slot& slot, std::uint32_t index, const http::Request& request, Instant now);
+  bool respond_grub(Slot& slot, std::uint32_t index, const http::Request& request, Instant now);
   // The body bound of a request whose body is read (the API listener's,
   // the installer's callbacks); nullopt: the body is never read.
   std::optional<std::size_t> body_bound(const Slot& slot, const http::Request& request) const;

@@ -33,7 +33,8 @@ void write_fleet(MetricsWriter& out, const SharedFleet& fleet, std::int64_t now_
   single(out, "ringboot_fleet_machines", MetricType::gauge, "Machines in the fleet inventory.", fleet.machines());
   single(out, "ringboot_fleet_machines_refused_total", MetricType::counter,
          "New machines not added because the inventory held machines_max; they boot local.", c.machines_refused);
-  out.family("ringboot_fleet_boots_total", MetricType::counter, "Boot decisions answered on /ipxe.");
+  out.family("ringboot_fleet_boots_total", MetricType::counter,
+             "Boot decisions answered on /ipxe and on GRUB's config names.");
   out.sample("ringboot_fleet_boots_total", "decision=\"install\"", c.boots_install);
   out.sample("ringboot_fleet_boots_total", "decision=\"local\"", c.boots_local);
   single(out, "ringboot_fleet_failed_total", MetricType::counter,

@@ -1,5 +1,7 @@
 #include "app/tftp_service.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 
 #include "app/kinds.h"
@@ -58,10 +60,11 @@ class TftpService::UploadSink final : public tftp::UploadSink {
 
 TftpService::TftpService(io::Ring& ring, const Tick& tick, io::BufferRing& buffers, io::FileCache& files,
                          const TftpSettings& settings, std::uint32_t sessions_max, tftp::TftpCounters& counters,
-                         SharedFleet* fleet)
+                         SharedFleet* fleet, std::uint16_t http_port)
     : ring_(ring),
       tick_(tick),
       fleet_(fleet),
+      http_port_(http_port),
       buffers_(buffers),
       files_(files),
       settings_(settings),
@@ -192,7 +195,18 @@ void TftpService::handle_request(const io::Datagram& d, Instant now) {
   const std::string& path = *admitted;
   io::OpenError open_error{};
   io::OpenFile* file = files_.open(path, &open_error);
-  if (file == nullptr) {
+  std::vector<std::uint8_t> netascii;
+  // No file of that name: GRUB's config names are the fleet's (a file in
+  // the root wins where it exists).
+  if (file == nullptr && open_error == io::OpenError::not_found && fleet_ != nullptr && fleet_->enabled()) {
+    const std::string host = http_port_ == 0 ? std::string() : fmt::format("{}:{}", d.local.to_string(), http_port_);
+    if (std::optional<std::string> config = fleet_->grub(
+            path, d.from.ip, http_port_ == 0 ? std::nullopt : std::optional<std::string_view>(host), tick_.unix_ms)) {
+      netascii.assign(config->begin(), config->end());
+      if (request.mode == tftp::Mode::netascii) netascii = tftp::netascii_encode(Bytes(netascii));
+    }
+  }
+  if (file == nullptr && netascii.empty()) {
     admission_.release(d.from);
     const bool missing = open_error == io::OpenError::not_found;
     (missing ? counters_.not_found : counters_.refused_access).inc();
@@ -202,8 +216,7 @@ void TftpService::handle_request(const io::Datagram& d, Instant now) {
     return refuse(d, missing ? tftp::ErrorCode::file_not_found : tftp::ErrorCode::access_violation,
                   missing ? "file not found" : "access violation");
   }
-  std::vector<std::uint8_t> netascii;
-  if (request.mode == tftp::Mode::netascii) {
+  if (file != nullptr && request.mode == tftp::Mode::netascii) {
     std::vector<std::uint8_t> raw(file->stat.size);
     if (file->stat.size > settings_.netascii_bytes_max || !files_.read(*file, 0, MutableBytes(raw))) {
       files_.release(file);
@@ -214,13 +227,17 @@ void TftpService::handle_request(const io::Datagram& d, Instant now) {
     netascii = tftp::netascii_encode(Bytes(raw));
   }
   const int fd = open_transfer_socket(d, path, "", now);
-  if (fd < 0) return files_.release(file);
+  if (fd < 0) {
+    if (file != nullptr) files_.release(file);
+    return;
+  }
   const std::uint32_t index = claim_slot(d, fd, path);
   Slot& slot = slots_[index];
   slot.file = file;
   slot.netascii = std::move(netascii);
   slot.session.emplace(session_config(d.interface), d.from);
-  const std::uint64_t size = request.mode == tftp::Mode::netascii ? slot.netascii.size() : file->stat.size;
+  const std::uint64_t size =
+      file == nullptr || request.mode == tftp::Mode::netascii ? slot.netascii.size() : file->stat.size;
   Sink sink(*this, slot);
   slot.session->start_read(request, size, now, sink);
   count_options(slot.session->negotiated());
@@ -322,7 +339,7 @@ void TftpService::end_session(std::uint32_t index, Instant now) {
     fleet_->fetched(std::move(f), tick_.unix_ms);
   }
   close_transfer(index);
-  files_.release(slot.file);
+  if (slot.file != nullptr) files_.release(slot.file);
   slot.file = nullptr;
   slot.session.reset();
   std::vector<std::uint8_t>().swap(slot.netascii);

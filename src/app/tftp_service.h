@@ -29,10 +29,13 @@ namespace ringboot {
 
 class TftpService {
  public:
-  // `fleet`: told of each admitted read's peer (the machine last seen at that address).
+  // `fleet`: told of each admitted read's peer (the machine last seen at
+  // that address), and asked for GRUB's config names no file answers.
+  // `http_port`: the HTTP listener's port (0: none), for the URLs of a
+  // GRUB config served over TFTP.
   TftpService(io::Ring& ring, const Tick& tick, io::BufferRing& buffers, io::FileCache& files,
               const TftpSettings& settings, std::uint32_t sessions_max, tftp::TftpCounters& counters,
-              SharedFleet* fleet);
+              SharedFleet* fleet, std::uint16_t http_port = 0);
   ~TftpService();
   bool start(std::string* error);
   void on_completion(const io::Completion& c, Instant now);
@@ -52,7 +55,9 @@ class TftpService {
     int fd = -1;
     std::uint32_t generation = 0;
     io::OpenFile* file = nullptr;
-    std::vector<std::uint8_t> netascii;  // translated copy for netascii transfers only
+    // The bytes sent when not the file's: a netascii translation, or a
+    // rendered GRUB config (then file is nullptr).
+    std::vector<std::uint8_t> netascii;
     Endpoint peer;
     std::string filename;
     bool busy() const { return session.has_value() || upload.has_value(); }
@@ -86,6 +91,7 @@ class TftpService {
   io::Ring& ring_;
   const Tick& tick_;
   SharedFleet* fleet_;
+  std::uint16_t http_port_;
   io::BufferRing& buffers_;
   io::FileCache& files_;
   std::unique_ptr<io::UploadDir> upload_dir_;  // null: uploads off

@@ -75,8 +75,9 @@ bool Worker::init(std::string* error) {
                                   256, error);
   if (!s.files) return false;
   if (settings_->tftp.listen) {
-    s.tftp = std::make_unique<TftpService>(*s.ring, s.tick, *s.buffers, *s.files, settings_->tftp, sessions,
-                                           stats_.tftp, fleet_);
+    s.tftp =
+        std::make_unique<TftpService>(*s.ring, s.tick, *s.buffers, *s.files, settings_->tftp, sessions, stats_.tftp,
+                                      fleet_, settings_->http.listen ? settings_->http.listen->port : std::uint16_t{0});
     if (!s.tftp->start(error)) return false;
   }
   if (settings_->http.listen || settings_->http.metrics_listen || settings_->api.enabled()) {

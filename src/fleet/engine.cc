@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "fleet/grub.h"
 #include "fleet/names.h"
 #include "fleet/script.h"
 #include "fleet/selector.h"
@@ -181,7 +182,12 @@ void Fleet::configure(FleetConfig config) {
 void Fleet::compile_templates() {
   templates_.clear();
   templates_.reserve(config_.profiles.size());
-  for (const Profile& p : config_.profiles) templates_.emplace_back(script_template(p));
+  grub_templates_.clear();
+  grub_templates_.reserve(config_.profiles.size());
+  for (const Profile& p : config_.profiles) {
+    templates_.emplace_back(script_template(p));
+    grub_templates_.emplace_back(grub_parts_template(p));
+  }
 }
 
 void Fleet::declare_machines() {
@@ -218,10 +224,18 @@ Fleet::Assignment Fleet::assignment(const Machine& m) const {
   return Assignment{{}, true};
 }
 
-Decision Fleet::local(Reason reason, const Machine* m, std::string_view platform) {
+Decision Fleet::local(Reason reason, const Machine* m, std::string_view platform, Loader loader) {
   ++counters_.boots_local;
   Decision d;
   d.reason = reason;
+  if (m != nullptr) {
+    d.state = m->state;
+    d.install_attempts = m->install_attempts;
+  }
+  if (loader == Loader::grub) {
+    d.script = reason == Reason::failed ? grub_hold_config(why(reason)) : grub_local_config(why(reason));
+    return d;
+  }
   const Group* group = m != nullptr ? group_of(*m) : nullptr;
   const Profile* profile = nullptr;
   if (m != nullptr) {
@@ -232,21 +246,17 @@ Decision Fleet::local(Reason reason, const Machine* m, std::string_view platform
   const LocalBoot* by_profile = profile != nullptr ? &profile->local_boot : nullptr;
   d.script = reason == Reason::failed ? failed_script(config_.settings, platform, why(reason), {by_group, by_profile})
                                       : local_script(config_.settings, platform, why(reason), {by_group, by_profile});
-  if (m != nullptr) {
-    d.state = m->state;
-    d.install_attempts = m->install_attempts;
-  }
   return d;
 }
 
 Decision Fleet::boot(const BootFacts& facts, std::int64_t now_unix, const Token& random, std::int64_t now_ms) {
   if (now_ms == 0) now_ms = now_unix * 1000;
   const std::string platform = clean_platform(facts.platform);
-  if (!facts.mac) return local(Reason::no_mac, nullptr, platform);
+  if (!facts.mac) return local(Reason::no_mac, nullptr, platform, facts.loader);
   Machine* m = inventory_.find_or_add(*facts.mac);
   if (m == nullptr) {
     ++counters_.machines_refused;
-    return local(Reason::inventory_full, nullptr, platform);
+    return local(Reason::inventory_full, nullptr, platform, facts.loader);
   }
   seen(*m, now_unix);
   // What the store keeps of a boot; a boot that changes none of it is a sighting.
@@ -269,11 +279,20 @@ Decision Fleet::boot(const BootFacts& facts, std::int64_t now_unix, const Token&
     m->boot_files.kernel.clear();
     m->boot_files.initrds.clear();
     m->boot_files.initrds_fetched = 0;
-    for (const ScriptFile& file : script_files(d.script)) {
-      if (file.kernel)
-        m->boot_files.kernel = std::string(url_path(file.url));
-      else
-        m->boot_files.initrds.emplace_back(url_path(file.url));
+    if (facts.loader == Loader::grub) {
+      for (GrubFile& file : grub_files(d.script)) {
+        if (file.kernel)
+          m->boot_files.kernel = std::move(file.path);
+        else
+          m->boot_files.initrds.push_back(std::move(file.path));
+      }
+    } else {
+      for (const ScriptFile& file : script_files(d.script)) {
+        if (file.kernel)
+          m->boot_files.kernel = std::string(url_path(file.url));
+        else
+          m->boot_files.initrds.emplace_back(url_path(file.url));
+      }
     }
     step(*m, Step::script, "install " + d.profile, now_ms);
   } else {
@@ -292,16 +311,16 @@ Decision Fleet::decide(Machine& m, const BootFacts& facts, const Token& random, 
   if (profile == nullptr) {
     if (m.state != State::failed) m.state = State::local;
     m.token.reset();
-    return local(a.profile.empty() ? Reason::unassigned : Reason::assigned_local, &m, m.platform);
+    return local(a.profile.empty() ? Reason::unassigned : Reason::assigned_local, &m, m.platform, facts.loader);
   }
-  if (m.state == State::failed) return local(Reason::failed, &m, m.platform);
-  if (m.state == State::done && a.once) return local(Reason::done, &m, m.platform);
+  if (m.state == State::failed) return local(Reason::failed, &m, m.platform, facts.loader);
+  if (m.state == State::done && a.once) return local(Reason::done, &m, m.platform, facts.loader);
   if (m.install_attempts >= config_.settings.install_attempts_max) {
     m.state = State::failed;
     m.token.reset();
     ++counters_.failed;
     ++counters_.failed_by_stage[static_cast<std::size_t>(m.install_reached)];
-    return local(Reason::failed, &m, m.platform);
+    return local(Reason::failed, &m, m.platform, facts.loader);
   }
   return install(m, *profile, facts, random, now_unix);
 }
@@ -335,10 +354,23 @@ Decision Fleet::install(Machine& m, const Profile& profile, const BootFacts& fac
       v.label.emplace(label.substr(0, eq), label.substr(eq + 1));
   // `profile` is one of config_.profiles (decide() found it there).
   const auto index = static_cast<std::size_t>(&profile - config_.profiles.data());
-  Rendered r = templates_[index].render(v);
+  Rendered r;
+  if (facts.loader == Loader::ipxe) {
+    r = templates_[index].render(v);
+  } else if (!profile.script.empty()) {
+    r.error = "the profile is an iPXE script: it has no GRUB rendering (give it kernel, initrd, cmdline)";
+  } else {
+    r = grub_templates_[index].render(v);
+    if (r.ok) {
+      GrubRendered g = grub_install_config(r.text, profile.name);
+      r.ok = g.ok;
+      r.text = std::move(g.config);
+      r.error = std::move(g.error);
+    }
+  }
   if (!r.ok) {
     ++counters_.render_errors;
-    Decision d = local(Reason::render_error, &m, m.platform);
+    Decision d = local(Reason::render_error, &m, m.platform, facts.loader);
     d.error = std::move(r.error);
     return d;
   }

@@ -28,6 +28,10 @@
 
 namespace ringboot::fleet {
 
+// Which loader asks, and so in which language the answer is: an iPXE
+// script (/ipxe) or a GRUB config (fleet/grub.h, the grub.cfg names).
+enum class Loader : std::uint8_t { ipxe, grub };
+
 // What a boot request says about the machine. Strings are the client's, as
 // sent: the engine keeps only what has the expected form.
 struct BootFacts {
@@ -37,6 +41,7 @@ struct BootFacts {
   std::string_view platform;
   std::optional<Ipv4> ip;  // the connection's peer
   std::string http_base;   // "http://10.0.0.1:8080": where the script's URLs point
+  Loader loader = Loader::ipxe;
 };
 
 // A DHCP request, as the DHCP service saw it.
@@ -74,7 +79,7 @@ std::string_view to_string(Reason reason);
 struct Decision {
   Reason reason = Reason::unassigned;
   std::string profile;  // the install profile, when reason == install
-  std::string script;   // the whole iPXE script to answer
+  std::string script;   // the whole iPXE script (or GRUB config, for Loader::grub) to answer
   State state = State::local;
   std::uint32_t install_attempts = 0;
   std::string error;  // render_error: what went wrong
@@ -232,13 +237,14 @@ class Fleet {
                                const std::vector<const Machine*>& moving) const;
   ChangeResult apply_next_boot(const Mac& mac, const NextBoot& next, std::int64_t now_unix, const std::string& rollout);
   DoneResult check_callback(const Machine* m, std::string_view token_text, std::int64_t now_unix) const;
-  Decision local(Reason reason, const Machine* m, std::string_view platform);
+  Decision local(Reason reason, const Machine* m, std::string_view platform, Loader loader = Loader::ipxe);
   Decision decide(Machine& m, const BootFacts& facts, const Token& random, std::int64_t now_unix);
   Decision install(Machine& m, const Profile& profile, const BootFacts& facts, const Token& random,
                    std::int64_t now_unix);
 
   FleetConfig config_;
-  std::vector<CompiledTemplate> templates_;  // config_.profiles' scripts, in the same order
+  std::vector<CompiledTemplate> templates_;       // config_.profiles' scripts, in the same order
+  std::vector<CompiledTemplate> grub_templates_;  // and their GRUB parts (fleet/grub.h)
   Inventory inventory_;
   FleetCounters counters_;
   std::vector<Mac> dirty_;  // machines with `dirty` set, at most one entry each

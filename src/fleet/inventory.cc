@@ -91,6 +91,11 @@ Machine* Inventory::find_by_ip(Ipv4 ip) {
   return at == nullptr ? nullptr : *at;
 }
 
+const Machine* Inventory::find_by_ip(Ipv4 ip) const {
+  Machine* const* at = by_ip_.find(ip.value);
+  return at == nullptr ? nullptr : *at;
+}
+
 void Inventory::set_ip(Machine& m, Ipv4 ip) {
   if (m.ip == ip) return;
   if (m.ip) {

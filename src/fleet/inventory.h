@@ -136,6 +136,7 @@ class Inventory {
   bool erase(const Mac& mac);
   // The machine last seen at `ip` (a TFTP or HTTP peer), if any.
   Machine* find_by_ip(Ipv4 ip);
+  const Machine* find_by_ip(Ipv4 ip) const;
   // Sets m.ip and keeps the address index.
   void set_ip(Machine& m, Ipv4 ip);
   std::size_t size() const { return machines_.size(); }

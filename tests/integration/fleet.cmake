@@ -20,3 +20,6 @@ set_tests_properties(api_session PROPERTIES LABELS integration TIMEOUT 180)
 # Rollouts through the API with curl: counts per stage, failures, the stage histograms, the CLI, a restart.
 add_test(NAME fleet_rollout COMMAND ${CMAKE_CURRENT_LIST_DIR}/fleet_rollout.sh $<TARGET_FILE:ringboot>)
 set_tests_properties(fleet_rollout PROPERTIES LABELS integration TIMEOUT 120)
+# GRUB's config names (grub.cfg-01-<mac>, by address, grub.cfg) with curl and tftp-hpa.
+add_test(NAME fleet_grub COMMAND ${CMAKE_CURRENT_LIST_DIR}/fleet_grub.sh $<TARGET_FILE:ringboot>)
+set_tests_properties(fleet_grub PROPERTIES LABELS integration TIMEOUT 120)

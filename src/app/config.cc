@@ -94,8 +94,8 @@ constexpr std::array<Key<T>, 20> kTftpKeys{
 using H = HttpSettings;
 constexpr std::array<Key<H>, 10> kHttpKeys{
     schema::listen<&H::listen>("listen", kRestart, "HTTP listening addresses, IPv4 and IPv6 (also --http-listen)"),
-    schema::listen<&H::metrics_listen>(
-        "metrics_listen", kRestart, "/metrics only there, off the boot network; \"off\": on the HTTP listeners"),
+    schema::listen<&H::metrics_listen>("metrics_listen", kRestart,
+                                       "/metrics only there, off the boot network; \"off\": on the HTTP listeners"),
     schema::integer<&H::connections_max>("connections_max", 1, 1 << 20, kRestart,
                                          "connections across all threads; each holds a socket and a pipe"),
     schema::integer<&H::header_bytes_max>("header_bytes_max", 256, 1 << 20, kApplies, "request head size; 431 beyond"),

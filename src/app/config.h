@@ -45,8 +45,8 @@ struct TftpSettings {
 
 struct HttpSettings {
   std::vector<Endpoint> listen = {Endpoint{Ipv4{0}, 80}};  // either family, several; empty: off
-  std::vector<Endpoint> metrics_listen;                     // empty: /metrics on the HTTP listener
-  std::uint32_t connections_max = 2048;    // across all threads; each holds a socket and a pipe
+  std::vector<Endpoint> metrics_listen;                    // empty: /metrics on the HTTP listener
+  std::uint32_t connections_max = 2048;                    // across all threads; each holds a socket and a pipe
   std::uint32_t header_bytes_max = 8192;
   std::uint32_t headers_max = 64;
   Duration header_timeout = seconds(10);

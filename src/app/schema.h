@@ -359,8 +359,7 @@ constexpr Key<StructOf<M>> listen(std::string_view name, Reload reload, std::str
   k.read = [](const Key<S>&, const toml::node& node, S& out, Context& ctx, const std::string& path) {
     if (const toml::array* array = node.as_array()) {
       if (array->empty() || array->size() > kListenAddressesMax)
-        return ctx.error(node, path,
-                         fmt::format("must list 1..{} addresses (\"off\" for none)", kListenAddressesMax));
+        return ctx.error(node, path, fmt::format("must list 1..{} addresses (\"off\" for none)", kListenAddressesMax));
       std::vector<Endpoint> values;
       for (const toml::node& element : *array) {
         const auto text = element.value<std::string>();

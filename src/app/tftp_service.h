@@ -100,7 +100,7 @@ class TftpService {
   std::unordered_map<int, int> mtu_by_interface_;
   std::vector<int> listen_fds_;  // one per [tftp] listen address; a completion's Tag index is the position
   int request_fd_ = -1;          // the listener of the request being handled: refusals go out of it
-  LogThrottle refusals_;  // a request flood must not become a log flood
+  LogThrottle refusals_;         // a request flood must not become a log flood
 };
 
 }  // namespace ringboot

@@ -88,9 +88,10 @@ std::string Ipv6::to_string() const {
     }
   }
   if (mapped && out.back() != ':') out += ':';
-  if (mapped) out += Ipv4{(std::uint32_t{bytes[12]} << 24) | (std::uint32_t{bytes[13]} << 16) |
-                          (std::uint32_t{bytes[14]} << 8) | bytes[15]}
-                         .to_string();
+  if (mapped)
+    out += Ipv4{(std::uint32_t{bytes[12]} << 24) | (std::uint32_t{bytes[13]} << 16) | (std::uint32_t{bytes[14]} << 8) |
+                bytes[15]}
+               .to_string();
   if (scope != 0) out += '%' + std::to_string(scope);
   return out;
 }

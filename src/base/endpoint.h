@@ -42,7 +42,7 @@ struct Ipv6 {
 class IpAddress {
  public:
   constexpr IpAddress() = default;
-  constexpr IpAddress(Ipv4 v4) : v4_(v4) {}  // NOLINT(google-explicit-constructor)
+  constexpr IpAddress(Ipv4 v4) : v4_(v4) {}                       // NOLINT(google-explicit-constructor)
   constexpr IpAddress(const Ipv6& v6) : v6_(v6), is_v6_(true) {}  // NOLINT(google-explicit-constructor)
   bool is_v6() const { return is_v6_; }
   // The IPv4 address; 0.0.0.0 for an IPv6 one (check is_v6() first where it matters).

@@ -195,7 +195,8 @@ TEST(Config, BadListenEntriesSayWhereAndWhy) {
   for (const Case& c : {
            Case{"\"::1:69\"", "t.toml:2: tftp.listen: \"::1:69\" is not ADDR:PORT (an IPv6 address needs brackets"},
            Case{"\"[::1]:99999\"", "t.toml:2: tftp.listen: \"[::1]:99999\" is not ADDR:PORT (the port is not"},
-           Case{"[\n  \"0.0.0.0:69\",\n  \"[::]69\"\n]", "t.toml:4: tftp.listen: \"[::]69\" is not ADDR:PORT (no :PORT"},
+           Case{"[\n  \"0.0.0.0:69\",\n  \"[::]69\"\n]",
+                "t.toml:4: tftp.listen: \"[::]69\" is not ADDR:PORT (no :PORT"},
            Case{"[\"[::]:69\", \"[::]:69\"]", "t.toml:2: tftp.listen: [::]:69 is listed twice"},
            Case{"[\"off\"]", "t.toml:2: tftp.listen: \"off\" stands alone"},
            Case{"[]", "t.toml:2: tftp.listen: must list 1..16 addresses"},

@@ -35,9 +35,8 @@ TEST(Ipv6, PrintsRfc5952) {
 }
 
 TEST(Ipv6, RejectsMalformed) {
-  for (const char* bad : {"", ":", ":::", "1:::2", "1::2::3", "1:2:3:4:5:6:7:8:9", "1:2:3:4:5:6:7", "12345::",
-                          "g::1", ":1::", "1::2:", "::1.2.3", "1:2:3:4:5:6:7:1.2.3.4", "[::1]", "::1%2",
-                          "::256.0.0.1"})
+  for (const char* bad : {"", ":", ":::", "1:::2", "1::2::3", "1:2:3:4:5:6:7:8:9", "1:2:3:4:5:6:7", "12345::", "g::1",
+                          ":1::", "1::2:", "::1.2.3", "1:2:3:4:5:6:7:1.2.3.4", "[::1]", "::1%2", "::256.0.0.1"})
     EXPECT_FALSE(Ipv6::parse(bad).has_value()) << bad;
   EXPECT_TRUE(Ipv6::parse("1:2:3:4:5:6:7::").has_value());
   EXPECT_TRUE(Ipv6::parse("::2:3:4:5:6:7:8").has_value());
@@ -52,7 +51,9 @@ TEST(Ipv6, MatchesTheCLibrary) {
     Ipv6 a;
     for (std::size_t g = 0; g < 8; ++g) {
       const unsigned kind = rng() % 4;
-      const std::uint16_t value = kind < 2 ? 0 : kind == 2 ? static_cast<std::uint16_t>(rng() % 16) : static_cast<std::uint16_t>(rng());
+      const std::uint16_t value = kind < 2    ? 0
+                                  : kind == 2 ? static_cast<std::uint16_t>(rng() % 16)
+                                              : static_cast<std::uint16_t>(rng());
       a.bytes[2 * g] = static_cast<std::uint8_t>(value >> 8);
       a.bytes[2 * g + 1] = static_cast<std::uint8_t>(value);
     }
@@ -87,11 +88,11 @@ TEST(Endpoint, RejectsWithAReason) {
     const char* text;
     const char* reason;
   };
-  for (const Case& c : {Case{"::1:69", "brackets"}, Case{"2001:db8::1", "brackets"}, Case{"[::1]", "no :PORT"},
-                        Case{"[::1]69", "no :PORT"}, Case{"[::1:69", "']'"}, Case{"[::1]:", "port"},
-                        Case{"[::1]:65536", "port"}, Case{"1.2.3.4:x", "port"}, Case{"1.2.3.4", "no :PORT"},
-                        Case{"[1.2.3.4]:69", "not an IPv6"}, Case{"[::g]:69", "not an IPv6"},
-                        Case{"1.2.3:69", "not an IPv4"}}) {
+  for (const Case& c :
+       {Case{"::1:69", "brackets"}, Case{"2001:db8::1", "brackets"}, Case{"[::1]", "no :PORT"},
+        Case{"[::1]69", "no :PORT"}, Case{"[::1:69", "']'"}, Case{"[::1]:", "port"}, Case{"[::1]:65536", "port"},
+        Case{"1.2.3.4:x", "port"}, Case{"1.2.3.4", "no :PORT"}, Case{"[1.2.3.4]:69", "not an IPv6"},
+        Case{"[::g]:69", "not an IPv6"}, Case{"1.2.3:69", "not an IPv4"}}) {
     std::string reason;
     EXPECT_FALSE(Endpoint::parse(c.text, &reason).has_value()) << c.text;
     EXPECT_NE(reason.find(c.reason), std::string::npos) << c.text << ": " << reason;

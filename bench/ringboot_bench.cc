@@ -111,7 +111,8 @@ Options parse_options(int argc, char** argv) {
       "  ringboot-bench --udp-ceiling [--seconds S]",
       "ringboot-bench"};
   auto dflt = [](auto v) { return fmt::format("{}", v); };
-  auto* target = app.add_option("target", o.target, "the TFTP server, IPv4 HOST:PORT")->type_name("HOST:PORT");
+  auto* target =
+      app.add_option("target", o.target, "the TFTP server, HOST:PORT or [IPV6]:PORT")->type_name("HOST:PORT");
   auto* file =
       app.add_option("file", o.file, "local copy of the served file; every received byte is checked against it")
           ->type_name("FILE");
@@ -184,14 +185,36 @@ Options parse_options(int argc, char** argv) {
   return o;
 }
 
-sockaddr_in parse_endpoint(const std::string& s) {
+// A UDP peer of either family.
+struct Peer {
+  sockaddr_storage sa{};
+  socklen_t len = 0;
+  int family() const { return sa.ss_family; }
+  const sockaddr* addr() const { return reinterpret_cast<const sockaddr*>(&sa); }
+  bool operator==(const Peer& o) const { return len == o.len && std::memcmp(&sa, &o.sa, len) == 0; }
+};
+
+// "HOST:PORT" or "[IPV6]:PORT".
+Peer parse_endpoint(const std::string& s) {
   auto colon = s.rfind(':');
-  if (colon == std::string::npos) die("target must be HOST:PORT");
-  sockaddr_in sa{};
-  sa.sin_family = AF_INET;
-  sa.sin_port = htons(static_cast<uint16_t>(std::stoi(s.substr(colon + 1))));
-  if (inet_pton(AF_INET, s.substr(0, colon).c_str(), &sa.sin_addr) != 1) die("bad IPv4 address in " + s);
-  return sa;
+  if (colon == std::string::npos) die("target must be HOST:PORT or [IPV6]:PORT");
+  const auto port = htons(static_cast<uint16_t>(std::stoi(s.substr(colon + 1))));
+  Peer p;
+  if (s.front() == '[') {
+    if (colon < 2 || s[colon - 1] != ']') die("target must be [IPV6]:PORT");
+    auto& a = reinterpret_cast<sockaddr_in6&>(p.sa);
+    a.sin6_family = AF_INET6;
+    a.sin6_port = port;
+    if (inet_pton(AF_INET6, s.substr(1, colon - 2).c_str(), &a.sin6_addr) != 1) die("bad IPv6 address in " + s);
+    p.len = sizeof a;
+    return p;
+  }
+  auto& a = reinterpret_cast<sockaddr_in&>(p.sa);
+  a.sin_family = AF_INET;
+  a.sin_port = port;
+  if (inet_pton(AF_INET, s.substr(0, colon).c_str(), &a.sin_addr) != 1) die("bad IPv4 address in " + s);
+  p.len = sizeof a;
+  return p;
 }
 
 // ---------------------------------------------------------------- UDP ceiling
@@ -269,14 +292,14 @@ struct Client {
   int fd = -1;
   Phase phase = Phase::idle;
   bool have_tid = false;
-  sockaddr_in tid{};
+  Peer tid{};
   uint64_t next = 1;        // next expected block index (1-based, unwrapped)
   uint64_t last_acked = 0;  // last block index ACKed
   int blksize = 512;
   int windowsize = 1;
   bool got_first = false;      // any DATA or OACK seen in the transfer phase
   std::vector<char> last_pkt;  // what a timeout resends
-  sockaddr_in last_dst{};
+  Peer last_dst{};
   TimePoint deadline{};
   TimePoint hold_send_at{};  // --hold: when the delayed ACK goes out
   bool hold_pending = false;
@@ -337,9 +360,9 @@ class Bench {
   int open_socket();
   void start(size_t i, TimePoint now);
   void send_rrq(Client& c, bool probe, TimePoint now);
-  void send_pkt(Client& c, std::vector<char> pkt, const sockaddr_in& dst, TimePoint now);
+  void send_pkt(Client& c, std::vector<char> pkt, const Peer& dst, TimePoint now);
   void send_ack(Client& c, uint64_t block, TimePoint now);
-  void on_packet(size_t i, const char* p, size_t n, const sockaddr_in& from, TimePoint now);
+  void on_packet(size_t i, const char* p, size_t n, const Peer& from, TimePoint now);
   void on_oack(Client& c, const char* p, size_t n);
   void on_data(size_t i, uint16_t wire, const char* p, size_t n, TimePoint now);
   void finish(size_t i, bool ok, const std::string& why, TimePoint now);
@@ -350,7 +373,7 @@ class Bench {
   const Options& o_;
   std::mt19937_64 rng_;
   std::uniform_real_distribution<double> uni_{0.0, 1.0};
-  sockaddr_in server_;
+  Peer server_;
   const char* data_ = nullptr;
   uint64_t size_ = 0;
   Request req_;
@@ -364,18 +387,26 @@ class Bench {
 };
 
 int Bench::open_socket() {
-  int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  int fd = socket(server_.family(), SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd < 0) die(std::string("socket: ") + std::strerror(errno));
   if (o_.rcvbuf > 0) setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &o_.rcvbuf, sizeof o_.rcvbuf);
-  sockaddr_in any{};
-  any.sin_family = AF_INET;
-  any.sin_addr = server_.sin_addr.s_addr == htonl(INADDR_LOOPBACK) ? server_.sin_addr : in_addr{0};
-  if (bind(fd, reinterpret_cast<sockaddr*>(&any), sizeof any) != 0) die(std::string("bind: ") + std::strerror(errno));
+  // A loopback target: bind the client to loopback too; otherwise any address of the family.
+  Peer any = server_;
+  if (server_.family() == AF_INET6) {
+    auto& a = reinterpret_cast<sockaddr_in6&>(any.sa);
+    a.sin6_port = 0;
+    if (!IN6_IS_ADDR_LOOPBACK(&a.sin6_addr)) a.sin6_addr = in6addr_any;
+  } else {
+    auto& a = reinterpret_cast<sockaddr_in&>(any.sa);
+    a.sin_port = 0;
+    if (a.sin_addr.s_addr != htonl(INADDR_LOOPBACK)) a.sin_addr.s_addr = 0;
+  }
+  if (bind(fd, any.addr(), any.len) != 0) die(std::string("bind: ") + std::strerror(errno));
   return fd;
 }
 
-void Bench::send_pkt(Client& c, std::vector<char> pkt, const sockaddr_in& dst, TimePoint now) {
-  sendto(c.fd, pkt.data(), pkt.size(), 0, reinterpret_cast<const sockaddr*>(&dst), sizeof dst);
+void Bench::send_pkt(Client& c, std::vector<char> pkt, const Peer& dst, TimePoint now) {
+  sendto(c.fd, pkt.data(), pkt.size(), 0, dst.addr(), dst.len);
   c.last_pkt = std::move(pkt);
   c.last_dst = dst;
   c.tries = 0;
@@ -482,10 +513,10 @@ void Bench::on_oack(Client& c, const char* p, size_t n) {
   c.windowsize = windowsize;
 }
 
-void Bench::on_packet(size_t i, const char* p, size_t n, const sockaddr_in& from, TimePoint now) {
+void Bench::on_packet(size_t i, const char* p, size_t n, const Peer& from, TimePoint now) {
   Client& c = clients_[i];
   if (n < 4) return;
-  if (c.have_tid && (from.sin_port != c.tid.sin_port || from.sin_addr.s_addr != c.tid.sin_addr.s_addr)) return;
+  if (c.have_tid && !(from == c.tid)) return;
   uint16_t op = static_cast<uint16_t>((static_cast<uint8_t>(p[0]) << 8) | static_cast<uint8_t>(p[1]));
   uint16_t arg = static_cast<uint16_t>((static_cast<uint8_t>(p[2]) << 8) | static_cast<uint8_t>(p[3]));
   if (op == DATA && o_.loss > 0 && uni_(rng_) < o_.loss) {
@@ -502,10 +533,11 @@ void Bench::on_packet(size_t i, const char* p, size_t n, const sockaddr_in& from
       fmt::print(
           stderr, "client {} port {}: ERROR {} \"{}\" phase {} next {} got_first {} tries {}\n", i,
           [&] {
-            sockaddr_in a{};
+            sockaddr_storage a{};
             socklen_t l = sizeof a;
             getsockname(c.fd, reinterpret_cast<sockaddr*>(&a), &l);
-            return ntohs(a.sin_port);
+            return ntohs(a.ss_family == AF_INET6 ? reinterpret_cast<sockaddr_in6&>(a).sin6_port
+                                                 : reinterpret_cast<sockaddr_in&>(a).sin_port);
           }(),
           arg, msg, static_cast<int>(c.phase), c.next, c.got_first, c.tries);
     finish(i, false, fmt::format("server ERROR {} ({})", arg, msg), now);
@@ -518,7 +550,7 @@ void Bench::on_packet(size_t i, const char* p, size_t n, const sockaddr_in& from
     }
     // EDK2: ERROR 8 "User aborted the transfer", then a fresh RRQ (new port).
     static const char kAbort[] = "\0\5\0\10User aborted the transfer";
-    sendto(c.fd, kAbort, sizeof kAbort, 0, reinterpret_cast<const sockaddr*>(&c.tid), sizeof c.tid);
+    sendto(c.fd, kAbort, sizeof kAbort, 0, c.tid.addr(), c.tid.len);
     ++st_.probes;
     epoll_ctl(ep_, EPOLL_CTL_DEL, c.fd, nullptr);
     close(c.fd);
@@ -622,8 +654,7 @@ void Bench::tick(TimePoint now) {
       finish(i, false, c.got_first ? "timeout mid-transfer" : "timeout waiting for the first reply", now);
       continue;
     }
-    sendto(c.fd, c.last_pkt.data(), c.last_pkt.size(), 0, reinterpret_cast<const sockaddr*>(&c.last_dst),
-           sizeof c.last_dst);
+    sendto(c.fd, c.last_pkt.data(), c.last_pkt.size(), 0, c.last_dst.addr(), c.last_dst.len);
     ++st_.client_resends;
     arm(c, now);
   }
@@ -690,9 +721,10 @@ int Bench::run() {
       for (int burst = 0; burst < 256; ++burst) {
         Client& c = clients_[i];
         if (c.fd < 0) break;
-        sockaddr_in from{};
-        socklen_t fl = sizeof from;
-        ssize_t r = recvfrom(c.fd, buf_.data(), buf_.size(), 0, reinterpret_cast<sockaddr*>(&from), &fl);
+        Peer from;
+        socklen_t fl = sizeof from.sa;
+        ssize_t r = recvfrom(c.fd, buf_.data(), buf_.size(), 0, reinterpret_cast<sockaddr*>(&from.sa), &fl);
+        from.len = fl;
         if (r < 0) break;
         on_packet(i, buf_.data(), static_cast<size_t>(r), from, now);
       }
@@ -718,7 +750,7 @@ int Bench::run() {
     if (c.fd < 0) continue;
     if (c.have_tid) {
       static const char kAbort[] = "\0\5\0\0bench done";
-      sendto(c.fd, kAbort, sizeof kAbort, 0, reinterpret_cast<const sockaddr*>(&c.tid), sizeof c.tid);
+      sendto(c.fd, kAbort, sizeof kAbort, 0, c.tid.addr(), c.tid.len);
     }
     if (o_.hold) {
       close(c.fd);

@@ -49,11 +49,11 @@ constexpr std::int64_t kHour = 3600000;
 // --- [tftp] ---------------------------------------------------------------------
 using T = TftpSettings;
 constexpr std::array<Key<T>, 20> kTftpKeys{
-    schema::listen<&T::listen>("listen", kRestart, "TFTP listening address"),
+    schema::listen<&T::listen>("listen", kRestart, "TFTP listening addresses, IPv4 and IPv6 (also --tftp-listen)"),
     schema::integer<&T::blksize_max>("blksize_max", 8, 65464, kApplies,
                                      "largest blksize answered; further clamped to the interface MTU when mtu_clamp"),
     schema::boolean<&T::mtu_clamp>("mtu_clamp", kApplies,
-                                   "clamp blksize so a DATA fits the interface MTU (1468 on 1500)"),
+                                   "clamp blksize so a DATA fits the interface MTU (1468 on 1500; 1448 over IPv6)"),
     schema::integer<&T::windowsize_max>("windowsize_max", 1, 65535, kApplies, "largest windowsize answered (RFC 7440)"),
     schema::integer<&T::window_bytes_max>("window_bytes_max", 0, std::int64_t{1} << 30, kApplies,
                                           "payload of one window (windowsize * blksize answered); 0: no cap"),
@@ -93,9 +93,9 @@ constexpr std::array<Key<T>, 20> kTftpKeys{
 // --- [http] ---------------------------------------------------------------------
 using H = HttpSettings;
 constexpr std::array<Key<H>, 10> kHttpKeys{
-    schema::listen<&H::listen>("listen", kRestart, "HTTP listening address"),
+    schema::listen<&H::listen>("listen", kRestart, "HTTP listening addresses, IPv4 and IPv6 (also --http-listen)"),
     schema::listen<&H::metrics_listen>("metrics_listen", kRestart,
-                                       "/metrics only there, off the boot network; \"off\": on the HTTP listener"),
+                                       "/metrics only there, off the boot network; \"off\": on the HTTP listeners"),
     schema::integer<&H::connections_max>("connections_max", 1, 1 << 20, kRestart,
                                          "connections across all threads; each holds a socket and a pipe"),
     schema::integer<&H::header_bytes_max>("header_bytes_max", 256, 1 << 20, kApplies, "request head size; 431 beyond"),
@@ -115,7 +115,7 @@ constexpr std::array<Key<H>, 10> kHttpKeys{
 using A = ApiSettings;
 constexpr std::array<Key<A>, 9> kApiKeys{
     schema::listen<&A::listen>("listen", kRestart,
-                               "the admin API's address (also --api-listen); it listens only with a tokens_file"),
+                               "the admin API's addresses (also --api-listen); it listens only with a tokens_file"),
     schema::path<&A::tokens_file>(
         "tokens_file", kApplies,
         "`ROLE TOKEN [NAME]` a line, ROLE read or admin; re-read on SIGHUP; empty: the API is off"),
@@ -625,10 +625,17 @@ std::vector<ConfigError> load_api_tokens(Settings* settings, std::vector<std::st
   if (api.tokens_file.empty()) return {};
   const std::string& path = api.tokens_file;
   std::vector<ConfigError> errors;
-  if (api.listen) {
-    auto overlaps = [&](const std::optional<Endpoint>& other) {
-      return other && other->port == api.listen->port &&
-             (other->ip == api.listen->ip || other->ip.value == 0 || api.listen->ip.value == 0);
+  if (!api.listen.empty()) {
+    // One port of one family, where either side is the wildcard or both the
+    // same address: the two would be one listener. IPv6 sockets are
+    // IPV6_V6ONLY, so 0.0.0.0:P and [::1]:P do not meet.
+    auto overlaps = [&](const std::vector<Endpoint>& others) {
+      for (const Endpoint& a : api.listen)
+        for (const Endpoint& o : others)
+          if (o.port == a.port && o.ip.is_v6() == a.ip.is_v6() &&
+              (o.ip == a.ip || o.ip.is_unspecified() || a.ip.is_unspecified()))
+            return true;
+      return false;
     };
     const std::string where = settings->config_file.empty() ? "api.listen" : settings->config_file;
     if (overlaps(settings->http.listen))

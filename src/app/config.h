@@ -17,9 +17,9 @@
 namespace ringboot {
 
 struct TftpSettings {
-  std::optional<Endpoint> listen = Endpoint{Ipv4{0}, 69};  // nullopt: off
+  std::vector<Endpoint> listen = {Endpoint{Ipv4{0}, 69}};  // either family, several; empty: off
   std::uint16_t blksize_max = 65464;                       // further clamped to the interface MTU when mtu_clamp
-  bool mtu_clamp = true;                                   // 1468 on a 1500-byte link
+  bool mtu_clamp = true;                                   // 1468 on a 1500-byte link, 1448 over IPv6
   std::uint16_t windowsize_max = 64;
   std::uint32_t window_bytes_max = 128 * 1024;         // payload of one window
   std::uint32_t client_receive_buffer_bytes = 212992;  // assumed client sk_rcvbuf a window must fit; 0: off
@@ -44,9 +44,9 @@ struct TftpSettings {
 };
 
 struct HttpSettings {
-  std::optional<Endpoint> listen = Endpoint{Ipv4{0}, 80};
-  std::optional<Endpoint> metrics_listen;  // nullopt: /metrics on the HTTP listener
-  std::uint32_t connections_max = 2048;    // across all threads; each holds a socket and a pipe
+  std::vector<Endpoint> listen = {Endpoint{Ipv4{0}, 80}};  // either family, several; empty: off
+  std::vector<Endpoint> metrics_listen;                    // empty: /metrics on the HTTP listener
+  std::uint32_t connections_max = 2048;                    // across all threads; each holds a socket and a pipe
   std::uint32_t header_bytes_max = 8192;
   std::uint32_t headers_max = 64;
   Duration header_timeout = seconds(10);
@@ -60,7 +60,7 @@ struct HttpSettings {
 // no token could answer nothing but 401, and a listener in every test and
 // every default install would only be in the way).
 struct ApiSettings {
-  std::optional<Endpoint> listen = Endpoint{Ipv4{0x7f000001}, 8081};
+  std::vector<Endpoint> listen = {Endpoint{Ipv4{0x7f000001}, 8081}};  // empty: off
   std::string tokens_file;                   // `ROLE TOKEN [NAME]` lines; empty: the API is off
   std::uint32_t body_bytes_max = 64 * 1024;  // a request body's bound: 413 past it
   // The event stream (GET /api/v1/events) and the page's login sessions.
@@ -73,7 +73,7 @@ struct ApiSettings {
   // Read from tokens_file once the file and the flags are applied
   // (load_api_tokens); never printed.
   std::vector<api::ApiToken> tokens;
-  bool enabled() const { return listen.has_value() && !tokens_file.empty(); }
+  bool enabled() const { return !listen.empty() && !tokens_file.empty(); }
 };
 
 struct Settings {

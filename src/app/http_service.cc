@@ -76,19 +76,24 @@ HttpService::~HttpService() {
     io::close_fd(slot.pipe[0]);
     io::close_fd(slot.pipe[1]);
   }
-  for (const int fd : listen_fd_) io::close_fd(fd);
+  for (const ListenSocket& l : listeners_) io::close_fd(l.fd);
 }
 
 bool HttpService::start(std::string* error) {
   buffers_ = io::BufferRing::create(ring_, kTcpBufferGroup, kTcpBuffers, kTcpBufferBytes, error);
   if (!buffers_) return false;
-  const std::optional<Endpoint> endpoints[kListeners] = {
-      settings_.listen, settings_.metrics_listen, api_.enabled() && access_ ? api_.listen : std::optional<Endpoint>()};
-  for (std::uint8_t i = 0; i < kListeners; ++i) {
-    if (!endpoints[i]) continue;
-    listen_fd_[i] = io::tcp_listen(*endpoints[i], kListenBacklog, true, error);
-    if (listen_fd_[i] < 0) return false;
-    io::tcp_accept(ring_, listen_fd_[i], io::Tag{kHttpAccept, i, 0});
+  const std::pair<const std::vector<Endpoint>*, Listener> roles[] = {
+      {&settings_.listen, kBoot}, {&settings_.metrics_listen, kMetricsOnly}, {&api_.listen, kApi}};
+  for (const auto& [endpoints, role] : roles) {
+    if (role == kApi && !(api_.enabled() && access_)) continue;
+    for (const Endpoint& e : *endpoints) {
+      const int fd = io::tcp_listen(e, kListenBacklog, true, error);
+      if (fd < 0) return false;
+      const auto index = static_cast<std::uint32_t>(listeners_.size());
+      listeners_.push_back(ListenSocket{fd, role});
+      if (role != kBoot) operator_listeners_ = true;
+      io::tcp_accept(ring_, fd, io::Tag{kHttpAccept, index, 0});
+    }
   }
   return true;
 }
@@ -131,11 +136,11 @@ void HttpService::on_completion(const io::Completion& c, Instant now) {
 
 void HttpService::stop_accepting() {
   draining_ = true;
-  for (std::uint8_t i = 0; i < kListeners; ++i) {
-    if (listen_fd_[i] < 0) continue;
+  for (std::uint32_t i = 0; i < listeners_.size(); ++i) {
+    if (listeners_[i].fd < 0) continue;
     io::cancel(ring_, io::Tag{kHttpAccept, i, 0});
-    io::close_fd(listen_fd_[i]);
-    listen_fd_[i] = -1;
+    io::close_fd(listeners_[i].fd);
+    listeners_[i].fd = -1;
   }
   for (std::uint32_t index = 0; index < slots_.size(); ++index) {
     Slot& slot = slots_[index];
@@ -144,20 +149,20 @@ void HttpService::stop_accepting() {
 }
 
 void HttpService::on_accept(const io::Completion& c, Instant now) {
-  const auto listener = static_cast<Listener>(c.tag.index);
-  if (listen_fd_[listener] < 0) {  // draining: the listener is gone
+  if (c.tag.index >= listeners_.size() || listeners_[c.tag.index].fd < 0) {  // draining: the listener is gone
     if (c.res >= 0) io::close_fd(c.res);
     return;
   }
-  if (!c.more()) io::tcp_accept(ring_, listen_fd_[listener], io::Tag{kHttpAccept, listener, 0});
+  const ListenSocket& socket = listeners_[c.tag.index];
+  const Listener listener = socket.role;
+  if (!c.more()) io::tcp_accept(ring_, socket.fd, io::Tag{kHttpAccept, c.tag.index, 0});
   if (c.res < 0) {
     log(LogLevel::warn, "http.accept_error", "errno={}", -c.res);
     return;
   }
   const int fd = c.res;
   // The operator's listeners (metrics, API) keep a few slots a boot flood cannot take.
-  const bool operator_listeners = listen_fd_[kMetricsOnly] >= 0 || listen_fd_[kApi] >= 0;
-  const std::size_t reserved = listener == kBoot && operator_listeners ? kMetricsReservedSlots : 0;
+  const std::size_t reserved = listener == kBoot && operator_listeners_ ? kMetricsReservedSlots : 0;
   if (free_.size() <= reserved) {
     counters_.rejected_connections.inc();
     static constexpr std::string_view kBusy =
@@ -294,7 +299,7 @@ void HttpService::respond(Slot& slot, std::uint32_t index, const http::Request& 
   if (slot.listener == kApi || callback) return respond_api(slot, index, request, callback, now);
   const std::int64_t now_unix = tick_.unix_seconds;
   const bool head_only = request.method == http::Method::head;
-  const bool metrics_here = slot.listener == kMetricsOnly || !settings_.metrics_listen;
+  const bool metrics_here = slot.listener == kMetricsOnly || settings_.metrics_listen.empty();
   const std::string_view path = request.path;
   if (path == "/metrics" && metrics_here && request.method != http::Method::other)
     return start_response(slot, index,
@@ -338,7 +343,8 @@ bool HttpService::respond_fleet(Slot& slot, std::uint32_t index, const http::Req
                    now);
   } else if (request.path == "/ipxe" && request.method == http::Method::get) {
     // Each GET is one boot decision (an install start counts): HEAD is refused.
-    std::string script = fleet_->ipxe(request.target, slot.peer.ip, host, tick_.unix_ms);
+    // The fleet knows machines by their DHCPv4 address: an IPv6 peer is known by its MAC only.
+    std::string script = fleet_->ipxe(request.target, slot.peer.ip.if_v4(), host, tick_.unix_ms);
     start_response(slot, index,
                    http::plan_simple(200, "text/plain", std::move(script), request.keep_alive, false, now_unix), now);
   } else {
@@ -359,7 +365,7 @@ bool HttpService::respond_grub(Slot& slot, std::uint32_t index, const http::Requ
   }
   const std::optional<std::string_view> host =
       request.host ? std::optional<std::string_view>(*request.host) : std::nullopt;
-  std::optional<std::string> config = fleet_->grub(request.path, slot.peer.ip, host, tick_.unix_ms);
+  std::optional<std::string> config = fleet_->grub(request.path, slot.peer.ip.if_v4(), host, tick_.unix_ms);
   if (!config) return false;
   start_response(slot, index,
                  http::plan_simple(200, "text/plain", std::move(*config), request.keep_alive, false, now_unix), now);
@@ -520,10 +526,12 @@ void HttpService::response_done(Slot& slot, std::uint32_t index, Instant now) {
   log(slot.path == "/metrics" ? LogLevel::debug : LogLevel::info, "http.response",
       "client={} method={} path=\"{}\" status={} bytes={} duration_ms={:.2f}", slot.peer.to_string(), slot.method,
       slot.path, slot.status, slot.response_bytes, elapsed * 1000.0);
-  if (slot.file != nullptr && fleet_ != nullptr && fleet_->enabled()) {
-    // A boot file fetched over HTTP (a loader, a kernel, an initrd): its machine's timeline moves on.
+  if (slot.file != nullptr && fleet_ != nullptr && fleet_->enabled() && slot.peer.ip.if_v4()) {
+    // A boot file fetched over HTTP (a loader, a kernel, an initrd): its
+    // machine's timeline moves on. The fleet knows machines by their DHCPv4
+    // address, so an IPv6 peer is none of them.
     fleet::Fetch f;
-    f.peer = slot.peer.ip;
+    f.peer = slot.peer.ip.v4();
     f.path = slot.path;
     f.ok = slot.status == 200;
     f.detail = log_fields("http path=\"{}\" status={} bytes={} duration_ms={:.1f}", slot.path, slot.status,

@@ -56,7 +56,12 @@ class HttpService {
 
  private:
   enum Listener : std::uint8_t { kBoot = 0, kMetricsOnly = 1, kApi = 2 };
-  static constexpr std::size_t kListeners = 3;
+  // One listening socket: each address of [http] listen, metrics_listen and
+  // [api] listen is one, and its role is what it serves.
+  struct ListenSocket {
+    int fd = -1;
+    Listener role = kBoot;
+  };
   struct Slot {
     int fd = -1;
     std::uint32_t generation = 0;
@@ -151,7 +156,8 @@ class HttpService {
   TimerHeap timers_;
   std::vector<Slot> slots_;
   std::vector<std::uint32_t> free_;
-  int listen_fd_[kListeners] = {-1, -1, -1};
+  std::vector<ListenSocket> listeners_;  // a completion's Tag index is the position here
+  bool operator_listeners_ = false;      // a metrics or API listener is open
   bool draining_ = false;
   ApiShared* shared_;
   std::vector<std::uint32_t> subscribers_;  // slots streaming events, this worker's

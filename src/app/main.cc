@@ -17,6 +17,7 @@
 #include "app/fleet_service.h"
 #include "app/machines_cli.h"
 #include "app/metrics_page.h"
+#include "app/schema.h"
 #include "app/signals.h"
 #include "app/store_writer.h"
 #include "app/worker.h"
@@ -28,6 +29,14 @@
 #include "store/sqlite_store.h"
 
 namespace {
+
+// A listener key as the start-up line prints it: "off" or "0.0.0.0:69,[::]:69".
+std::string listen_text(const std::vector<ringboot::Endpoint>& endpoints) {
+  if (endpoints.empty()) return "off";
+  std::string out;
+  for (const ringboot::Endpoint& e : endpoints) out += (out.empty() ? "" : ",") + e.to_string();
+  return out;
+}
 
 using namespace ringboot;
 
@@ -43,15 +52,13 @@ struct Flags {
 // Flags win over the config file.
 std::vector<ConfigError> apply_flags(const Flags& f, Settings* s) {
   std::vector<ConfigError> errors;
-  auto listen = [&](const std::optional<std::string>& text, const char* flag, std::optional<Endpoint>* out) {
+  auto listen = [&](const std::optional<std::string>& text, const char* flag, std::vector<Endpoint>* out) {
     if (!text) return;
-    if (*text == "off") {
-      out->reset();
-    } else if (auto e = Endpoint::parse(*text)) {
-      *out = *e;
-    } else {
-      errors.push_back(ConfigError{flag, 0, fmt::format("\"{}\" is not ADDR:PORT or off", *text)});
-    }
+    std::string reason;
+    if (auto endpoints = schema::parse_listen(*text, &reason))
+      *out = std::move(*endpoints);
+    else
+      errors.push_back(ConfigError{flag, 0, reason});
   };
   for (const std::string& assignment : f.sets)
     for (auto& e : apply_setting(assignment, s)) errors.push_back(std::move(e));
@@ -60,7 +67,7 @@ std::vector<ConfigError> apply_flags(const Flags& f, Settings* s) {
   listen(f.http_listen, "--http-listen", &s->http.listen);
   listen(f.metrics_listen, "--metrics-listen", &s->http.metrics_listen);
   listen(f.api_listen, "--api-listen", &s->api.listen);
-  if (f.api_listen && s->api.listen && s->api.tokens_file.empty())
+  if (f.api_listen && !s->api.listen.empty() && s->api.tokens_file.empty())
     errors.push_back(ConfigError{
         "--api-listen", 0, "the API listens only with [api] tokens_file (without a token it could answer only 401)"});
   if (f.threads) s->threads = *f.threads;
@@ -244,9 +251,8 @@ int serve(const Flags& flags, const Settings& initial) {
         "reason=\"running as root without --user: set --user to drop privileges after binding\"");
   if (failure.empty()) {
     log(LogLevel::info, "ringboot.started", "root=\"{}\" threads={} tftp={} http={} api={} dhcp={}", settings.root,
-        threads, settings.tftp.listen ? settings.tftp.listen->to_string() : "off",
-        settings.http.listen ? settings.http.listen->to_string() : "off",
-        settings.api.enabled() ? settings.api.listen->to_string() : "off", dhcp::to_string(settings.dhcp.mode));
+        threads, listen_text(settings.tftp.listen), listen_text(settings.http.listen),
+        settings.api.enabled() ? listen_text(settings.api.listen) : "off", dhcp::to_string(settings.dhcp.mode));
     while (wait_for_signal() == SignalEvent::reload) reload(flags, box, fleet);
     // Stop accepting; transfers in flight get the grace period; a second
     // signal stops at once.
@@ -330,11 +336,15 @@ int main(int argc, char** argv) {
                "print the effective config (defaults, file, flags) as commented TOML and exit");
   app.add_option("--set", f.sets, "KEY=VALUE: any config key, e.g. --set tftp.windowsize_max=16 (repeatable)");
   app.add_option("--root", f.root, "boot root directory served over TFTP and HTTP");
-  app.add_option("--tftp-listen", f.tftp_listen, "TFTP address ADDR:PORT or off (default 0.0.0.0:69)");
-  app.add_option("--http-listen", f.http_listen, "HTTP address ADDR:PORT or off (default 0.0.0.0:80)");
-  app.add_option("--metrics-listen", f.metrics_listen, "separate /metrics address (default: the HTTP listener)");
+  app.add_option("--tftp-listen", f.tftp_listen,
+                 "TFTP addresses ADDR:PORT,[IPV6]:PORT,... or off (default 0.0.0.0:69)");
+  app.add_option("--http-listen", f.http_listen,
+                 "HTTP addresses ADDR:PORT,[IPV6]:PORT,... or off (default 0.0.0.0:80)");
+  app.add_option("--metrics-listen", f.metrics_listen,
+                 "separate /metrics addresses, comma-separated (default: the HTTP listeners)");
   app.add_option("--api-listen", f.api_listen,
-                 "admin API address ADDR:PORT or off (default 127.0.0.1:8081; listens only with [api] tokens_file)");
+                 "admin API addresses, comma-separated, or off (default 127.0.0.1:8081; listens only with [api] "
+                 "tokens_file)");
   app.add_option("--threads", f.threads, "worker threads (default: one per core)")->check(CLI::Range(1u, 256u));
   app.add_option("--log-level", f.log_level, "debug, info, warn or error");
   app.add_option("--user", f.user, "drop privileges to this user after binding ports");

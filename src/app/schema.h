@@ -316,21 +316,81 @@ constexpr Key<StructOf<M>> integer_list(std::string_view name, std::int64_t min,
   return k;
 }
 
-// "ADDR:PORT" or "off" into a std::optional<Endpoint> (nullopt: off).
+// A listener key's bound: addresses per key.
+inline constexpr std::size_t kListenAddressesMax = 16;
+
+// One listener key's value as text: "off" (none), one "ADDR:PORT", or
+// several separated by commas ("0.0.0.0:69,[::]:69", as the flags take
+// them). nullopt with *reason on a bad entry, a repeated one, or too many.
+inline std::optional<std::vector<Endpoint>> parse_listen(std::string_view text, std::string* reason) {
+  std::vector<Endpoint> out;
+  if (text == "off") return out;
+  for (std::size_t start = 0;;) {
+    const std::size_t comma = text.find(',', start);
+    std::string_view entry = text.substr(start, comma == std::string_view::npos ? text.npos : comma - start);
+    while (!entry.empty() && entry.front() == ' ') entry.remove_prefix(1);
+    while (!entry.empty() && entry.back() == ' ') entry.remove_suffix(1);
+    std::string why;
+    const auto endpoint = Endpoint::parse(entry, &why);
+    if (!endpoint) {
+      *reason = fmt::format("\"{}\" is not ADDR:PORT ({}); IPv6 as [ADDR]:PORT, or \"off\"", entry, why);
+      return std::nullopt;
+    }
+    if (std::find(out.begin(), out.end(), *endpoint) != out.end()) {
+      *reason = fmt::format("{} is listed twice", endpoint->to_string());
+      return std::nullopt;
+    }
+    out.push_back(*endpoint);
+    if (out.size() > kListenAddressesMax) {
+      *reason = fmt::format("more than {} addresses", kListenAddressesMax);
+      return std::nullopt;
+    }
+    if (comma == std::string_view::npos) return out;
+    start = comma + 1;
+  }
+}
+
+// "ADDR:PORT", a list of them, or "off" into a std::vector<Endpoint>
+// (empty: off). The list is a TOML array of strings, or a string with commas.
 template <auto M>
 constexpr Key<StructOf<M>> listen(std::string_view name, Reload reload, std::string_view help) {
   using S = StructOf<M>;
-  Key<S> k{name, "\"ADDR:PORT\" or \"off\"", 0, 0, reload, false, help};
+  Key<S> k{name, "\"ADDR:PORT\", a list of them, or \"off\"; IPv6 as \"[ADDR]:PORT\"", 0, 0, reload, false, help};
   k.read = [](const Key<S>&, const toml::node& node, S& out, Context& ctx, const std::string& path) {
+    if (const toml::array* array = node.as_array()) {
+      if (array->empty() || array->size() > kListenAddressesMax)
+        return ctx.error(node, path, fmt::format("must list 1..{} addresses (\"off\" for none)", kListenAddressesMax));
+      std::vector<Endpoint> values;
+      for (const toml::node& element : *array) {
+        const auto text = element.value<std::string>();
+        if (!element.is_string() || !text) return ctx.error(element, path, "entries must be strings \"ADDR:PORT\"");
+        std::string reason;
+        const auto one = *text == "off" ? std::nullopt : parse_listen(*text, &reason);
+        if (*text == "off") reason = "\"off\" stands alone, not in a list";
+        if (one && one->size() != 1) reason = "one address per entry";
+        if (!one || one->size() != 1) return ctx.error(element, path, reason);
+        if (std::find(values.begin(), values.end(), one->front()) != values.end())
+          return ctx.error(element, path, fmt::format("{} is listed twice", one->front().to_string()));
+        values.push_back(one->front());
+      }
+      out.*M = std::move(values);
+      return;
+    }
     const auto text = node.value<std::string>();
-    if (!node.is_string() || !text) return ctx.error(node, path, "must be a string \"ADDR:PORT\" or \"off\"");
-    if (*text == "off") return (out.*M).reset();
-    const auto endpoint = Endpoint::parse(*text);
-    if (!endpoint) return ctx.error(node, path, fmt::format("\"{}\" is not ADDR:PORT or off", *text));
-    out.*M = *endpoint;
+    if (!node.is_string() || !text)
+      return ctx.error(node, path, "must be a string \"ADDR:PORT\", an array of them, or \"off\"");
+    std::string reason;
+    auto values = parse_listen(*text, &reason);
+    if (!values) return ctx.error(node, path, reason);
+    out.*M = std::move(*values);
   };
   k.write = [](const Key<S>&, const S& in) -> std::optional<std::string> {
-    return quote(in.*M ? (in.*M)->to_string() : std::string("off"));
+    const std::vector<Endpoint>& values = in.*M;
+    if (values.empty()) return quote("off");
+    if (values.size() == 1) return quote(values.front().to_string());
+    std::string text = "[";
+    for (const Endpoint& e : values) text += (text.size() > 1 ? ", " : "") + quote(e.to_string());
+    return text + "]";
   };
   return k;
 }

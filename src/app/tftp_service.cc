@@ -88,7 +88,7 @@ TftpService::~TftpService() {
     if (slot.fd >= 0) io::close_fd(slot.fd);
     if (slot.upload_fd >= 0 && upload_dir_) upload_dir_->close(slot.upload_fd, slot.filename, false);
   }
-  io::close_fd(listen_fd_);
+  for (const int fd : listen_fds_) io::close_fd(fd);
 }
 
 bool TftpService::start(std::string* error) {
@@ -99,9 +99,13 @@ bool TftpService::start(std::string* error) {
   io::UdpOptions options;
   options.reuse_port = true;
   options.receive_buffer_bytes = settings_.receive_buffer_bytes;
-  listen_fd_ = io::udp_open(*settings_.listen, options, error);
-  if (listen_fd_ < 0) return false;
-  io::udp_receive(ring_, buffers_, listen_fd_, io::Tag{kTftpListen, 0, 0});
+  for (const Endpoint& e : settings_.listen) {
+    const int fd = io::udp_open(e, options, error);
+    if (fd < 0) return false;
+    const auto index = static_cast<std::uint32_t>(listen_fds_.size());
+    listen_fds_.push_back(fd);
+    io::udp_receive(ring_, buffers_, fd, io::Tag{kTftpListen, index, 0});
+  }
   return true;
 }
 
@@ -122,24 +126,32 @@ void TftpService::on_completion(const io::Completion& c, Instant now) {
 }
 
 void TftpService::stop_accepting() {
-  if (listen_fd_ < 0) return;
-  io::cancel(ring_, io::Tag{kTftpListen, 0, 0});
-  io::close_fd(listen_fd_);
-  listen_fd_ = -1;
+  for (std::uint32_t i = 0; i < listen_fds_.size(); ++i) {
+    if (listen_fds_[i] < 0) continue;
+    io::cancel(ring_, io::Tag{kTftpListen, i, 0});
+    io::close_fd(listen_fds_[i]);
+    listen_fds_[i] = -1;
+  }
 }
 
 void TftpService::on_listen(const io::Completion& c, Instant now) {
-  const auto status = io::udp_consume(ring_, buffers_, c, [&](const io::Datagram& d) { handle_request(d, now); });
+  // A completion after stop_accepting, for a socket already closed: only its buffer to give back.
+  const int fd = c.tag.index < listen_fds_.size() ? listen_fds_[c.tag.index] : -1;
+  request_fd_ = fd;
+  const auto status = io::udp_consume(ring_, buffers_, c, [&](const io::Datagram& d) {
+    if (fd >= 0) handle_request(d, now);
+  });
   if (status == io::ReceiveStatus::truncated) counters_.malformed.inc();
-  io::udp_rearm(ring_, buffers_, c, listen_fd_, io::Tag{kTftpListen, 0, 0});
+  io::udp_rearm(ring_, buffers_, c, fd, io::Tag{kTftpListen, c.tag.index, 0});
+  request_fd_ = -1;
 }
 
 void TftpService::refuse(const io::Datagram& d, tftp::ErrorCode code, std::string_view message) {
   std::uint8_t buf[256];
-  sends_.send_copy(listen_fd_, d.from, tftp::build_error(code, message, MutableBytes(buf)));
+  sends_.send_copy(request_fd_, d.from, tftp::build_error(code, message, MutableBytes(buf)));
 }
 
-tftp::SessionConfig TftpService::session_config(int ifindex) {
+tftp::SessionConfig TftpService::session_config(int ifindex, bool v6) {
   tftp::SessionConfig config;
   config.limits.blksize_max = settings_.blksize_max;
   config.limits.windowsize_max = settings_.windowsize_max;
@@ -148,10 +160,8 @@ tftp::SessionConfig TftpService::session_config(int ifindex) {
   if (settings_.mtu_clamp) {
     auto [it, inserted] = mtu_by_interface_.try_emplace(ifindex, 0);
     if (inserted) it->second = io::interface_mtu(ifindex);
-    // 20 bytes IP + 8 UDP + 4 TFTP: the largest block that is not fragmented.
-    if (it->second > 32)
-      config.limits.blksize_max = static_cast<std::uint16_t>(
-          std::min<int>(config.limits.blksize_max, std::min(it->second - 32, int{tftp::kBlksizeMax})));
+    if (const std::uint16_t largest = tftp::blksize_for_mtu(it->second, v6); largest != 0)
+      config.limits.blksize_max = std::min(config.limits.blksize_max, largest);
   }
   config.rto_min = settings_.rto_min;
   config.rto_max = settings_.rto_max;
@@ -163,7 +173,8 @@ tftp::SessionConfig TftpService::session_config(int ifindex) {
 void TftpService::handle_request(const io::Datagram& d, Instant now) {
   counters_.requests.inc();
   // Before parsing: a flood from one address costs a table lookup, and gets no answer.
-  switch (rate_limiter_.check(d.from.ip.value, now)) {
+  // An IPv6 client is limited by its /64: it can pick any address in its prefix.
+  switch (rate_limiter_.check(d.from.ip.client_key(), now)) {
     case RateVerdict::allowed:
       break;
     case RateVerdict::limited:
@@ -199,9 +210,9 @@ void TftpService::handle_request(const io::Datagram& d, Instant now) {
   // No file of that name: GRUB's config names are the fleet's (a file in
   // the root wins where it exists).
   if (file == nullptr && open_error == io::OpenError::not_found && fleet_ != nullptr && fleet_->enabled()) {
-    const std::string host = http_port_ == 0 ? std::string() : fmt::format("{}:{}", d.local.to_string(), http_port_);
+    const std::string host = http_port_ == 0 ? std::string() : Endpoint{d.local, http_port_}.to_string();
     if (std::optional<std::string> config = fleet_->grub(
-            path, d.from.ip, http_port_ == 0 ? std::nullopt : std::optional<std::string_view>(host), tick_.unix_ms)) {
+            path, d.from.ip.if_v4(), http_port_ == 0 ? std::nullopt : std::optional<std::string_view>(host), tick_.unix_ms)) {
       netascii.assign(config->begin(), config->end());
       if (request.mode == tftp::Mode::netascii) netascii = tftp::netascii_encode(Bytes(netascii));
     }
@@ -235,7 +246,7 @@ void TftpService::handle_request(const io::Datagram& d, Instant now) {
   Slot& slot = slots_[index];
   slot.file = file;
   slot.netascii = std::move(netascii);
-  slot.session.emplace(session_config(d.interface), d.from);
+  slot.session.emplace(session_config(d.interface, d.from.ip.is_v6()), d.from);
   const std::uint64_t size =
       file == nullptr || request.mode == tftp::Mode::netascii ? slot.netascii.size() : file->stat.size;
   Sink sink(*this, slot);
@@ -329,9 +340,10 @@ void TftpService::end_session(std::uint32_t index, Instant now) {
       "result={}",
       slot.peer.to_string(), slot.filename, s.bytes_acked(), s.bytes_sent(), s.blksize(), s.windowsize(),
       elapsed * 1000.0, s.retransmits(), tftp::to_string(result));
-  if (fleet_ != nullptr && fleet_->enabled() && result != tftp::Result::probe) {
+  // The fleet knows machines by their DHCPv4 address: an IPv6 peer is none of them.
+  if (fleet_ != nullptr && fleet_->enabled() && result != tftp::Result::probe && slot.peer.ip.if_v4()) {
     fleet::Fetch f;
-    f.peer = slot.peer.ip;
+    f.peer = slot.peer.ip.v4();
     f.path = slot.filename;
     f.ok = result == tftp::Result::ok;
     f.detail = log_fields("tftp file=\"{}\" bytes={} duration_ms={:.1f} result={}", slot.filename, s.bytes_acked(),
@@ -372,7 +384,7 @@ void TftpService::handle_upload(const io::Datagram& d, const tftp::Request& requ
   Slot& slot = slots_[index];
   slot.upload_fd = file_fd;
   tftp::UploadConfig config;
-  static_cast<tftp::SessionConfig&>(config) = session_config(d.interface);
+  static_cast<tftp::SessionConfig&>(config) = session_config(d.interface, d.from.ip.is_v6());
   config.bytes_max = settings_.upload_bytes_max;
   slot.upload.emplace(config, d.from);
   UploadSink sink(*this, slot);

@@ -85,7 +85,7 @@ class TftpService {
   void release_slot(std::uint32_t index);
   std::uint32_t take_slot();
   void free_slot(std::uint32_t index);
-  tftp::SessionConfig session_config(int ifindex);
+  tftp::SessionConfig session_config(int ifindex, bool v6);
   const std::uint8_t* content(const Slot& slot) const;
 
   io::Ring& ring_;
@@ -104,8 +104,9 @@ class TftpService {
   std::vector<Slot> slots_;
   std::vector<std::uint32_t> free_;
   std::unordered_map<int, int> mtu_by_interface_;
-  int listen_fd_ = -1;
-  LogThrottle refusals_;  // a request flood must not become a log flood
+  std::vector<int> listen_fds_;  // one per [tftp] listen address; a completion's Tag index is the position
+  int request_fd_ = -1;          // the listener of the request being handled: refusals go out of it
+  LogThrottle refusals_;         // a request flood must not become a log flood
 };
 
 }  // namespace ringboot

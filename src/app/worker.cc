@@ -74,13 +74,13 @@ bool Worker::init(std::string* error) {
   s.files = io::FileCache::create(settings_->root, sessions + share(settings_->http.connections_max, threads_) + 64,
                                   256, error);
   if (!s.files) return false;
-  if (settings_->tftp.listen) {
-    s.tftp =
-        std::make_unique<TftpService>(*s.ring, s.tick, *s.buffers, *s.files, settings_->tftp, sessions, stats_.tftp,
-                                      fleet_, settings_->http.listen ? settings_->http.listen->port : std::uint16_t{0});
+  if (!settings_->tftp.listen.empty()) {
+    s.tftp = std::make_unique<TftpService>(
+        *s.ring, s.tick, *s.buffers, *s.files, settings_->tftp, sessions, stats_.tftp, fleet_,
+        settings_->http.listen.empty() ? std::uint16_t{0} : settings_->http.listen.front().port);
     if (!s.tftp->start(error)) return false;
   }
-  if (settings_->http.listen || settings_->http.metrics_listen || settings_->api.enabled()) {
+  if (!settings_->http.listen.empty() || !settings_->http.metrics_listen.empty() || settings_->api.enabled()) {
     s.http = std::make_unique<HttpService>(*s.ring, s.tick, *s.files, settings_->http, settings_->api,
                                            share(settings_->http.connections_max, threads_), stats_.http, stats_.api,
                                            metrics_, fleet_, api_);

@@ -159,7 +159,7 @@ std::optional<Reply> Engine::handle(Bytes datagram, const Received& rx, std::int
   decision_.user_class = packet_.user_class();
   decision_.uuid = packet_.uuid_text();
   decision_.relay = packet_.giaddr;
-  if (rx.from.ip.value != 0 && (rx.from.ip == server_ip || rx.from.ip == rx.interface_address)) {
+  if (!rx.from.ip.is_unspecified() && (rx.from.ip == server_ip || rx.from.ip == rx.interface_address)) {
     counters_.from_self.inc();
     return drop("from ourselves");
   }

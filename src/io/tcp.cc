@@ -10,10 +10,13 @@
 #include <cerrno>
 #include <cstring>
 
+#include "io/sockaddr.h"
+
 namespace ringboot::io {
 
 int tcp_listen(Endpoint bind_to, int backlog, bool reuse_port, std::string* error) {
-  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  const bool v6 = bind_to.ip.is_v6();
+  const int fd = ::socket(v6 ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd < 0) {
     *error = std::string("socket: ") + std::strerror(errno);
     return -1;
@@ -21,11 +24,11 @@ int tcp_listen(Endpoint bind_to, int backlog, bool reuse_port, std::string* erro
   const int one = 1;
   setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
   if (reuse_port) setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(bind_to.port);
-  a.sin_addr.s_addr = htonl(bind_to.ip.value);
-  if (::bind(fd, reinterpret_cast<const sockaddr*>(&a), sizeof a) < 0 || ::listen(fd, backlog) < 0) {
+  // IPv6 only, so [::]:80 and 0.0.0.0:80 are two listeners side by side.
+  if (v6) setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
+  SocketAddress a{};
+  const socklen_t length = to_sockaddr(bind_to, &a);
+  if (::bind(fd, &a.any, length) < 0 || ::listen(fd, backlog) < 0) {
     *error = "listen " + bind_to.to_string() + ": " + std::strerror(errno);
     ::close(fd);
     return -1;
@@ -49,10 +52,10 @@ void tcp_send_buffer(int fd, std::uint32_t bytes) {
 }
 
 Endpoint peer_endpoint(int fd) {
-  sockaddr_in a{};
+  SocketAddress a{};
   socklen_t len = sizeof a;
-  if (getpeername(fd, reinterpret_cast<sockaddr*>(&a), &len) < 0 || a.sin_family != AF_INET) return Endpoint{};
-  return Endpoint{Ipv4{ntohl(a.sin_addr.s_addr)}, ntohs(a.sin_port)};
+  if (getpeername(fd, &a.any, &len) < 0) return Endpoint{};
+  return from_sockaddr(&a, len);
 }
 
 void tcp_receive(Ring& ring, BufferRing& buffers, int fd, Tag tag) {

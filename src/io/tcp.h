@@ -14,7 +14,8 @@
 
 namespace ringboot::io {
 
-// Returns the listening fd, or -1 with *error set.
+// Returns the listening fd, or -1 with *error set. An IPv6 address gets an
+// IPv6 socket (IPV6_V6ONLY).
 int tcp_listen(Endpoint bind, int backlog, bool reuse_port, std::string* error);
 // Multishot accept: each completion's res is a new non-blocking socket.
 void tcp_accept(Ring& ring, int listen_fd, Tag tag);
@@ -23,7 +24,7 @@ void tcp_configure(int fd);
 // Bounds the kernel's send buffer of `fd` (SO_SNDBUF: no autotuning past
 // it), so what a slow reader can pin in the kernel is bounded too.
 void tcp_send_buffer(int fd, std::uint32_t bytes);
-// The connected peer's address (0.0.0.0:0 when unknown).
+// The connected peer's address, either family (0.0.0.0:0 when unknown).
 Endpoint peer_endpoint(int fd);
 // Multishot receive into `buffers`.
 void tcp_receive(Ring& ring, BufferRing& buffers, int fd, Tag tag);

@@ -4,30 +4,24 @@
 #include <net/if.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
+
+#include "io/sockaddr.h"
 
 namespace ringboot::io {
 namespace {
 
-sockaddr_in to_sockaddr(Endpoint e) {
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(e.port);
-  a.sin_addr.s_addr = htonl(e.ip.value);
-  return a;
-}
-
-Endpoint from_sockaddr(const sockaddr_in& a) { return Endpoint{Ipv4{ntohl(a.sin_addr.s_addr)}, ntohs(a.sin_port)}; }
-
 // The template recvmsg uses to lay out each provided buffer:
-// io_uring_recvmsg_out, then the name, then control, then payload.
-constexpr std::size_t kControlBytes = CMSG_SPACE(sizeof(in_pktinfo));
+// io_uring_recvmsg_out, then the name, then control, then payload. One
+// template for both families: room for an IPv6 name and in6_pktinfo.
+constexpr std::size_t kControlBytes = CMSG_SPACE(std::max(sizeof(in_pktinfo), sizeof(in6_pktinfo)));
 
 msghdr& receive_template() {
   static msghdr m = [] {
     msghdr t{};
-    t.msg_namelen = sizeof(sockaddr_in);
+    t.msg_namelen = sizeof(sockaddr_in6);
     t.msg_controllen = kControlBytes;
     return t;
   }();
@@ -37,7 +31,8 @@ msghdr& receive_template() {
 }  // namespace
 
 int udp_open(Endpoint bind_to, const UdpOptions& options, std::string* error) {
-  const int fd = ::socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  const bool v6 = bind_to.ip.is_v6();
+  const int fd = ::socket(v6 ? AF_INET6 : AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd < 0) {
     *error = std::string("socket: ") + std::strerror(errno);
     return -1;
@@ -56,7 +51,12 @@ int udp_open(Endpoint bind_to, const UdpOptions& options, std::string* error) {
   // one transfer ID (seen under a 1,000-client bench as ERROR 5).
   if (options.reuse_addr && setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) < 0) return fail("SO_REUSEADDR");
   if (options.broadcast && setsockopt(fd, SOL_SOCKET, SO_BROADCAST, &one, sizeof one) < 0) return fail("SO_BROADCAST");
-  if (options.packet_info && setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &one, sizeof one) < 0) return fail("IP_PKTINFO");
+  // IPv6 only on an IPv6 socket, so [::]:69 and 0.0.0.0:69 are two listeners side by side.
+  if (v6 && setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one) < 0) return fail("IPV6_V6ONLY");
+  if (options.packet_info && !v6 && setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &one, sizeof one) < 0)
+    return fail("IP_PKTINFO");
+  if (options.packet_info && v6 && setsockopt(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, &one, sizeof one) < 0)
+    return fail("IPV6_RECVPKTINFO");
   if (options.receive_buffer_bytes > 0) {
     // FORCE needs CAP_NET_ADMIN; otherwise the kernel caps at rmem_max.
     const int bytes = options.receive_buffer_bytes;
@@ -66,16 +66,17 @@ int udp_open(Endpoint bind_to, const UdpOptions& options, std::string* error) {
   if (!options.device.empty() && setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, options.device.c_str(),
                                             static_cast<socklen_t>(options.device.size())) < 0)
     return fail("SO_BINDTODEVICE");
-  const sockaddr_in addr = to_sockaddr(bind_to);
-  if (::bind(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof addr) < 0) return fail("bind");
+  SocketAddress addr{};
+  const socklen_t length = to_sockaddr(bind_to, &addr);
+  if (::bind(fd, &addr.any, length) < 0) return fail("bind");
   return fd;
 }
 
 Endpoint local_endpoint(int fd) {
-  sockaddr_in a{};
+  SocketAddress a{};
   socklen_t len = sizeof a;
-  if (getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) < 0) return Endpoint{};
-  return from_sockaddr(a);
+  if (getsockname(fd, &a.any, &len) < 0) return Endpoint{};
+  return from_sockaddr(&a, len);
 }
 
 void udp_receive(Ring& ring, BufferRing& buffers, int fd, Tag tag) {
@@ -99,11 +100,9 @@ ReceiveStatus udp_decode(BufferRing& buffers, const Completion& c, Datagram* out
   auto* msg_out = io_uring_recvmsg_validate(buf, c.res, &receive_template());
   if (msg_out == nullptr) return ReceiveStatus::error;
   if ((msg_out->flags & MSG_TRUNC) != 0) return ReceiveStatus::truncated;
-  if (msg_out->namelen < sizeof(sockaddr_in)) return ReceiveStatus::error;
-  sockaddr_in from{};
-  std::memcpy(&from, io_uring_recvmsg_name(msg_out), sizeof from);
-  out->from = from_sockaddr(from);
-  out->local = Ipv4{};
+  if (msg_out->namelen < sizeof(sockaddr_in) || msg_out->namelen > sizeof(sockaddr_in6)) return ReceiveStatus::error;
+  out->from = from_sockaddr(io_uring_recvmsg_name(msg_out), msg_out->namelen);
+  out->local = IpAddress{};
   out->interface = 0;
   msghdr& tmpl = receive_template();
   for (cmsghdr* cm = io_uring_recvmsg_cmsg_firsthdr(msg_out, &tmpl); cm != nullptr;
@@ -113,6 +112,11 @@ ReceiveStatus udp_decode(BufferRing& buffers, const Completion& c, Datagram* out
       std::memcpy(&info, CMSG_DATA(cm), sizeof info);
       out->local = Ipv4{ntohl(info.ipi_addr.s_addr)};
       out->interface = info.ipi_ifindex;
+    } else if (cm->cmsg_level == IPPROTO_IPV6 && cm->cmsg_type == IPV6_PKTINFO) {
+      in6_pktinfo info{};
+      std::memcpy(&info, CMSG_DATA(cm), sizeof info);
+      out->local = from_in6(info.ipi6_addr, info.ipi6_ifindex);
+      out->interface = static_cast<int>(info.ipi6_ifindex);
     }
   }
   const auto* payload = static_cast<const std::uint8_t*>(io_uring_recvmsg_payload(msg_out, &tmpl));
@@ -139,7 +143,6 @@ void UdpSendPool::submit(int fd, Slot* slot, std::uint32_t index) {
   free_.pop_back();
   slot->in_flight = true;
   slot->msg.msg_name = &slot->addr;
-  slot->msg.msg_namelen = sizeof slot->addr;
   slot->msg.msg_iov = slot->iov;
   io_uring_sqe* sqe = ring_.sqe(Tag{kind_, index, 0});
   io_uring_prep_sendmsg(sqe, fd, &slot->msg, 0);
@@ -154,7 +157,7 @@ bool UdpSendPool::send_copy(int fd, Endpoint to, Bytes packet, std::uint64_t own
   if (slot == nullptr) return false;
   const std::uint32_t index = free_.back();
   std::memcpy(slot->data, packet.data(), packet.size());
-  slot->addr = to_sockaddr(to);
+  slot->msg.msg_namelen = to_sockaddr(to, &slot->addr);
   slot->iov[0] = iovec{slot->data, packet.size()};
   slot->msg.msg_iovlen = 1;
   slot->owner = owner;
@@ -168,7 +171,7 @@ bool UdpSendPool::send_gather(int fd, Endpoint to, Bytes header, const std::uint
   if (slot == nullptr) return false;
   const std::uint32_t index = free_.back();
   std::memcpy(slot->data, header.data(), header.size());
-  slot->addr = to_sockaddr(to);
+  slot->msg.msg_namelen = to_sockaddr(to, &slot->addr);
   slot->iov[0] = iovec{slot->data, header.size()};
   slot->iov[1] = iovec{const_cast<std::uint8_t*>(payload), length};
   slot->msg.msg_iovlen = length > 0 ? 2 : 1;
@@ -190,7 +193,3 @@ std::uint64_t UdpSendPool::complete(const Completion& c) {
 }
 
 }  // namespace ringboot::io
-
-#include <sys/ioctl.h>
-
-namespace ringboot::io {}  // namespace ringboot::io

@@ -13,6 +13,7 @@
 #include "base/bytes.h"
 #include "base/endpoint.h"
 #include "io/ring.h"
+#include "io/sockaddr.h"
 
 namespace ringboot::io {
 
@@ -29,6 +30,8 @@ struct UdpOptions {
 };
 
 // Returns the fd, or -1 with *error set ("bind 0.0.0.0:69: Permission denied").
+// The socket's family is the address's; an IPv6 socket is IPV6_V6ONLY, and
+// packet_info is IPV6_RECVPKTINFO there.
 int udp_open(Endpoint bind, const UdpOptions& options, std::string* error);
 // The local address an fd is bound to (port filled in after bind to 0).
 Endpoint local_endpoint(int fd);
@@ -38,7 +41,7 @@ void udp_receive(Ring& ring, BufferRing& buffers, int fd, Tag tag);
 
 struct Datagram {
   Endpoint from;
-  Ipv4 local;  // destination address of the datagram (IP_PKTINFO)
+  IpAddress local;  // destination address of the datagram (IP_PKTINFO, IPV6_PKTINFO)
   int interface = 0;
   Bytes payload;
 };
@@ -90,7 +93,7 @@ class UdpSendPool {
  private:
   struct Slot {
     msghdr msg{};
-    sockaddr_in addr{};
+    SocketAddress addr{};
     iovec iov[2]{};
     std::uint64_t owner = 0;
     bool in_flight = false;  // between submit and complete: not on the free list

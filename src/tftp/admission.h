@@ -26,15 +26,15 @@ class Admission {
 
   std::size_t active() const { return live_.size(); }
   std::size_t capacity() const { return sessions_max_; }
-  std::size_t active_for(Ipv4 ip) const;
+  // Sessions of the client at `ip`: its IPv4 address, or its IPv6 /64 (a
+  // client can pick any address in its prefix, so the bound is the prefix's).
+  std::size_t active_for(const IpAddress& ip) const;
 
  private:
-  static std::uint64_t key(Endpoint e) { return (std::uint64_t{e.ip.value} << 16) | e.port; }
-
   std::size_t sessions_max_;
   std::size_t per_client_max_;
-  std::unordered_set<std::uint64_t> live_;
-  std::unordered_map<std::uint32_t, std::uint32_t> per_ip_;
+  std::unordered_set<Endpoint, EndpointHash> live_;
+  std::unordered_map<std::uint64_t, std::uint32_t> per_client_;  // by IpAddress::client_key
 };
 
 }  // namespace ringboot::tftp

@@ -24,6 +24,15 @@ inline constexpr std::uint16_t kBlksizeMax = 65464;  // RFC 2348
 inline constexpr std::uint16_t kWindowsizeMin = 1;   // RFC 7440
 inline constexpr std::uint16_t kWindowsizeMax = 65535;
 
+// The largest block a link of `mtu` bytes carries unfragmented: the MTU less
+// the IP header (20 bytes IPv4, 40 IPv6), UDP's 8 and TFTP's 4 (1468 and
+// 1448 on a 1500-byte link). 0: the MTU is unknown or too small to say.
+constexpr std::uint16_t blksize_for_mtu(int mtu, bool ipv6) {
+  const int headers = (ipv6 ? 40 : 20) + 8 + 4;
+  if (mtu <= headers + kBlksizeMin) return 0;
+  return static_cast<std::uint16_t>(mtu - headers > kBlksizeMax ? kBlksizeMax : mtu - headers);
+}
+
 // The bounds come from [tftp] (blksize_max clamped to the MTU, windowsize_max,
 // window_bytes_max, client_receive_buffer_bytes): their defaults live there.
 struct Limits {

@@ -85,7 +85,9 @@ RINGBOOT_PID=
 RINGBOOT_LOG=
 # start_ringboot ROOT LISTEN_ADDR PORT LOG [NS] [extra ringboot args...]
 #   Runs ringboot (in namespace NS when not empty) and waits until it answers
-#   a TFTP request (ERROR 1 for a file that does not exist).
+#   a TFTP request (ERROR 1 for a file that does not exist). TFTP_LISTEN and
+#   HTTP_LISTEN, when set, replace --tftp-listen ADDR:PORT and --http-listen off
+#   (several listeners: "127.0.0.1:P,[::1]:P"); the ping still goes to ADDR:PORT.
 start_ringboot() {
   local root=$1 addr=$2 port=$3 log=$4 netns=${5:-}
   shift 5 || shift $#
@@ -93,7 +95,8 @@ start_ringboot() {
   [[ -n $netns ]] && pre=(ip netns exec "$netns")
   RINGBOOT_LOG=$log
   # exec: $! is ringboot itself (ip netns exec execs too), so signals reach it.
-  "${pre[@]}" "$RINGBOOT" --root "$root" --tftp-listen "$addr:$port" --http-listen off --threads 1 \
+  "${pre[@]}" "$RINGBOOT" --root "$root" --tftp-listen "${TFTP_LISTEN:-$addr:$port}" \
+    --http-listen "${HTTP_LISTEN:-off}" --threads 1 \
     --log-level "${LOG_LEVEL:-info}" --set "state_dir=$STATE_DIR" "$@" >>"$log" 2>&1 &
   RINGBOOT_PID=$!
   PIDS+=("$RINGBOOT_PID")

@@ -248,7 +248,7 @@ class Sim {
   void send(Client& c, Endpoint from, std::vector<std::uint8_t> bytes) {
     c.last = std::move(bytes);
     c.last_from = from;
-    c.last_to = from.ip.value == 0 ? Endpoint{Ipv4{0xffffffff}, kServerPort} : kServer;
+    c.last_to = from.ip.is_unspecified() ? Endpoint{Ipv4{0xffffffff}, kServerPort} : kServer;
     net_.send(from, kServer, c.last);
   }
 

@@ -36,7 +36,7 @@ const Ipv4 kServerIp{0x0a000001};
 constexpr std::uint16_t kTftpPort = 69;
 const Endpoint kListen{kServerIp, kTftpPort};
 
-std::uint64_t key(Endpoint e) { return (std::uint64_t{e.ip.value} << 16) | e.port; }
+std::uint64_t key(Endpoint e) { return (std::uint64_t{e.ip.v4().value} << 16) | e.port; }
 
 struct SimFile {
   std::string name;

@@ -29,12 +29,14 @@ struct TokensFile {
 
 TEST(ApiConfig, DefaultsAndKeys) {
   Settings s;
-  EXPECT_EQ(s.api.listen->to_string(), "127.0.0.1:8081");
+  ASSERT_EQ(s.api.listen.size(), 1u);
+  EXPECT_EQ(s.api.listen[0].to_string(), "127.0.0.1:8081");
   EXPECT_FALSE(s.api.enabled()) << "no tokens file: the API does not listen";
   ASSERT_TRUE(load_config_text("[api]\nlisten = \"127.0.0.1:9000\"\ntokens_file = \"/etc/t\"\nbody_bytes_max = 1024\n",
                                "t.toml", &s)
                   .empty());
-  EXPECT_EQ(s.api.listen->port, 9000);
+  ASSERT_EQ(s.api.listen.size(), 1u);
+  EXPECT_EQ(s.api.listen[0].port, 9000);
   EXPECT_EQ(s.api.tokens_file, "/etc/t");
   EXPECT_EQ(s.api.body_bytes_max, 1024u);
   EXPECT_TRUE(s.api.enabled());
@@ -92,16 +94,22 @@ TEST(ApiConfig, TheApiKeepsItsOwnPort) {
   Settings s;
   s.api.tokens_file = t.path.string();
   std::vector<std::string> warnings;
-  s.http.listen = Endpoint::parse("0.0.0.0:8081");
+  s.http.listen = {*Endpoint::parse("[::]:80"), *Endpoint::parse("0.0.0.0:8081")};
   auto errors = load_api_tokens(&s, &warnings);
   ASSERT_EQ(errors.size(), 1u);
   EXPECT_NE(errors[0].reason.find("shares its port with http.listen"), std::string::npos);
-  s.http.listen = Endpoint::parse("0.0.0.0:80");
-  s.http.metrics_listen = Endpoint::parse("127.0.0.1:8081");
+  s.http.listen = {*Endpoint::parse("0.0.0.0:80")};
+  s.http.metrics_listen = {*Endpoint::parse("127.0.0.1:8081")};
   errors = load_api_tokens(&s, &warnings);
   ASSERT_EQ(errors.size(), 1u);
   EXPECT_NE(errors[0].reason.find("http.metrics_listen"), std::string::npos);
-  s.http.metrics_listen = Endpoint::parse("127.0.0.1:9100");
+  s.http.metrics_listen = {*Endpoint::parse("127.0.0.1:9100")};
+  EXPECT_TRUE(load_api_tokens(&s, &warnings).empty());
+  // IPv6: the wildcard of the same family shares the port; the other family's does not (IPV6_V6ONLY).
+  s.api.listen = {*Endpoint::parse("127.0.0.1:8081"), *Endpoint::parse("[::1]:8081")};
+  s.http.listen = {*Endpoint::parse("[::]:8081")};
+  ASSERT_EQ(load_api_tokens(&s, &warnings).size(), 1u);
+  s.api.listen = {*Endpoint::parse("127.0.0.1:8081")};
   EXPECT_TRUE(load_api_tokens(&s, &warnings).empty());
 }
 
@@ -111,7 +119,7 @@ TEST(ApiConfig, TokensFileChangesApplyOnReload) {
   b.api.tokens_file = "/etc/ringboot/api-tokens";
   b.api.body_bytes_max = 1024;
   EXPECT_TRUE(restart_keys_changed(a, b).empty());
-  b.api.listen = Endpoint::parse("127.0.0.1:9000");
+  b.api.listen = {*Endpoint::parse("127.0.0.1:9000")};
   EXPECT_EQ(restart_keys_changed(a, b), std::vector<std::string>{"api.listen"});
 }
 

@@ -13,9 +13,10 @@ TEST(Config, ValidFileSetsValues) {
       load("threads = 2\n[tftp]\nlisten = \"127.0.0.1:6969\"\nwindowsize_max = 8\n[http]\nlisten = \"off\"\n", &s);
   ASSERT_TRUE(errors.empty()) << errors[0].to_string();
   EXPECT_EQ(s.threads, 2u);
-  EXPECT_EQ(s.tftp.listen->port, 6969);
+  ASSERT_EQ(s.tftp.listen.size(), 1u);
+  EXPECT_EQ(s.tftp.listen[0].port, 6969);
   EXPECT_EQ(s.tftp.windowsize_max, 8);
-  EXPECT_FALSE(s.http.listen.has_value());
+  EXPECT_TRUE(s.http.listen.empty());
 }
 
 TEST(Config, ErrorsCarryFileAndLine) {
@@ -114,7 +115,7 @@ TEST(Config, DumpIsAcceptedAndReadsBackTheSame) {
   EXPECT_EQ(again.dhcp.boot[1].match.mac->to_string(), "52:54:00");
   EXPECT_EQ(again.dhcp.subnets[0].dns.size(), 2u);
   EXPECT_EQ(again.dhcp.hosts[0].hostname, "node1");
-  EXPECT_FALSE(again.http.listen.has_value());
+  EXPECT_TRUE(again.http.listen.empty());
 }
 
 TEST(Config, DumpOfDefaultsHasEveryKeyWithHelp) {
@@ -134,7 +135,7 @@ TEST(Config, SetFlagUsesTheSchema) {
   EXPECT_TRUE(apply_setting("log_level=debug", &s).empty());  // a bare word is a string
   EXPECT_EQ(s.log_level, LogLevel::debug);
   EXPECT_TRUE(apply_setting("http.listen=\"off\"", &s).empty());
-  EXPECT_FALSE(s.http.listen.has_value());
+  EXPECT_TRUE(s.http.listen.empty());
   const auto range = apply_setting("tftp.windowsize_max=0", &s);
   ASSERT_EQ(range.size(), 1u);
   EXPECT_EQ(range[0].to_string(), "--set tftp.windowsize_max=0: tftp.windowsize_max: 0 is out of range 1..65535");
@@ -151,8 +152,63 @@ TEST(Config, RestartKeysAreNamedOnReload) {
   b.tftp.windowsize_max = 8;  // SIGHUP applies it
   EXPECT_TRUE(restart_keys_changed(a, b).empty());
   b.threads = 4;
-  b.http.listen.reset();
+  b.http.listen.clear();
   EXPECT_EQ(restart_keys_changed(a, b), (std::vector<std::string>{"threads", "http.listen"}));
+}
+
+std::string listed(const std::vector<Endpoint>& endpoints) {
+  std::string out;
+  for (const Endpoint& e : endpoints) out += (out.empty() ? "" : ",") + e.to_string();
+  return out;
+}
+
+// One address, a TOML list of either family, or "off"; dumped the way it was
+// given and read back the same.
+TEST(Config, ListenTakesOneAddressOrAList) {
+  Settings s;
+  const auto errors = load(
+      "[tftp]\nlisten = [\"0.0.0.0:69\", \"[::]:69\"]\n[http]\nlisten = \"[::1]:8080\"\n"
+      "metrics_listen = [\"127.0.0.1:9100\", \"[2001:DB8::1]:9100\"]\n[api]\nlisten = \"off\"\n",
+      &s);
+  ASSERT_TRUE(errors.empty()) << errors[0].to_string();
+  EXPECT_EQ(listed(s.tftp.listen), "0.0.0.0:69,[::]:69");
+  EXPECT_EQ(listed(s.http.listen), "[::1]:8080");
+  EXPECT_EQ(listed(s.http.metrics_listen), "127.0.0.1:9100,[2001:db8::1]:9100");
+  EXPECT_TRUE(s.api.listen.empty());
+  const std::string dump = dump_config(s);
+  EXPECT_NE(dump.find("\nlisten = [\"0.0.0.0:69\", \"[::]:69\"]\n"), std::string::npos) << dump;
+  EXPECT_NE(dump.find("\nlisten = \"[::1]:8080\"\n"), std::string::npos) << dump;
+  Settings again;
+  ASSERT_TRUE(load_config_text(dump, "dump.toml", &again).empty());
+  EXPECT_EQ(again.tftp.listen, s.tftp.listen);
+  EXPECT_EQ(again.http.metrics_listen, s.http.metrics_listen);
+  // A string with commas is a list too, as the flags take it.
+  EXPECT_TRUE(apply_setting("tftp.listen=\"127.0.0.1:69, [::1]:69\"", &s).empty());
+  EXPECT_EQ(listed(s.tftp.listen), "127.0.0.1:69,[::1]:69");
+}
+
+TEST(Config, BadListenEntriesSayWhereAndWhy) {
+  struct Case {
+    const char* value;
+    const char* error;
+  };
+  for (const Case& c : {
+           Case{"\"::1:69\"", "t.toml:2: tftp.listen: \"::1:69\" is not ADDR:PORT (an IPv6 address needs brackets"},
+           Case{"\"[::1]:99999\"", "t.toml:2: tftp.listen: \"[::1]:99999\" is not ADDR:PORT (the port is not"},
+           Case{"[\n  \"0.0.0.0:69\",\n  \"[::]69\"\n]",
+                "t.toml:4: tftp.listen: \"[::]69\" is not ADDR:PORT (no :PORT"},
+           Case{"[\"[::]:69\", \"[::]:69\"]", "t.toml:2: tftp.listen: [::]:69 is listed twice"},
+           Case{"[\"off\"]", "t.toml:2: tftp.listen: \"off\" stands alone"},
+           Case{"[]", "t.toml:2: tftp.listen: must list 1..16 addresses"},
+           Case{"[69]", "t.toml:2: tftp.listen: entries must be strings"},
+           Case{"69", "t.toml:2: tftp.listen: must be a string"},
+       }) {
+    Settings s;
+    const auto errors = load(std::string("[tftp]\nlisten = ") + c.value + "\n", &s);
+    ASSERT_EQ(errors.size(), 1u) << c.value;
+    EXPECT_EQ(errors[0].to_string().rfind(c.error, 0), 0u) << errors[0].to_string();
+    EXPECT_EQ(listed(s.tftp.listen), "0.0.0.0:69") << "a bad value changes nothing";
+  }
 }
 
 }  // namespace

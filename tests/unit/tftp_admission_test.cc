@@ -50,5 +50,27 @@ TEST(TftpAdmission, ReleaseOfUnknownPeerIsHarmless) {
   EXPECT_EQ(a.active_for(Ipv4{5}), 0u);
 }
 
+Endpoint ep6(const char* text) { return *Endpoint::parse(text); }
+
+// An IPv6 client is bounded by its /64: any address in its prefix counts
+// against the same per-client bound, and a duplicate is per address and port.
+TEST(TftpAdmission, Ipv6ClientsAreBoundedByTheirSlash64) {
+  Admission a(10, 2);
+  EXPECT_EQ(a.try_admit(ep6("[2001:db8:0:1::a]:1000")), Verdict::admitted);
+  EXPECT_EQ(a.try_admit(ep6("[2001:db8:0:1::a]:1000")), Verdict::duplicate);
+  EXPECT_EQ(a.try_admit(ep6("[2001:db8:0:1:ffff::b]:1000")), Verdict::admitted);
+  // A third address in the same /64: over the client's bound.
+  EXPECT_EQ(a.try_admit(ep6("[2001:db8:0:1:1234::c]:1000")), Verdict::over_client);
+  // The next /64 is another client.
+  EXPECT_EQ(a.try_admit(ep6("[2001:db8:0:2::a]:1000")), Verdict::admitted);
+  EXPECT_EQ(a.active_for(Endpoint::parse("[2001:db8:0:1:9::9]:1")->ip), 2u);
+  // An IPv4 client beside them is its own.
+  EXPECT_EQ(a.try_admit(ep(1, 1000)), Verdict::admitted);
+  EXPECT_EQ(a.active_for(Ipv4{1}), 1u);
+  a.release(ep6("[2001:db8:0:1:ffff::b]:1000"));
+  EXPECT_EQ(a.try_admit(ep6("[2001:db8:0:1:1234::c]:1000")), Verdict::admitted);
+  EXPECT_EQ(a.active(), 4u);
+}
+
 }  // namespace
 }  // namespace ringboot::tftp

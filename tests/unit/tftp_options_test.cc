@@ -242,5 +242,16 @@ TEST(ReceiveCost, BudgetFollowsTheConfiguredBuffer) {
   EXPECT_EQ(answered(65464, 64, limits), 2);
   EXPECT_EQ(answered(4096, 64, limits), 32);
 }
+// The MTU clamp: what one unfragmented datagram carries, per family.
+TEST(TftpOptions, BlksizeForMtuLeavesRoomForEachFamilysHeaders) {
+  EXPECT_EQ(blksize_for_mtu(1500, false), 1468);
+  EXPECT_EQ(blksize_for_mtu(1500, true), 1448);
+  EXPECT_EQ(blksize_for_mtu(9000, true), 8948);
+  EXPECT_EQ(blksize_for_mtu(65536, false), 65464);  // loopback: RFC 2348's largest
+  EXPECT_EQ(blksize_for_mtu(1280, true), 1228);     // IPv6's minimum link MTU
+  EXPECT_EQ(blksize_for_mtu(0, true), 0);           // unknown: no clamp
+  EXPECT_EQ(blksize_for_mtu(40, false), 0);
+}
+
 }  // namespace
 }  // namespace ringboot::tftp

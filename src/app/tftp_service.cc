@@ -211,8 +211,9 @@ void TftpService::handle_request(const io::Datagram& d, Instant now) {
   // the root wins where it exists).
   if (file == nullptr && open_error == io::OpenError::not_found && fleet_ != nullptr && fleet_->enabled()) {
     const std::string host = http_port_ == 0 ? std::string() : Endpoint{d.local, http_port_}.to_string();
-    if (std::optional<std::string> config = fleet_->grub(
-            path, d.from.ip.if_v4(), http_port_ == 0 ? std::nullopt : std::optional<std::string_view>(host), tick_.unix_ms)) {
+    if (std::optional<std::string> config =
+            fleet_->grub(path, d.from.ip.if_v4(),
+                         http_port_ == 0 ? std::nullopt : std::optional<std::string_view>(host), tick_.unix_ms)) {
       netascii.assign(config->begin(), config->end());
       if (request.mode == tftp::Mode::netascii) netascii = tftp::netascii_encode(Bytes(netascii));
     }

@@ -5,13 +5,13 @@
 namespace ringboot {
 
 void Ipv4::append_to(std::string& out) const {
-  char text[16];  // "255.255.255.255"
-  char* p = text;
   for (int shift = 24; shift >= 0; shift -= 8) {
-    p = std::to_chars(p, text + sizeof text, (value >> shift) & 0xff).ptr;
-    if (shift > 0) *p++ = '.';
+    const unsigned octet = (value >> shift) & 0xff;
+    if (octet >= 100) out += static_cast<char>('0' + octet / 100);
+    if (octet >= 10) out += static_cast<char>('0' + octet / 10 % 10);
+    out += static_cast<char>('0' + octet % 10);
+    if (shift > 0) out += '.';
   }
-  out.append(text, static_cast<std::size_t>(p - text));
 }
 
 std::string Ipv4::to_string() const {

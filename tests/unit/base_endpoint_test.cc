@@ -123,3 +123,18 @@ TEST(Endpoint, HashesAllOfTheAddress) {
 
 }  // namespace
 }  // namespace ringboot
+
+namespace ringboot {
+namespace {
+TEST(Ipv4Text, EveryOctetWidth) {
+  EXPECT_EQ(Ipv4{0}.to_string(), "0.0.0.0");
+  EXPECT_EQ(Ipv4{0x0a000001}.to_string(), "10.0.0.1");
+  EXPECT_EQ(Ipv4{0xc0a86409}.to_string(), "192.168.100.9");
+  EXPECT_EQ(Ipv4{0xffffffff}.to_string(), "255.255.255.255");
+  std::string out = "from=";
+  Ipv4{0x7f000001}.append_to(out);
+  EXPECT_EQ(out, "from=127.0.0.1");
+  for (std::uint32_t v : {0x01020304u, 0x63646566u, 0x09630aff}) EXPECT_EQ(Ipv4::parse(Ipv4{v}.to_string()), Ipv4{v});
+}
+}  // namespace
+}  // namespace ringboot

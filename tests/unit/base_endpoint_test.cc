@@ -134,7 +134,7 @@ TEST(Ipv4Text, EveryOctetWidth) {
   std::string out = "from=";
   Ipv4{0x7f000001}.append_to(out);
   EXPECT_EQ(out, "from=127.0.0.1");
-  for (std::uint32_t v : {0x01020304u, 0x63646566u, 0x09630aff}) EXPECT_EQ(Ipv4::parse(Ipv4{v}.to_string()), Ipv4{v});
+  for (std::uint32_t v : {0x01020304u, 0x63646566u, 0x09630affu}) EXPECT_EQ(Ipv4::parse(Ipv4{v}.to_string()), Ipv4{v});
 }
 }  // namespace
 }  // namespace ringboot

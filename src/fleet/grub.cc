@@ -103,7 +103,9 @@ std::optional<std::string> grub_path(std::string_view url) {
   const auto scheme_end = url.find("://");
   if (scheme_end == std::string_view::npos) {
     if (url.starts_with('/')) return std::string(url);
-    return "/" + std::string(url);
+    std::string rooted(1, '/');
+    rooted += url;
+    return rooted;
   }
   const std::string_view scheme = url.substr(0, scheme_end);
   if (scheme != "http" && scheme != "tftp") return std::nullopt;
@@ -158,7 +160,10 @@ GrubRendered grub_install_config(std::string_view parts, std::string_view profil
         break;
       }
       case 'c':
-        for (std::string_view w : words(value)) cmdline += " " + grub_quote(w);
+        for (std::string_view w : words(value)) {
+          cmdline += ' ';
+          cmdline += grub_quote(w);
+        }
         break;
       case 'i':
         for (std::string_view w : words(value)) {

@@ -1,10 +1,11 @@
 # End-to-end firmware boots (issue 6): QEMU (TCG) PXE-boots OVMF and SeaBIOS
+# (and UEFI HTTP-boots OVMF, issue 14: uefi-http, uefi-http-proxy)
 # through ringboot's DHCP, TFTP and HTTP to the Debian installer kernel,
 # inside a network namespace each test creates. Needs root and the packages
 # `scripts/setup --test` installs. The boots share one lock so they run one
 # after another (TCG is CPU-bound); each has its own timeout.
 #   ctest -L e2e
-foreach(_path uefi-ipxe uefi-snponly bios uefi-ipxe-proxy)
+foreach(_path uefi-ipxe uefi-snponly bios uefi-ipxe-proxy uefi-http uefi-http-proxy)
   add_test(NAME e2e_boot_${_path}
            COMMAND ${PROJECT_SOURCE_DIR}/tests/e2e/boot.sh $<TARGET_FILE:ringboot> ${_path})
   set_tests_properties(e2e_boot_${_path} PROPERTIES

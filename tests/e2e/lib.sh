@@ -13,6 +13,9 @@ elapsed() { since "$START_NS"; }
 DI=/usr/lib/debian-installer/images/12/amd64/text/debian-installer/amd64
 OVMF_CODE=/usr/share/OVMF/OVMF_CODE_4M.fd
 OVMF_VARS=/usr/share/OVMF/OVMF_VARS_4M.fd
+AAVMF_CODE=/usr/share/AAVMF/AAVMF_CODE.fd
+AAVMF_VARS=/usr/share/AAVMF/AAVMF_VARS.fd
+DI_ARM64=/usr/lib/debian-installer/images/12/arm64/text/debian-installer/arm64
 
 # need_tool TOOL PACKAGE / need_file FILE PACKAGE: fail naming the package.
 need_tool() { command -v "$1" >/dev/null || fail "required tool '$1' is missing (scripts/setup --test installs $2)"; }
@@ -182,9 +185,17 @@ e2e_network() {
 # uefi is OVMF with an empty romfile, so OVMF's own PXE client runs. The NIC
 # is first in the boot order.
 e2e_qemu() {
-  qemu=(qemu-system-x86_64 -accel tcg -m 1024 -smp 1 -uuid "$UUID" -name "ringboot-e2e-$MODE"
+  local system=qemu-system-x86_64
+  [[ $1 == arm64 ]] && system=qemu-system-aarch64
+  qemu=("$system" -accel tcg -m 1024 -smp 1 -uuid "$UUID" -name "ringboot-e2e-$MODE"
         -nographic -serial "file:$SERIAL" -netdev tap,id=n0,ifname=tap0,script=no,downscript=no)
-  if [[ $1 == uefi ]]; then
+  if [[ $1 == arm64 ]]; then
+    # AAVMF (qemu-efi-aarch64) on QEMU's virt board; its console is the PL011 (ttyAMA0).
+    cp "$AAVMF_VARS" "$WORK/AAVMF_VARS.fd"
+    qemu+=(-machine virt -cpu cortex-a57 -drive "if=pflash,format=raw,unit=0,readonly=on,file=$AAVMF_CODE"
+           -drive "if=pflash,format=raw,unit=1,file=$WORK/AAVMF_VARS.fd"
+           -device "virtio-net-pci,netdev=n0,mac=$MAC,romfile=,bootindex=1")
+  elif [[ $1 == uefi ]]; then
     cp "$OVMF_VARS" "$WORK/OVMF_VARS.fd"
     qemu+=(-machine q35 -drive "if=pflash,format=raw,unit=0,readonly=on,file=$OVMF_CODE"
            -drive "if=pflash,format=raw,unit=1,file=$WORK/OVMF_VARS.fd"

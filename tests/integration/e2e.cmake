@@ -35,8 +35,9 @@ set_tests_properties(e2e_demo_vm PROPERTIES
 # GRUB netboot and Secure Boot (issue 14, tests/e2e/grub.sh): Debian's
 # signed GRUB netboot image reads its per-machine config from ringboot and
 # boots the installer kernel over TFTP or its HTTP; shim -> GRUB -> the
-# signed kernel with the Microsoft keys enrolled; an unsigned loader refused.
-foreach(_mode grub-tftp grub-http secureboot secureboot-unsigned)
+# signed kernel with the Microsoft keys enrolled; an unsigned loader refused;
+# AAVMF (arm64, TCG) PXE-boots Debian's arm64 netboot GRUB and installer.
+foreach(_mode grub-tftp grub-http secureboot secureboot-unsigned arm64)
   add_test(NAME e2e_grub_${_mode}
            COMMAND ${PROJECT_SOURCE_DIR}/tests/e2e/grub.sh $<TARGET_FILE:ringboot> ${_mode})
   set_tests_properties(e2e_grub_${_mode} PROPERTIES

@@ -15,13 +15,17 @@ namespace {
 
 // The template recvmsg uses to lay out each provided buffer:
 // io_uring_recvmsg_out, then the name, then control, then payload. One
-// template for both families: room for an IPv6 name and in6_pktinfo.
+// template for both families: room for an IPv6 name and in6_pktinfo. The
+// kernel puts control right after the name's room, so that room is rounded up
+// to keep the cmsghdr that follows aligned (a bare sockaddr_in6 is 28 bytes).
 constexpr std::size_t kControlBytes = CMSG_SPACE(std::max(sizeof(in_pktinfo), sizeof(in6_pktinfo)));
+constexpr std::size_t kNameBytes = (sizeof(sockaddr_in6) + alignof(cmsghdr) - 1) / alignof(cmsghdr) * alignof(cmsghdr);
+static_assert((sizeof(io_uring_recvmsg_out) + kNameBytes) % alignof(cmsghdr) == 0);
 
 msghdr& receive_template() {
   static msghdr m = [] {
     msghdr t{};
-    t.msg_namelen = sizeof(sockaddr_in6);
+    t.msg_namelen = kNameBytes;
     t.msg_controllen = kControlBytes;
     return t;
   }();

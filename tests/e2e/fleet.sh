@@ -82,12 +82,8 @@ match = { arch = [16] }
 file = "http://$SERVER:$HTTP_PORT/no-http-boot.efi"
 EOF
 fi
-API_TOKEN=e2e-read-$RANDOM$RANDOM
-echo "read $API_TOKEN" > "$WORK/tokens"
+e2e_api
 cat >> "$CONFIG" <<EOF
-[api]
-listen = "127.0.0.1:8081"
-tokens_file = "$WORK/tokens"
 [fleet]
 install_attempts_max = $ATTEMPTS_MAX
 [[profile]]
@@ -215,39 +211,8 @@ local_boot() {
   ! http_sent "$SIZE_KERNEL" || fail "boot $BOOT: local boot fetched the kernel"
   ! serial_has "Linux version" || fail "boot $BOOT: local boot started Linux"
 }
-# chain STAGE STEP...: the API's view of the VM (GET /api/v1/machines/MAC on
-# the admin listener, read token) is in STAGE, and its timeline holds STEPs in
-# this order (others may come between), at times that never go back.
-chain() {
-  local stage=$1
-  shift
-  inns curl -fsS --max-time 10 -H "Authorization: Bearer $API_TOKEN" \
-    "http://127.0.0.1:8081/api/v1/machines/$MAC" -o "$WORK/machine.json" ||
-    fail "api: GET /api/v1/machines/$MAC failed"
-  python3 - "$WORK/machine.json" "$stage" "$@" <<'PY' || fail "api: the machine's stage and timeline are not the boot's (above)"
-import json, sys
-m = json.load(open(sys.argv[1]))
-stage, want = sys.argv[2], sys.argv[3:]
-steps = [(e["time"], e["step"]) for e in m.get("timeline", [])]
-print("  api: stage=%s timeline=%s" % (m.get("stage"), " ".join(s for _, s in steps)))
-ok = m.get("stage") == stage
-if not ok:
-    print("  api: stage is %r, expected %r" % (m.get("stage"), stage))
-times, i = [], 0
-for t, s in steps:
-    if i < len(want) and s == want[i]:
-        times.append(t)
-        i += 1
-if i < len(want):
-    print("  api: step %r (and what follows it) missing from the timeline, in order: %s" % (want[i], " ".join(want)))
-    ok = False
-if times != sorted(times):
-    print("  api: the steps' times go back: %s" % times)
-    ok = False
-sys.exit(0 if ok else 1)
-PY
-  note "api: stage $stage, timeline has $*"
-}
+# chain STAGE STEP...: the VM's view in the API (lib.sh's api_chain).
+chain() { api_chain "$MAC" "$@"; }
 if [[ $FIRMWARE == uefi ]]; then FIRST_STEPS=(dhcp_firmware loader_fetch dhcp_loader); else FIRST_STEPS=(dhcp_loader); fi
 # post URL: the HTTP status of an empty POST to URL, as the installer's wget --post-data ''.
 post() { inns curl -s -o /dev/null -w '%{http_code}' --max-time 10 -d '' "$1" || true; }

@@ -1,6 +1,6 @@
-# Shared by tests/e2e/boot.sh and tests/e2e/fleet.sh (sourced, after MODE is
+# Shared by tests/e2e/*.sh and scripts/demo-vm (sourced, after MODE is
 # set): prerequisites, the work directory, a network namespace with a bridge
-# br0 and a tap device (nothing leads out), ringboot and dnsmasq in it, QEMU's
+# br0 and tap devices (nothing leads out), ringboot and dnsmasq in it, QEMU's
 # command line, phase deadlines, log and metric checks, and the cleanup of
 # everything started, by PID, and of the namespace.
 
@@ -145,9 +145,12 @@ e2e_network() {
   inns ip link add br0 type bridge stp_state 0 forward_delay 0
   inns ip addr add "$SERVER/24" dev br0
   inns ip -6 addr add fd00:77::1/64 dev br0 nodad
-  inns ip tuntap add dev tap0 mode tap
-  inns ip link set tap0 master br0
-  inns ip link set tap0 up
+  local i
+  for ((i = 0; i < ${E2E_TAPS:-1}; i++)); do  # E2E_TAPS: how many guests (tap0, tap1, ...)
+    inns ip tuntap add dev "tap$i" mode tap
+    inns ip link set "tap$i" master br0
+    inns ip link set "tap$i" up
+  done
   inns ip link set br0 up
 
   # E2E_NETWORK_HOOK: a function to run once the namespace exists, before ringboot starts.
@@ -180,25 +183,26 @@ e2e_network() {
   note "ringboot up (dhcp=$dhcp_mode) in namespace $NS, VM mac=$MAC uuid=$UUID"
 }
 
-# e2e_qemu FIRMWARE: the array qemu, the VM without its monitor and disks:
+# e2e_qemu FIRMWARE [TAP]: the array qemu, the VM ($MAC, $UUID, console to
+# $SERIAL) on TAP (default tap0) without its monitor and disks:
 # bios is SeaBIOS with QEMU's iPXE option ROM for virtio-net (ipxe-qemu);
 # uefi is OVMF with an empty romfile, so OVMF's own PXE client runs. The NIC
 # is first in the boot order.
 e2e_qemu() {
-  local system=qemu-system-x86_64
+  local system=qemu-system-x86_64 tap=${2:-tap0}
   [[ $1 == arm64 ]] && system=qemu-system-aarch64
-  qemu=("$system" -accel tcg -m 1024 -smp 1 -uuid "$UUID" -name "ringboot-e2e-$MODE"
-        -nographic -serial "file:$SERIAL" -netdev tap,id=n0,ifname=tap0,script=no,downscript=no)
+  qemu=("$system" -accel tcg -m 1024 -smp 1 -uuid "$UUID" -name "ringboot-e2e-$MODE-$tap"
+        -nographic -serial "file:$SERIAL" -netdev "tap,id=n0,ifname=$tap,script=no,downscript=no")
   if [[ $1 == arm64 ]]; then
     # AAVMF (qemu-efi-aarch64) on QEMU's virt board; its console is the PL011 (ttyAMA0).
-    cp "$AAVMF_VARS" "$WORK/AAVMF_VARS.fd"
+    cp "$AAVMF_VARS" "$WORK/AAVMF_VARS.$tap.fd"
     qemu+=(-machine virt -cpu cortex-a57 -drive "if=pflash,format=raw,unit=0,readonly=on,file=$AAVMF_CODE"
-           -drive "if=pflash,format=raw,unit=1,file=$WORK/AAVMF_VARS.fd"
+           -drive "if=pflash,format=raw,unit=1,file=$WORK/AAVMF_VARS.$tap.fd"
            -device "virtio-net-pci,netdev=n0,mac=$MAC,romfile=,bootindex=1")
   elif [[ $1 == uefi ]]; then
-    cp "$OVMF_VARS" "$WORK/OVMF_VARS.fd"
+    cp "$OVMF_VARS" "$WORK/OVMF_VARS.$tap.fd"
     qemu+=(-machine q35 -drive "if=pflash,format=raw,unit=0,readonly=on,file=$OVMF_CODE"
-           -drive "if=pflash,format=raw,unit=1,file=$WORK/OVMF_VARS.fd"
+           -drive "if=pflash,format=raw,unit=1,file=$WORK/OVMF_VARS.$tap.fd"
            -device "virtio-net-pci,netdev=n0,mac=$MAC,romfile=,bootindex=1")
   else
     qemu+=(-machine pc -device "virtio-net-pci,netdev=n0,mac=$MAC,bootindex=1")
@@ -250,6 +254,50 @@ phase() {
   local t; t=$(since "$VM_START")
   PHASE_TIMES+=("$name=${t}s")
   note "phase $name done at ${t}s after VM start"
+}
+
+# e2e_api: the admin API on 127.0.0.1:8081 in $CONFIG, with a read token in $API_TOKEN.
+e2e_api() {
+  API_TOKEN=e2e-read-$RANDOM$RANDOM
+  echo "read $API_TOKEN" > "$WORK/tokens"
+  cat >> "$CONFIG" <<EOF
+[api]
+listen = "127.0.0.1:8081"
+tokens_file = "$WORK/tokens"
+EOF
+}
+# api_chain MAC STAGE STEP...: the API's view of the machine MAC (GET
+# /api/v1/machines/MAC on the admin listener, read token) is in STAGE, and its timeline holds STEPs in
+# this order (others may come between), at times that never go back.
+api_chain() {
+  local mac=$1 stage=$2
+  shift 2
+  inns curl -fsS --max-time 10 -H "Authorization: Bearer $API_TOKEN" \
+    "http://127.0.0.1:8081/api/v1/machines/$mac" -o "$WORK/machine.json" ||
+    fail "api: GET /api/v1/machines/$mac failed"
+  python3 - "$WORK/machine.json" "$stage" "$@" <<'PY' || fail "api: $mac's stage and timeline are not the boot's (above)"
+import json, sys
+m = json.load(open(sys.argv[1]))
+stage, want = sys.argv[2], sys.argv[3:]
+steps = [(e["time"], e["step"]) for e in m.get("timeline", [])]
+print("  api: stage=%s timeline=%s" % (m.get("stage"), " ".join(s for _, s in steps)))
+ok = m.get("stage") == stage
+if not ok:
+    print("  api: stage is %r, expected %r" % (m.get("stage"), stage))
+times, i = [], 0
+for t, s in steps:
+    if i < len(want) and s == want[i]:
+        times.append(t)
+        i += 1
+if i < len(want):
+    print("  api: step %r (and what follows it) missing from the timeline, in order: %s" % (want[i], " ".join(want)))
+    ok = False
+if times != sorted(times):
+    print("  api: the steps' times go back: %s" % times)
+    ok = False
+sys.exit(0 if ok else 1)
+PY
+  note "api: $mac in stage $stage, timeline has $*"
 }
 
 # scrape: GET /metrics into $METRICS.

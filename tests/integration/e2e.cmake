@@ -45,3 +45,11 @@ foreach(_mode grub-tftp grub-http secureboot secureboot-unsigned arm64)
                        TIMEOUT 420
                        RESOURCE_LOCK ringboot_e2e_qemu)
 endforeach()
+# Real firmware at once (issue 12, tests/e2e/storm.sh): four guests, OVMF
+# and SeaBIOS alternating, powered on together, all at /init in one deadline.
+add_test(NAME e2e_storm_vms
+         COMMAND ${PROJECT_SOURCE_DIR}/tests/e2e/storm.sh $<TARGET_FILE:ringboot> 4)
+set_tests_properties(e2e_storm_vms PROPERTIES
+                     LABELS e2e
+                     TIMEOUT 420
+                     RESOURCE_LOCK ringboot_e2e_qemu)

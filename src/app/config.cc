@@ -44,8 +44,21 @@ std::string format_mac_pattern(const dhcp::MacPattern& m) { return m.to_string()
 std::string_view format_log_level(const LogLevel& l) { return to_string(l); }
 std::string_view format_mode(const dhcp::Mode& m) { return dhcp::to_string(m); }
 std::string_view format_conflict_check(const dhcp::ConflictCheck& c) { return dhcp::to_string(c); }
+std::optional<Ipv6> parse_ipv6(std::string_view t) { return Ipv6::parse(t); }
+std::string format_ipv6(const Ipv6& ip) { return ip.to_string(); }
+std::optional<dhcp6::Prefix> parse_prefix6(std::string_view t) { return dhcp6::Prefix::parse(t); }
+std::string format_prefix6(const dhcp6::Prefix& p) { return p.to_string(); }
+std::optional<dhcp6::Duid> parse_duid(std::string_view t) { return dhcp6::Duid::parse(t); }
+std::string format_duid(const dhcp6::Duid& d) { return d.to_string(); }
+std::string_view format_mode6(const dhcp6::Mode& m) { return dhcp6::to_string(m); }
 
 constexpr std::int64_t kHour = 3600000;
+
+// The node of `key` in t for an error's line, else the table's own.
+const toml::node& node_or(const toml::table& t, std::string_view key) {
+  const toml::node* n = t.get(key);
+  return n != nullptr ? *n : static_cast<const toml::node&>(t);
+}
 
 // --- [tftp] ---------------------------------------------------------------------
 using T = TftpSettings;
@@ -282,6 +295,102 @@ const std::array<Key<D>, 17> kDhcpKeys{
     schema::tables<&D::hosts, kHostKeys, check_host>("host", "server mode's reservations"),
 };
 
+// --- [dhcp6] and its arrays of tables --------------------------------------------
+// "range" = [first, last] IPv6 addresses; inside the prefix is validate()'s (check_dhcp6).
+Key<dhcp6::SubnetConfig> range6_key() {
+  using S = dhcp6::SubnetConfig;
+  Key<S> k{"range", "[\"FIRST\", \"LAST\"] IPv6 addresses", 0, 0, kRestart, true, "the dynamic pool, inclusive"};
+  k.read = [](const Key<S>&, const toml::node& node, S& out, schema::Context& ctx, const std::string& path) {
+    const toml::array* a = node.as_array();
+    if (a == nullptr || a->size() != 2) return ctx.error(node, path, "must be [first, last]");
+    Ipv6 ends[2];
+    for (std::size_t i = 0; i < 2; ++i) {
+      const auto text = a->get(i)->value<std::string>();
+      const auto ip = text ? Ipv6::parse(*text) : std::nullopt;
+      if (!ip) return ctx.error(node, path, "entries must be IPv6 address strings");
+      ends[i] = *ip;
+    }
+    out.range_first = ends[0];
+    out.range_last = ends[1];
+  };
+  k.write = [](const Key<S>&, const S& in) -> std::optional<std::string> {
+    return fmt::format("[{}, {}]", schema::quote(in.range_first.to_string()), schema::quote(in.range_last.to_string()));
+  };
+  return k;
+}
+
+using N6 = dhcp6::SubnetConfig;
+const std::array<Key<N6>, 5> kSubnet6Keys{
+    schema::parsed<&N6::prefix, parse_prefix6, format_prefix6>(
+        "prefix", "an IPv6 prefix like \"2001:db8:1::/64\" with zero host bits", kRestart, "the link's prefix", true),
+    range6_key(),
+    schema::integer<&N6::preferred_seconds>("preferred_seconds", 60, std::numeric_limits<std::int32_t>::max(), kRestart,
+                                            "the addresses' preferred lifetime (T1, T2 are 1/2 and 4/5 of it)"),
+    schema::integer<&N6::valid_seconds>("valid_seconds", 60, std::numeric_limits<std::int32_t>::max(), kRestart,
+                                        "the addresses' valid lifetime"),
+    schema::parsed_list<&N6::dns, parse_ipv6, format_ipv6>("dns", "IPv6 address strings", 0, 8, kRestart, "option 23"),
+};
+
+using O6 = dhcp6::HostConfig;
+constexpr std::array<Key<O6>, 3> kHost6Keys{
+    schema::parsed<&O6::mac, parse_mac, format_mac>("mac", "a MAC like \"aa:bb:cc:dd:ee:ff\"", kRestart,
+                                                    "the client, by its DUID-LL/LLT or its relay's option 79"),
+    schema::parsed<&O6::duid, parse_duid, format_duid>("duid", "hex pairs joined by ':' like \"00:03:00:01:...\"",
+                                                       kRestart, "the client, by its DUID"),
+    schema::parsed<&O6::address, parse_ipv6, format_ipv6>("address", "an IPv6 address", kRestart,
+                                                          "its reserved address, inside a [[dhcp6.subnet]]", true),
+};
+
+using D6 = dhcp6::Dhcp6Config;
+
+bool check_subnet6(N6& s, const toml::table& t, D6& out, schema::Context& ctx, const std::string& path, bool valid) {
+  if (!valid) return false;
+  if (const std::string reason = dhcp6::validate_subnet(s); !reason.empty()) {
+    ctx.error(node_or(t, "range"), path + ".range", reason);
+    return false;
+  }
+  for (const N6& other : out.subnets)
+    if (other.prefix.contains(s.prefix.network) || s.prefix.contains(other.prefix.network))
+      ctx.error(t, path + ".prefix",
+                fmt::format("prefix {} overlaps {}", s.prefix.to_string(), other.prefix.to_string()));
+  return valid;
+}
+
+bool check_host6(O6& h, const toml::table& t, D6& out, schema::Context& ctx, const std::string& path, bool valid) {
+  if (!valid) return false;
+  if (h.mac.has_value() == h.duid.has_value()) {
+    ctx.error(t, path, "needs exactly one of mac and duid");
+    return false;
+  }
+  if (std::none_of(out.subnets.begin(), out.subnets.end(), [&](const N6& s) { return s.prefix.contains(h.address); })) {
+    ctx.error(node_or(t, "address"), path + ".address",
+              fmt::format("{} is not inside any [[dhcp6.subnet]]", h.address.to_string()));
+    return false;
+  }
+  for (const O6& other : out.hosts)
+    if (other.address == h.address)
+      ctx.error(t, path + ".address", fmt::format("address {} is reserved twice", h.address.to_string()));
+  return true;
+}
+
+const std::array<Key<D6>, 9> kDhcp6Keys{
+    schema::parsed<&D6::mode, dhcp6::parse_mode, format_mode6>(
+        "mode", "\"server\", \"stateless\" or \"off\"", kRestart,
+        "a DHCPv6 server, boot options only beside another address server, or off"),
+    schema::string<&D6::interface>("interface", 0, 15, kRestart, "the boot network's interface; required when on"),
+    schema::parsed<&D6::server_address, parse_ipv6, format_ipv6>(
+        "server_address", "an IPv6 address", kRestart, "put into boot URLs (tftp://[ADDR]/NAME); required when on"),
+    schema::integer<&D6::leases_max>("leases_max", 1, 1 << 24, kRestart, "addresses held"),
+    schema::integer<&D6::offer_hold_seconds>("offer_hold_seconds", 1, 3600, kRestart,
+                                             "how long an Advertise reserves its address"),
+    schema::integer<&D6::decline_hold_seconds>("decline_hold_seconds", 1, 86400 * 7, kRestart,
+                                               "quarantine of an address after Decline"),
+    schema::boolean<&D6::rapid_commit>("rapid_commit", kRestart,
+                                       "answer a Solicit with Rapid Commit by a Reply (two messages, not four)"),
+    schema::tables<&D6::subnets, kSubnet6Keys, check_subnet6>("subnet", "server mode's address pools, one per link"),
+    schema::tables<&D6::hosts, kHost6Keys, check_host6>("host", "server mode's reservations"),
+};
+
 // --- [fleet], [[profile]], [[group]], [[machine]] ---------------------------------
 // Client-visible strings the fleet puts into scripts, each of a narrow form.
 template <typename Allowed>
@@ -417,11 +526,6 @@ bool known_profile(const Settings& s, std::string_view name) {
          std::any_of(s.profiles.begin(), s.profiles.end(), [&](const FP& p) { return p.name == name; });
 }
 
-const toml::node& node_or(const toml::table& t, std::string_view key) {
-  const toml::node* n = t.get(key);
-  return n != nullptr ? *n : static_cast<const toml::node&>(t);
-}
-
 bool check_profile(FP& p, const toml::table& t, Settings& out, schema::Context& ctx, const std::string& path,
                    bool valid) {
   if (!valid) return false;
@@ -462,7 +566,7 @@ bool check_machine(FC& m, const toml::table& t, Settings& out, schema::Context& 
 
 // --- the top level ----------------------------------------------------------------
 using R = Settings;
-const std::array<Key<R>, 14> kTopKeys{
+const std::array<Key<R>, 15> kTopKeys{
     schema::path<&R::root>("root", kRestart, "the boot root served over TFTP and HTTP"),
     schema::integer<&R::threads>("threads", 0, 256, kRestart, "worker threads; 0: one per core"),
     schema::parsed<&R::log_level, parse_log_level, format_log_level>("log_level", "debug, info, warn or error",
@@ -476,6 +580,7 @@ const std::array<Key<R>, 14> kTopKeys{
     schema::path<&R::state_dir>("state_dir", kRestart,
                                 "the machine store (machines.db) and, by default, the lease file (leases)"),
     schema::table<&R::dhcp, kDhcpKeys>("dhcp", "the DHCP tagger"),
+    schema::table<&R::dhcp6, kDhcp6Keys>("dhcp6", "DHCPv6 with the boot options of RFC 5970 ([[dhcp.boot]] rules)"),
     schema::table<&R::fleet, kFleetKeys>("fleet", "per-machine boot: inventory and local boot"),
     schema::tables<&R::profiles, kProfileKeys, check_profile>("profile", "what machines boot: iPXE script templates"),
     schema::tables<&R::groups, kGroupKeys, check_group>("group", "which machines get which profile, first match wins"),
@@ -532,6 +637,19 @@ void check_dhcp(const toml::table& document, const D& c, schema::Context& ctx) {
               "is for mode \"proxy\" only (a server answers unicast on port 67)");
 }
 
+// Checks across the keys of [dhcp6], once it is read.
+void check_dhcp6(const toml::table& document, const D6& c, schema::Context& ctx) {
+  const toml::node* section = document.get("dhcp6");
+  if (section == nullptr || !section->is_table()) return;
+  const toml::table& t = *section->as_table();
+  if (c.mode != dhcp6::Mode::off && c.interface.empty())
+    ctx.error(t, "dhcp6.interface", "is required when DHCPv6 is on");
+  if (c.mode != dhcp6::Mode::off && c.server_address.is_unspecified())
+    ctx.error(t, "dhcp6.server_address", "is required when DHCPv6 is on (the IPv6 address put into boot URLs)");
+  if (c.mode == dhcp6::Mode::server && c.subnets.empty())
+    ctx.error(t, "dhcp6.mode", "\"server\" needs at least one [[dhcp6.subnet]]");
+}
+
 std::string directory_of(const std::string& path) {
   const auto slash = path.rfind('/');
   return slash == std::string::npos ? std::string() : path.substr(0, slash + 1);
@@ -542,6 +660,7 @@ std::vector<ConfigError> load_config_from(const toml::table& document, const std
   schema::Context ctx(directory_of(path), &found);
   schema::read_table(schema::keys_of(kTopKeys), document, *settings, ctx, "");
   check_dhcp(document, settings->dhcp, ctx);
+  check_dhcp6(document, settings->dhcp6, ctx);
   check_fleet(document, *settings, ctx);
   if (const toml::node* state_dir = document.get("state_dir"); state_dir != nullptr && settings->state_dir.empty())
     ctx.error(*state_dir, "state_dir", "must not be empty (the machine store and the lease file live there)");
@@ -694,6 +813,7 @@ std::vector<std::string> restart_keys_changed(const Settings& before, const Sett
   compare(schema::keys_of(kHttpKeys), before.http, after.http, "http");
   compare(schema::keys_of(kApiKeys), before.api, after.api, "api");
   compare(schema::keys_of(kDhcpKeys), before.dhcp, after.dhcp, "dhcp");
+  compare(schema::keys_of(kDhcp6Keys), before.dhcp6, after.dhcp6, "dhcp6");
   compare(schema::keys_of(kFleetKeys), before.fleet, after.fleet, "fleet");
   std::string a, b;
   for (const auto& k : kDhcpKeys)
@@ -702,6 +822,14 @@ std::vector<std::string> restart_keys_changed(const Settings& before, const Sett
       k.write_tables(k, after.dhcp, "dhcp", b);
     }
   if (a != b) changed.push_back("dhcp.boot/subnet/host");
+  a.clear();
+  b.clear();
+  for (const auto& k : kDhcp6Keys)
+    if (k.write_tables != nullptr) {
+      k.write_tables(k, before.dhcp6, "dhcp6", a);
+      k.write_tables(k, after.dhcp6, "dhcp6", b);
+    }
+  if (a != b) changed.push_back("dhcp6.subnet/host");
   return changed;
 }
 

@@ -12,6 +12,7 @@
 #include "base/log.h"
 #include "base/time.h"
 #include "dhcp/config.h"
+#include "dhcp6/engine.h"
 #include "fleet/config.h"
 
 namespace ringboot {
@@ -88,6 +89,7 @@ struct Settings {
   HttpSettings http;
   ApiSettings api;
   dhcp::DhcpConfig dhcp;
+  dhcp6::Dhcp6Config dhcp6;  // its boot rules are dhcp.boot (the app copies them in)
   // Per-machine boot: [fleet], [[profile]], [[group]], [[machine]].
   fleet::FleetSettings fleet;
   std::vector<fleet::Profile> profiles;

@@ -18,6 +18,8 @@ enum Kind : std::uint8_t {
   kHttpPoll,       // socket writable again
   kDhcpReceive,
   kDhcpSend,
+  kDhcp6Receive,
+  kDhcp6Send,
 };
 
 }  // namespace ringboot

@@ -250,9 +250,10 @@ int serve(const Flags& flags, const Settings& initial) {
     log(LogLevel::warn, "ringboot.root",
         "reason=\"running as root without --user: set --user to drop privileges after binding\"");
   if (failure.empty()) {
-    log(LogLevel::info, "ringboot.started", "root=\"{}\" threads={} tftp={} http={} api={} dhcp={}", settings.root,
-        threads, listen_text(settings.tftp.listen), listen_text(settings.http.listen),
-        settings.api.enabled() ? listen_text(settings.api.listen) : "off", dhcp::to_string(settings.dhcp.mode));
+    log(LogLevel::info, "ringboot.started", "root=\"{}\" threads={} tftp={} http={} api={} dhcp={} dhcp6={}",
+        settings.root, threads, listen_text(settings.tftp.listen), listen_text(settings.http.listen),
+        settings.api.enabled() ? listen_text(settings.api.listen) : "off", dhcp::to_string(settings.dhcp.mode),
+        dhcp6::to_string(settings.dhcp6.mode));
     while (wait_for_signal() == SignalEvent::reload) reload(flags, box, fleet);
     // Stop accepting; transfers in flight get the grace period; a second
     // signal stops at once.

@@ -112,6 +112,7 @@ std::string render_metrics(const Workers& workers, const SharedFleet* fleet, std
   write(out, tftp::metric_table(), workers, [](const WorkerStats& w) { return &w.tftp; });
   write(out, http::metric_table(), workers, [](const WorkerStats& w) { return &w.http; });
   write(out, dhcp::metric_table(), workers, [](const WorkerStats& w) { return w.dhcp.load(); });
+  write(out, dhcp6::metric_table(), workers, [](const WorkerStats& w) { return w.dhcp6.load(); });
   const bool fleet_on = fleet != nullptr && fleet->enabled();
   if (fleet_on) write_fleet(out, *fleet, now_ms);
   // The API's listener, and the installer's callbacks while the fleet is on.

@@ -3,6 +3,7 @@
 #include <array>
 #include <bit>
 
+#include "app/dhcp6_service.h"
 #include "app/dhcp_service.h"
 #include "app/http_service.h"
 #include "app/kinds.h"
@@ -43,6 +44,7 @@ struct Worker::State {
   std::unique_ptr<TftpService> tftp;
   std::unique_ptr<HttpService> http;
   std::unique_ptr<DhcpService> dhcp;
+  std::unique_ptr<Dhcp6Service> dhcp6;
   std::array<io::Completion, std::size_t{4} * kRingEntries> completions;
 };
 
@@ -91,6 +93,14 @@ bool Worker::init(std::string* error) {
     if (!s.dhcp->start(error)) return false;
     stats_.dhcp.store(&s.dhcp->counters());
   }
+  if (id_ == 0 && settings_->dhcp6.mode != dhcp6::Mode::off) {
+    dhcp6::Dhcp6Config config = settings_->dhcp6;
+    config.boot = settings_->dhcp.boot;  // one set of boot rules for both families
+    if (!settings_->http.listen.empty()) config.http_port = settings_->http.listen.front().port;
+    s.dhcp6 = std::make_unique<Dhcp6Service>(*s.ring, s.tick, *s.buffers, config, fleet_);
+    if (!s.dhcp6->start(error)) return false;
+    stats_.dhcp6.store(&s.dhcp6->counters());
+  }
   return true;
 }
 
@@ -125,6 +135,7 @@ void Worker::run(const std::atomic<RunPhase>& phase) {
     if (s.tftp) deadline = std::min(deadline, s.tftp->next_deadline());
     if (s.http) deadline = std::min(deadline, s.http->next_deadline());
     if (s.dhcp) deadline = std::min(deadline, s.dhcp->next_deadline());
+    if (s.dhcp6) deadline = std::min(deadline, s.dhcp6->next_deadline());
     s.ring->submit_and_wait(deadline, now);
     // Reap, then run: handlers may queue new operations but never recurse.
     for (;;) {
@@ -152,6 +163,10 @@ void Worker::run(const std::atomic<RunPhase>& phase) {
           case kDhcpSend:
             if (s.dhcp) s.dhcp->on_completion(c, now);
             break;
+          case kDhcp6Receive:
+          case kDhcp6Send:
+            if (s.dhcp6) s.dhcp6->on_completion(c, now);
+            break;
           default:
             break;
         }
@@ -163,8 +178,10 @@ void Worker::run(const std::atomic<RunPhase>& phase) {
     if (s.tftp) s.tftp->on_timers(now);
     if (s.http) s.http->on_timers(now);
     if (s.dhcp) s.dhcp->on_timers(now);
+    if (s.dhcp6) s.dhcp6->on_timers(now);
   }
   if (s.dhcp) s.dhcp->shutdown();
+  if (s.dhcp6) s.dhcp6->shutdown();
 }
 
 }  // namespace ringboot

@@ -13,6 +13,7 @@
 #include "app/fleet_service.h"
 #include "app/settings_box.h"
 #include "dhcp/counters.h"
+#include "dhcp6/engine.h"
 #include "http/counters.h"
 #include "io/ring.h"
 #include "tftp/counters.h"
@@ -27,6 +28,7 @@ struct WorkerStats {
   api::ApiCounters api;  // the admin API's listener and the installer's callbacks
   // The DHCP engine runs on worker 0 only (one lease table) and owns its counters.
   std::atomic<const dhcp::DhcpCounters*> dhcp{nullptr};
+  std::atomic<const dhcp6::Counters*> dhcp6{nullptr};
 };
 
 // running -> draining (SIGTERM: stop accepting, finish what is in flight

@@ -98,6 +98,12 @@ class ByteWriter {
     str(s);
     u8(0);
   }
+  // Overwrites two bytes already written (a length known only later).
+  void patch_u16(std::size_t at, std::uint16_t v) {
+    if (overflow_ || at + 2 > pos_) return;
+    buf_[at] = static_cast<std::uint8_t>(v >> 8);
+    buf_[at + 1] = static_cast<std::uint8_t>(v);
+  }
   void zeros(std::size_t n) {
     if (!reserve(n)) return;
     std::memset(buf_.data() + pos_, 0, n);

@@ -50,10 +50,16 @@ const BootRule* match_boot_rule(std::span<const BootRule> rules, const ClientFac
 }
 
 std::vector<BootRule> default_boot_rules(Ipv4 http_server) {
-  const std::string base = "http://" + http_server.to_string() + "/";
+  std::string base = "http://";
+  http_server.append_to(base);
+  base += '/';
+  return default_boot_rules(std::string_view(base));
+}
+
+std::vector<BootRule> default_boot_rules(std::string_view base) {
   std::vector<BootRule> rules(5);
   rules[0].match.ipxe = true;
-  rules[0].file = base + "boot.ipxe";
+  rules[0].file.assign(base).append("boot.ipxe");
   rules[1].match.arch = {0};
   rules[1].file = "undionly.kpxe";
   rules[2].match.arch = {7, 9};
@@ -61,7 +67,7 @@ std::vector<BootRule> default_boot_rules(Ipv4 http_server) {
   rules[3].match.arch = {11};
   rules[3].file = "snp.efi";
   rules[4].match.arch = {16};  // x64 HTTP boot; other HTTP arches need their own binary
-  rules[4].file = base + "ipxe.efi";
+  rules[4].file.assign(base).append("ipxe.efi");
   for (std::size_t i = 0; i < rules.size(); ++i) {
     rules[i].index = i;
     rules[i].name = "default[" + std::to_string(i) + "]";

@@ -54,6 +54,8 @@ const BootRule* match_boot_rule(std::span<const BootRule> rules, const ClientFac
 // The rules used when the config has none: iPXE gets the script, firmware
 // gets iPXE, so iPXE never loads itself in a loop.
 std::vector<BootRule> default_boot_rules(Ipv4 http_server);
+// The same with the URLs under `http_base` ("http://[2001:db8::1]:8080/"), for DHCPv6.
+std::vector<BootRule> default_boot_rules(std::string_view http_base);
 
 // Bounded label set for per-architecture counters.
 enum class ArchClass : std::uint8_t { bios, uefi_x64, uefi_arm64, http, ipxe, other };

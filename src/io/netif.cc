@@ -39,6 +39,30 @@ std::optional<Ipv4> interface_address(const std::string& name, std::string* erro
   return Ipv4{ntohl(address.sin_addr.s_addr)};
 }
 
+std::optional<Mac> interface_mac(const std::string& name, std::string* error) {
+  ifreq req{};
+  if (name.empty() || name.size() >= sizeof req.ifr_name) {
+    *error = "interface name \"" + name + "\" is empty or too long";
+    return std::nullopt;
+  }
+  std::memcpy(req.ifr_name, name.data(), name.size());
+  const int fd = ::socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) {
+    *error = std::string("socket: ") + std::strerror(errno);
+    return std::nullopt;
+  }
+  const int rc = ioctl(fd, SIOCGIFHWADDR, &req);
+  const int err = errno;
+  ::close(fd);
+  if (rc < 0) {
+    *error = "interface " + name + ": " + (err == ENODEV ? std::string("no such interface") : std::strerror(err));
+    return std::nullopt;
+  }
+  Mac mac;
+  std::memcpy(mac.bytes.data(), req.ifr_hwaddr.sa_data, 6);
+  return mac;
+}
+
 int interface_mtu(int ifindex) {
   ifreq req{};
   if (ifindex <= 0 || if_indextoname(static_cast<unsigned>(ifindex), req.ifr_name) == nullptr) return 0;

@@ -70,6 +70,16 @@ int udp_open(Endpoint bind_to, const UdpOptions& options, std::string* error) {
   if (!options.device.empty() && setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, options.device.c_str(),
                                             static_cast<socklen_t>(options.device.size())) < 0)
     return fail("SO_BINDTODEVICE");
+  if (options.join_group) {
+    ipv6_mreq group{};
+    std::memcpy(&group.ipv6mr_multiaddr, options.join_group->bytes.data(), 16);
+    group.ipv6mr_interface = options.device.empty() ? 0 : if_nametoindex(options.device.c_str());
+    if (!v6 || group.ipv6mr_interface == 0) {
+      errno = EINVAL;
+      return fail("IPV6_JOIN_GROUP (needs an IPv6 socket and a device)");
+    }
+    if (setsockopt(fd, IPPROTO_IPV6, IPV6_JOIN_GROUP, &group, sizeof group) < 0) return fail("IPV6_JOIN_GROUP");
+  }
   SocketAddress addr{};
   const socklen_t length = to_sockaddr(bind_to, &addr);
   if (::bind(fd, &addr.any, length) < 0) return fail("bind");

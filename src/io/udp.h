@@ -27,6 +27,8 @@ struct UdpOptions {
   bool packet_info = true;       // learn the local address a datagram came to
   int receive_buffer_bytes = 0;  // 0: kernel default
   std::string device;            // SO_BINDTODEVICE when set
+  // IPv6 only: a multicast group joined on `device` (DHCPv6: ff02::1:2).
+  std::optional<Ipv6> join_group;
 };
 
 // Returns the fd, or -1 with *error set ("bind 0.0.0.0:69: Permission denied").

@@ -38,7 +38,7 @@ cleanup() {
   if [[ $rc -ne 0 ]]; then
     for f in "$WORK"/*.log; do [[ -f $f ]] && { echo "==== $f (tail)"; tail -n 40 "$f"; }; done
   fi
-  rm -rf "$WORK"
+  [[ -n ${KEEP:-} ]] || rm -rf "$WORK"
   exit $rc
 }
 trap cleanup EXIT

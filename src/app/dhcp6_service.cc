@@ -1,0 +1,105 @@
+#include "app/dhcp6_service.h"
+
+#include <chrono>
+
+#include "app/kinds.h"
+#include "base/log.h"
+#include "io/netif.h"
+
+namespace ringboot {
+
+namespace {
+constexpr std::size_t kSendSlots = 1024;
+constexpr int kReceiveBufferBytes = 4 << 20;  // a power-on storm fits
+constexpr Duration kTick = seconds(1);
+}  // namespace
+
+Dhcp6Service::Dhcp6Service(io::Ring& ring, const Tick& tick, io::BufferRing& buffers,
+                           const dhcp6::Dhcp6Config& config, SharedFleet* fleet)
+    : ring_(ring), tick_(tick), fleet_(fleet), buffers_(buffers), config_(config), sends_(ring, kDhcp6Send, kSendSlots) {}
+
+Dhcp6Service::~Dhcp6Service() { io::close_fd(fd_); }
+
+bool Dhcp6Service::start(std::string* error) {
+  std::string lookup_error;
+  const auto mac = io::interface_mac(config_.interface, &lookup_error);
+  if (!mac) {
+    *error = "dhcp6: " + lookup_error + " (dhcp6.interface names the boot network's interface)";
+    return false;
+  }
+  std::array<std::uint8_t, 10> duid{0, 3, 0, 1};  // DUID-LL, Ethernet
+  std::copy(mac->bytes.begin(), mac->bytes.end(), duid.begin() + 4);
+  config_.server_duid = dhcp6::Duid::of(Bytes(duid.data(), duid.size()));
+  engine_ = std::make_unique<dhcp6::Engine>(config_);
+
+  io::UdpOptions options;
+  options.packet_info = true;
+  options.receive_buffer_bytes = kReceiveBufferBytes;
+  options.device = config_.interface;
+  Ipv6 group;
+  group.bytes = dhcp6::kAllServersAndRelays;
+  options.join_group = group;
+  fd_ = io::udp_open(Endpoint{Ipv6{}, dhcp6::kServerPort}, options, error);
+  if (fd_ < 0) {
+    *error = "dhcp6 on " + config_.interface + ": " + *error;
+    return false;
+  }
+  io::udp_receive(ring_, buffers_, fd_, io::Tag{kDhcp6Receive, 0, 0});
+  engine_->tick(tick_.unix_seconds);
+  next_tick_ = tick_.now + kTick;
+  log(LogLevel::info, "dhcp6.started", "mode={} interface={} server_address={} server_duid={} subnets={} hosts={}",
+      dhcp6::to_string(config_.mode), config_.interface, config_.server_address.to_string(),
+      config_.server_duid.to_string(), config_.subnets.size(), config_.hosts.size());
+  return true;
+}
+
+void Dhcp6Service::on_completion(const io::Completion& c, Instant) {
+  if (c.tag.kind == kDhcp6Receive) {
+    const auto status = io::udp_consume(ring_, buffers_, c, [&](const io::Datagram& d) { handle(d); });
+    if (status == io::ReceiveStatus::truncated)
+      log(LogLevel::debug, "dhcp6.dropped", "reason=\"datagram larger than a receive buffer\"");
+    io::udp_rearm(ring_, buffers_, c, fd_, io::Tag{kDhcp6Receive, 0, 0});
+  } else if (c.tag.kind == kDhcp6Send) {
+    if (c.res < 0) log(LogLevel::debug, "dhcp6.send_error", "errno={}", -c.res);
+    sends_.complete(c);
+  }
+}
+
+void Dhcp6Service::handle(const io::Datagram& d) {
+  const dhcp6::Received rx{d.from};
+  const std::optional<dhcp6::Reply> reply = engine_->handle(d.payload, rx, tick_.unix_seconds);
+  const dhcp6::Decision& decision = engine_->last_decision();
+  const bool dropped = !decision.drop_reason.empty();
+  const LogLevel level = dropped ? LogLevel::debug : LogLevel::info;
+  const bool observed = fleet_ != nullptr && fleet_->enabled() && decision.mac && !dropped;
+  if (level >= log_level() || observed) {
+    const std::string text = dhcp6::format_decision(decision);  // client strings escaped
+    if (observed) {
+      fleet::DhcpSighting s;
+      s.mac = *decision.mac;
+      s.facts.arch = decision.arch;
+      s.ipxe = decision.ipxe;
+      s.file = decision.url;
+      s.detail = text;
+      fleet_->observe_dhcp(std::move(s), tick_.unix_ms);
+    }
+    if (level >= log_level())
+      log_line(level, dropped ? "dhcp6.dropped" : "dhcp6.decision", text + log_fields(" from={}", d.from.to_string()));
+  }
+  if (reply && !sends_.send_copy(fd_, reply->to, reply->bytes()))
+    log(LogLevel::debug, "dhcp6.send_dropped", "to={} bytes={} reason=\"send pool full\"", reply->to.to_string(),
+        reply->size);
+}
+
+void Dhcp6Service::on_timers(Instant now) {
+  if (now < next_tick_) return;
+  next_tick_ = now + kTick;
+  engine_->tick(tick_.unix_seconds);
+}
+
+void Dhcp6Service::shutdown() {
+  io::close_fd(fd_);
+  fd_ = -1;
+}
+
+}  // namespace ringboot

@@ -1,0 +1,188 @@
+#!/usr/bin/env bash
+# DHCPv6 (issue 13) with real clients, in two namespaces on a veth (root):
+#   - ISC dhclient -6: Solicit/Advertise/Request/Reply; the lease file holds an
+#     address of the pool, the DNS server and the boot URL (option 59) that a
+#     catch-all [[dhcp.boot]] rule names, and the address lands on the link;
+#     the boot file it names is then fetched over TFTP by tftp-hpa -6 from
+#     that address, byte for byte; dhclient -6 -r releases it;
+#   - dhclient -6 -S (stateless): Information-Request/Reply with the options;
+#   - a relayed Solicit (scapy, Relay-Forward with interface-id and option 79)
+#     gets a Relay-Reply to the relay with the interface-id echoed and an
+#     address of the relay link's subnet;
+#   - perfdhcp -6 (Kea): Solicit/Advertise/Request/Reply at a bounded rate,
+#     under 1 % dropped;
+#   - a malformed datagram is counted and dropped, and /metrics counts it all.
+RINGBOOT=${1:-}
+source "$(dirname "$0")/dhcp_lib.sh"
+need dhclient tftp curl perfdhcp cmp
+
+make_ns srv
+make_ns cli
+link srv s0 cli c0
+ip -n "$(ns srv)" addr add 2001:db8::1/64 dev s0 nodad
+# The client's link-local address must be past DAD before dhclient binds it.
+for _ in $(seq 50); do
+  [[ -n $(ip -n "$(ns cli)" -6 addr show dev c0 scope link -tentative) ]] && break
+  sleep 0.1
+done
+[[ -n $(ip -n "$(ns cli)" -6 addr show dev c0 scope link -tentative) ]] || fail "c0 has no link-local address after 5 s"
+
+mkdir -p "$WORK/root"
+head -c 300000 /dev/urandom >"$WORK/root/ipxe.efi"
+METRICS="[2001:db8::1]:9180"
+cat >"$WORK/ringboot.toml" <<TOML
+[tftp]
+listen = "[2001:db8::1]:69"
+[http]
+listen = "[2001:db8::1]:8080"
+[dhcp6]
+mode = "server"
+interface = "s0"
+server_address = "2001:db8::1"
+[[dhcp6.subnet]]
+prefix = "2001:db8::/64"
+range = ["2001:db8::100", "2001:db8::ffff"]
+dns = ["2001:db8::53"]
+[[dhcp6.subnet]]
+prefix = "2001:db8:5::/64"
+range = ["2001:db8:5::10", "2001:db8:5::ffff"]
+[[dhcp.boot]]
+name = "any"
+match = {}
+file = "ipxe.efi"
+TOML
+ip netns exec "$(ns srv)" "$RINGBOOT" --config "$WORK/ringboot.toml" --root "$WORK/root" --threads 1 \
+  --log-level debug --metrics-listen "$METRICS" --set "state_dir=$STATE_DIR" >"$WORK/ringboot.log" 2>&1 &
+RINGBOOT_PID=$!
+PIDS+=("$RINGBOOT_PID")
+for _ in $(seq 100); do
+  kill -0 "$RINGBOOT_PID" 2>/dev/null || fail "ringboot exited at start: $(tail -n 5 "$WORK/ringboot.log")"
+  [[ -n $(inns srv ss -Hlun 'sport = :547') ]] && break
+  sleep 0.1
+done
+[[ -n $(inns srv ss -Hlun 'sport = :547') ]] || fail "ringboot did not bind UDP 547 within 10 s"
+grep -q 'dhcp6.started mode=server interface=s0 server_address=2001:db8::1 server_duid=00:03:00:01:' "$WORK/ringboot.log" ||
+  fail "no dhcp6.started line with the server DUID: $(grep dhcp6 "$WORK/ringboot.log" | head -2)"
+
+metric() {  # metric NAME{labels}: its value from /metrics, 0 when absent
+  inns cli curl -fsS "http://$METRICS/metrics" | awk -v k="$1" 'index($0, k " ") == 1 { v = $NF } END { print v + 0 }'
+}
+
+note "dhclient -6: Solicit, Advertise, Request, Reply"
+cat >"$WORK/dhclient.conf" <<'EOF'
+option dhcp6.bootfile-url code 59 = string;
+also request dhcp6.bootfile-url;
+EOF
+inns cli timeout 20 dhclient -6 -1 -v -cf "$WORK/dhclient.conf" -lf "$WORK/lease6" -pf "$WORK/dhclient.pid" c0 \
+  >"$WORK/dhclient.log" 2>&1 || fail "dhclient -6 got no lease: $(tail -n 5 "$WORK/dhclient.log")"
+ADDRESS=$(awk '/iaaddr/ { print $2; exit }' "$WORK/lease6")
+[[ $ADDRESS =~ ^2001:db8::[1-9a-f][0-9a-f]{2,3}$ ]] || fail "the lease's address '$ADDRESS' is not in 2001:db8::100-ffff ($(cat "$WORK/lease6"))"
+grep -q 'option dhcp6.bootfile-url "tftp://\[2001:db8::1\]/ipxe.efi";' "$WORK/lease6" ||
+  fail "the lease has no boot URL tftp://[2001:db8::1]/ipxe.efi: $(grep option "$WORK/lease6")"
+grep -q 'option dhcp6.name-servers 2001:db8::53;' "$WORK/lease6" || fail "the lease has no DNS server"
+grep -q 'max-life 7200;' "$WORK/lease6" || fail "the lease's valid lifetime is not 7200"
+for _ in $(seq 50); do inns cli ip -6 addr show dev c0 | grep -q "inet6 $ADDRESS/" && break; sleep 0.1; done
+inns cli ip -6 addr show dev c0 | grep -q "inet6 $ADDRESS/" || fail "dhclient did not put $ADDRESS on c0 within 5 s"
+grep -Eq "dhcp6.decision SOLICIT->ADVERTISE mac=[0-9a-f:]{17} duid=[0-9a-f:]+ arch=- client=firmware rule=any url=tftp://\[2001:db8::1\]/ipxe.efi address=$ADDRESS relayed=false from=\[fe80::" "$WORK/ringboot.log" ||
+  fail "no SOLICIT->ADVERTISE decision for $ADDRESS: $(grep dhcp6.decision "$WORK/ringboot.log" | head -2)"
+grep -q "dhcp6.decision REQUEST->REPLY .* address=$ADDRESS " "$WORK/ringboot.log" || fail "no REQUEST->REPLY for $ADDRESS"
+
+note "the boot URL's file over TFTP (tftp-hpa -6) from $ADDRESS"
+# DHCPv6 addresses are /128: the on-link prefix is a router advertisement's
+# to give (no router here), so the test adds its route.
+inns cli ip -6 route add 2001:db8::/64 dev c0
+for _ in $(seq 30); do  # DAD of the new address
+  inns cli ip -6 addr show dev c0 | grep "inet6 $ADDRESS/" | grep -q tentative || break
+  sleep 0.1
+done
+inns cli timeout 30 tftp -6 -m binary 2001:db8::1 -c get ipxe.efi "$WORK/got.efi" || fail "tftp -6 get ipxe.efi failed"
+cmp -s "$WORK/root/ipxe.efi" "$WORK/got.efi" || fail "ipxe.efi over TFTP/IPv6 differs from the file"
+grep -Eq "tftp.transfer client=\[$ADDRESS\]:[0-9]+ file=\"ipxe.efi\" bytes=300000 .*result=ok" "$WORK/ringboot.log" ||
+  fail "no whole TFTP transfer to [$ADDRESS]"
+
+note "dhclient -6 -r: Release"
+inns cli timeout 20 dhclient -6 -r -v -cf "$WORK/dhclient.conf" -lf "$WORK/lease6" -pf "$WORK/dhclient.pid" c0 \
+  >>"$WORK/dhclient.log" 2>&1 || fail "dhclient -6 -r failed: $(tail -n 5 "$WORK/dhclient.log")"
+grep -q "dhcp6.decision RELEASE->REPLY .* address=$ADDRESS " "$WORK/ringboot.log" || fail "no RELEASE->REPLY for $ADDRESS"
+
+note "dhclient -6 -S: Information-Request, Reply"
+# A script of our own in place of dhclient-script: it writes what dhclient passes it.
+printf '#!/bin/sh\nenv > "%s/env.$reason"\n' "$WORK" >"$WORK/script.sh"
+chmod +x "$WORK/script.sh"
+inns cli timeout 20 dhclient -6 -S -1 -v -cf "$WORK/dhclient.conf" -sf "$WORK/script.sh" -lf "$WORK/lease6s" \
+  -pf "$WORK/dhclient-s.pid" c0 >"$WORK/dhclient-s.log" 2>&1 || fail "dhclient -6 -S got no Reply: $(tail -n 5 "$WORK/dhclient-s.log")"
+grep -q "dhcp6.decision INFORMATION-REQUEST->REPLY .*url=tftp://\[2001:db8::1\]/ipxe.efi" "$WORK/ringboot.log" ||
+  fail "no INFORMATION-REQUEST->REPLY with the boot URL"
+# dhclient 4.4 calls its script with reason RENEW6 for a stateless Reply.
+for _ in $(seq 30); do compgen -G "$WORK/env.*" >/dev/null && break; sleep 0.1; done
+cat "$WORK"/env.* >"$WORK/env" 2>/dev/null || fail "dhclient -6 -S did not run its script"
+grep -q '^new_dhcp6_name_servers=2001:db8::53$' "$WORK/env" ||
+  fail "the stateless Reply's DNS server did not reach dhclient: $(grep dhcp6 "$WORK/env")"
+grep -q '^new_dhcp6_bootfile_url=tftp://\[2001:db8::1\]/ipxe.efi$' "$WORK/env" ||
+  fail "the stateless Reply's boot URL did not reach dhclient: $(grep dhcp6 "$WORK/env")"
+
+note "a relayed Solicit (scapy Relay-Forward) gets a Relay-Reply"
+inns cli "$PY" - <<'EOF' || fail "the relayed Solicit got no proper Relay-Reply (above)"
+import socket, sys
+from scapy.layers.dhcp6 import (DHCP6_RelayForward, DHCP6_RelayReply, DHCP6OptRelayMsg, DHCP6OptIfaceId,
+                                DHCP6_Solicit, DHCP6_Advertise, DHCP6OptClientId, DHCP6OptIA_NA, DHCP6OptIAAddress,
+                                DUID_EN, DHCP6OptClientLinkLayerAddr)
+solicit = DHCP6_Solicit(trid=0x4242) / DHCP6OptClientId(duid=DUID_EN(enterprisenum=9, id=b"relayed")) / DHCP6OptIA_NA(iaid=7)
+relay = (DHCP6_RelayForward(hopcount=0, linkaddr="2001:db8:5::1", peeraddr="fe80::5054:ff:fe12:3456")
+         / DHCP6OptIfaceId(ifaceid=b"port7") / DHCP6OptClientLinkLayerAddr(clladdr="52:54:00:12:34:56")
+         / DHCP6OptRelayMsg(message=solicit))
+s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+s.bind(("::", 547))  # a relay speaks from port 547
+s.settimeout(5)
+s.sendto(bytes(relay), ("2001:db8::1", 547))
+data, peer = s.recvfrom(4096)
+reply = DHCP6_RelayReply(data)
+ok = True
+if reply.linkaddr != "2001:db8:5::1" or reply.peeraddr != "fe80::5054:ff:fe12:3456":
+    print("relay reply's link/peer addresses are not the request's:", reply.linkaddr, reply.peeraddr); ok = False
+if not reply.haslayer(DHCP6OptIfaceId) or reply[DHCP6OptIfaceId].ifaceid != b"port7":
+    print("the interface-id is not echoed"); ok = False
+inner = reply[DHCP6OptRelayMsg].message
+if not isinstance(inner, DHCP6_Advertise) or inner.trid != 0x4242:
+    print("the relayed message is not an Advertise of trid 0x4242:", inner.summary()); ok = False
+address = inner[DHCP6OptIAAddress].addr if inner.haslayer(DHCP6OptIAAddress) else None
+if address is None or not address.startswith("2001:db8:5::"):
+    print("no address of the relay link's subnet 2001:db8:5::/64:", address); ok = False
+print("relay reply:", reply.summary(), "address", address)
+sys.exit(0 if ok else 1)
+EOF
+grep -q "dhcp6.decision SOLICIT->ADVERTISE mac=52:54:00:12:34:56 .* address=2001:db8:5::[0-9a-f]* relayed=true" "$WORK/ringboot.log" ||
+  fail "no relayed decision with option 79's MAC"
+
+note "a malformed datagram is counted and dropped"
+inns cli "$PY" -c '
+import socket
+s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+s.sendto(bytes([1, 0, 0, 1, 0, 1, 0, 99]), ("2001:db8::1", 547))'
+for _ in $(seq 20); do (( $(metric 'ringboot_dhcp6_malformed_total{reason="bad_option_length"}') >= 1 )) && break; sleep 0.1; done
+(( $(metric 'ringboot_dhcp6_malformed_total{reason="bad_option_length"}') >= 1 )) || fail "the malformed datagram was not counted"
+kill -0 "$RINGBOOT_PID" || fail "ringboot died on a malformed datagram"
+
+note "perfdhcp -6: 4-way exchanges at a bounded rate"
+inns cli timeout 60 perfdhcp -6 -l c0 -r 100 -p 5 -R 1000 >"$WORK/perfdhcp.log" 2>&1 || true
+# stat SECTION FIELD: a number from perfdhcp's statistics for SECTION (SOLICIT-ADVERTISE, REQUEST-REPLY).
+stat() { awk -v sec="$1" -v f="$2:" '/^\*\*\*Statistics for: / { in_sec = index($0, sec) > 0 }
+                                        in_sec && index($0, f) == 1 { print $NF; exit }' "$WORK/perfdhcp.log"; }
+sent=$(stat SOLICIT-ADVERTISE "sent packets")
+received=$(stat SOLICIT-ADVERTISE "received packets")
+rejected=$(stat SOLICIT-ADVERTISE "rejected leases")
+requests=$(stat REQUEST-REPLY "sent packets")
+replies=$(stat REQUEST-REPLY "received packets")
+[[ -n $sent && $sent -gt 300 ]] || fail "perfdhcp -6 sent too little (${sent:-nothing}): $(tail -n 30 "$WORK/perfdhcp.log")"
+awk -v s="$sent" -v r="$received" -v q="$requests" -v p="$replies" \
+  'BEGIN { exit !(r >= 0.99 * s && q >= 0.99 * r && p >= 0.99 * q) }' ||
+  fail "perfdhcp -6: over 1 % lost: Solicits $sent, Advertises $received, Requests $requests, Replies $replies"
+[[ $rejected == 0 ]] || fail "perfdhcp -6: $rejected Advertises without an address"
+drops="Advertises $received, Requests $requests, Replies $replies"
+note "perfdhcp -6: Solicits $sent, $drops"
+
+(( $(metric 'ringboot_dhcp6_messages_sent_total{type="reply"}') >= 300 )) || fail "metrics: too few Replies counted"
+(( $(metric 'ringboot_dhcp6_relayed_total') == 1 )) || fail "metrics: the relayed Solicit was not counted"
+(( $(metric 'ringboot_dhcp6_messages_received_total{type="information_request"}') >= 1 )) ||
+  fail "metrics: no Information-Request counted"
+note "PASS dhcp6_clients"

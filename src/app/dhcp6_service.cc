@@ -14,9 +14,14 @@ constexpr int kReceiveBufferBytes = 4 << 20;  // a power-on storm fits
 constexpr Duration kTick = seconds(1);
 }  // namespace
 
-Dhcp6Service::Dhcp6Service(io::Ring& ring, const Tick& tick, io::BufferRing& buffers,
-                           const dhcp6::Dhcp6Config& config, SharedFleet* fleet)
-    : ring_(ring), tick_(tick), fleet_(fleet), buffers_(buffers), config_(config), sends_(ring, kDhcp6Send, kSendSlots) {}
+Dhcp6Service::Dhcp6Service(io::Ring& ring, const Tick& tick, io::BufferRing& buffers, const dhcp6::Dhcp6Config& config,
+                           SharedFleet* fleet)
+    : ring_(ring),
+      tick_(tick),
+      fleet_(fleet),
+      buffers_(buffers),
+      config_(config),
+      sends_(ring, kDhcp6Send, kSendSlots) {}
 
 Dhcp6Service::~Dhcp6Service() { io::close_fd(fd_); }
 

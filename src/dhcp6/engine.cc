@@ -12,9 +12,12 @@ namespace ringboot::dhcp6 {
 
 std::string_view to_string(Mode mode) {
   switch (mode) {
-    case Mode::off: return "off";
-    case Mode::stateless: return "stateless";
-    case Mode::server: return "server";
+    case Mode::off:
+      return "off";
+    case Mode::stateless:
+      return "stateless";
+    case Mode::server:
+      return "server";
   }
   return "off";
 }
@@ -215,15 +218,32 @@ std::optional<Reply> Engine::handle(Bytes datagram, const Received& rx, std::int
   }
   const Message& m = message_;
   switch (m.type) {
-    case MessageType::solicit: counters_.solicit.inc(); break;
-    case MessageType::request: counters_.request.inc(); break;
-    case MessageType::confirm: counters_.confirm.inc(); break;
-    case MessageType::renew: counters_.renew.inc(); break;
-    case MessageType::rebind: counters_.rebind.inc(); break;
-    case MessageType::release: counters_.release.inc(); break;
-    case MessageType::decline: counters_.decline.inc(); break;
-    case MessageType::information_request: counters_.information_request.inc(); break;
-    default: break;
+    case MessageType::solicit:
+      counters_.solicit.inc();
+      break;
+    case MessageType::request:
+      counters_.request.inc();
+      break;
+    case MessageType::confirm:
+      counters_.confirm.inc();
+      break;
+    case MessageType::renew:
+      counters_.renew.inc();
+      break;
+    case MessageType::rebind:
+      counters_.rebind.inc();
+      break;
+    case MessageType::release:
+      counters_.release.inc();
+      break;
+    case MessageType::decline:
+      counters_.decline.inc();
+      break;
+    case MessageType::information_request:
+      counters_.information_request.inc();
+      break;
+    default:
+      break;
   }
   if (m.relayed()) counters_.relayed.inc();
   decision_.received = m.type;
@@ -332,8 +352,8 @@ void Engine::ia_na(MessageBuilder& b, const Message& m, const Ipv6* address, std
   b.u32(m.iaid);
   if (address != nullptr) {
     const SubnetConfig& s = config_.subnets[subnet];
-    b.u32(s.preferred_seconds / 2);       // T1
-    b.u32(s.preferred_seconds / 5 * 4);   // T2
+    b.u32(s.preferred_seconds / 2);      // T1
+    b.u32(s.preferred_seconds / 5 * 4);  // T2
     const std::size_t addr = b.begin(option::kIaAddr);
     b.address(*address);
     b.u32(s.preferred_seconds);

@@ -58,9 +58,9 @@ struct HostConfig {  // a reservation: by MAC (DUID-LL/LLT or relay option 79) o
 struct Dhcp6Config {
   Mode mode = Mode::off;
   std::string interface;
-  Ipv6 server_address;  // put into tftp:// and default http:// boot URLs
+  Ipv6 server_address;           // put into tftp:// and default http:// boot URLs
   std::uint16_t http_port = 80;  // the default rules' http://[server_address]:PORT/boot.ipxe
-  Duid server_duid;  // DUID-LL of the interface, filled in by the glue
+  Duid server_duid;              // DUID-LL of the interface, filled in by the glue
   std::size_t leases_max = 65536;
   std::uint32_t offer_hold_seconds = 30;     // an Advertise reserves its address this long
   std::uint32_t decline_hold_seconds = 600;  // quarantine after Decline
@@ -98,10 +98,10 @@ struct Decision {
   std::optional<std::uint16_t> arch;
   bool ipxe = false;
   const dhcp::BootRule* rule = nullptr;
-  std::string url;    // option 59 sent, "" when none
-  Ipv6 address;       // the IA_NA address handed out or given back
+  std::string url;  // option 59 sent, "" when none
+  Ipv6 address;     // the IA_NA address handed out or given back
   bool relayed = false;
-  std::string_view drop_reason;  // why there is no reply; empty when answered
+  std::string_view drop_reason;   // why there is no reply; empty when answered
   std::string_view vendor_class;  // client text: escape it
   std::string_view user_class;
 };

@@ -6,33 +6,54 @@ namespace ringboot::dhcp6 {
 
 std::string_view to_string(MessageType type) {
   switch (type) {
-    case MessageType::none: return "none";
-    case MessageType::solicit: return "SOLICIT";
-    case MessageType::advertise: return "ADVERTISE";
-    case MessageType::request: return "REQUEST";
-    case MessageType::confirm: return "CONFIRM";
-    case MessageType::renew: return "RENEW";
-    case MessageType::rebind: return "REBIND";
-    case MessageType::reply: return "REPLY";
-    case MessageType::release: return "RELEASE";
-    case MessageType::decline: return "DECLINE";
-    case MessageType::reconfigure: return "RECONFIGURE";
-    case MessageType::information_request: return "INFORMATION-REQUEST";
-    case MessageType::relay_forw: return "RELAY-FORW";
-    case MessageType::relay_repl: return "RELAY-REPL";
+    case MessageType::none:
+      return "none";
+    case MessageType::solicit:
+      return "SOLICIT";
+    case MessageType::advertise:
+      return "ADVERTISE";
+    case MessageType::request:
+      return "REQUEST";
+    case MessageType::confirm:
+      return "CONFIRM";
+    case MessageType::renew:
+      return "RENEW";
+    case MessageType::rebind:
+      return "REBIND";
+    case MessageType::reply:
+      return "REPLY";
+    case MessageType::release:
+      return "RELEASE";
+    case MessageType::decline:
+      return "DECLINE";
+    case MessageType::reconfigure:
+      return "RECONFIGURE";
+    case MessageType::information_request:
+      return "INFORMATION-REQUEST";
+    case MessageType::relay_forw:
+      return "RELAY-FORW";
+    case MessageType::relay_repl:
+      return "RELAY-REPL";
   }
   return "unknown";
 }
 
 std::string_view to_string(ParseError error) {
   switch (error) {
-    case ParseError::none: return "none";
-    case ParseError::truncated: return "truncated";
-    case ParseError::too_large: return "too_large";
-    case ParseError::bad_option_length: return "bad_option_length";
-    case ParseError::relay_too_deep: return "relay_too_deep";
-    case ParseError::no_relay_message: return "no_relay_message";
-    case ParseError::not_client_message: return "not_client_message";
+    case ParseError::none:
+      return "none";
+    case ParseError::truncated:
+      return "truncated";
+    case ParseError::too_large:
+      return "too_large";
+    case ParseError::bad_option_length:
+      return "bad_option_length";
+    case ParseError::relay_too_deep:
+      return "relay_too_deep";
+    case ParseError::no_relay_message:
+      return "no_relay_message";
+    case ParseError::not_client_message:
+      return "not_client_message";
   }
   return "unknown";
 }

@@ -27,9 +27,9 @@ inline constexpr std::size_t kDatagramBytesMax = 4096;  // larger datagrams are 
 inline constexpr std::size_t kRelayDepthMax = 8;        // RFC 8415 7.6 HOP_COUNT_LIMIT
 inline constexpr std::size_t kDuidBytesMax = 130;       // RFC 8415 11.1: type + 128
 inline constexpr std::size_t kInterfaceIdBytesMax = 64;
-inline constexpr std::size_t kIaAddressesMax = 8;  // addresses kept from the first IA_NA
-inline constexpr std::size_t kRequestedMax = 32;   // option codes kept from the ORO
-inline constexpr std::size_t kTextBytesMax = 128;  // user and vendor class data kept
+inline constexpr std::size_t kIaAddressesMax = 8;      // addresses kept from the first IA_NA
+inline constexpr std::size_t kRequestedMax = 32;       // option codes kept from the ORO
+inline constexpr std::size_t kTextBytesMax = 128;      // user and vendor class data kept
 inline constexpr std::uint32_t kEnterpriseUefi = 343;  // the enterprise EDK2 puts in option 16
 
 enum class MessageType : std::uint8_t {
@@ -84,12 +84,12 @@ enum class Status : std::uint16_t {
 // Why a datagram was dropped; each reason is its own counter.
 enum class ParseError : std::uint8_t {
   none = 0,
-  truncated,          // shorter than a header (4 bytes, 34 for a relay message)
-  too_large,          // longer than kDatagramBytesMax
-  bad_option_length,  // an option runs past its container, or a fixed-size option has the wrong size
-  relay_too_deep,     // more than kRelayDepthMax Relay-Forward levels
-  no_relay_message,   // a Relay-Forward without its Relay Message option
-  not_client_message, // Advertise, Reply, Reconfigure, Relay-Reply, or an unknown type
+  truncated,           // shorter than a header (4 bytes, 34 for a relay message)
+  too_large,           // longer than kDatagramBytesMax
+  bad_option_length,   // an option runs past its container, or a fixed-size option has the wrong size
+  relay_too_deep,      // more than kRelayDepthMax Relay-Forward levels
+  no_relay_message,    // a Relay-Forward without its Relay Message option
+  not_client_message,  // Advertise, Reply, Reconfigure, Relay-Reply, or an unknown type
 };
 inline constexpr std::size_t kParseErrorCount = 7;  // kept by hand; packet.cc checks it
 std::string_view to_string(ParseError error);
@@ -140,7 +140,7 @@ struct Message {
   std::array<std::uint16_t, kRequestedMax> requested{};  // option 6
   std::uint8_t requested_count = 0;
   bool rapid_commit = false;
-  std::optional<std::uint16_t> arch;  // option 61, the first value
+  std::optional<std::uint16_t> arch;               // option 61, the first value
   std::optional<std::array<std::uint8_t, 3>> nii;  // option 62
   std::optional<std::uint16_t> elapsed;            // option 8, hundredths of a second
   std::uint32_t vendor_enterprise = 0;             // option 16

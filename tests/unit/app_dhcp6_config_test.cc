@@ -95,9 +95,11 @@ address = "2001:db9::50"
   Settings t;
   EXPECT_TRUE(has(load("[dhcp6]\nmode = \"sometimes\"\n", &t), "ringboot.toml:2: dhcp6.mode"));
   Settings u;
-  EXPECT_TRUE(has(load("[dhcp6]\nmode = \"stateless\"\ninterface = \"br0\"\n", &u), "dhcp6.server_address: is required"));
+  EXPECT_TRUE(
+      has(load("[dhcp6]\nmode = \"stateless\"\ninterface = \"br0\"\n", &u), "dhcp6.server_address: is required"));
   Settings v;
-  EXPECT_TRUE(load("[dhcp6]\nmode = \"stateless\"\ninterface = \"br0\"\nserver_address = \"2001:db8::1\"\n", &v).empty());
+  EXPECT_TRUE(
+      load("[dhcp6]\nmode = \"stateless\"\ninterface = \"br0\"\nserver_address = \"2001:db8::1\"\n", &v).empty());
 }
 
 }  // namespace

@@ -115,9 +115,8 @@ TEST(Dhcp6Packet, UnwrapsRelaysKeepingEachHop) {
   ClientMessage c(1, 5);
   c.client_id(Buffer{0, 2, 0, 0, 0, 9, 1, 2, 3})  // DUID-EN: no MAC in it
       .ia_na(1);
-  const Buffer inner =
-      test::relay_forward(c.bytes, 0, ip6("2001:db8:5::1"), ip6("fe80::5054:ff:fe12:3456"), "eth5",
-                          Buffer{0x52, 0x54, 0x00, 0xaa, 0xbb, 0xcc});
+  const Buffer inner = test::relay_forward(c.bytes, 0, ip6("2001:db8:5::1"), ip6("fe80::5054:ff:fe12:3456"), "eth5",
+                                           Buffer{0x52, 0x54, 0x00, 0xaa, 0xbb, 0xcc});
   const Buffer outer = test::relay_forward(inner, 1, ip6("2001:db8:ff::1"), ip6("2001:db8:ff::2"), "uplink");
   Message m;
   ASSERT_EQ(parse_message(outer, m), ParseError::none);

@@ -247,7 +247,8 @@ std::optional<Reply> Engine::handle(Bytes datagram, const Received& rx, std::int
   }
   if (m.relayed()) counters_.relayed.inc();
   decision_.received = m.type;
-  decision_.mac = m.mac();
+  client_mac_ = client_mac(m, rx.from.ip);
+  decision_.mac = client_mac_;
   if (!m.client_id.empty()) decision_.duid = m.client_id.to_string();
   decision_.arch = m.arch;
   decision_.ipxe = m.is_ipxe();
@@ -272,7 +273,7 @@ std::optional<std::size_t> Engine::subnet_for(const Message& m) const {
 }
 
 std::optional<Ipv6> Engine::reservation(const Message& m) const {
-  const auto mac = m.mac();
+  const auto& mac = client_mac_;
   for (const HostConfig& h : config_.hosts) {
     if (h.duid ? *h.duid == m.client_id : (mac && h.mac && *h.mac == *mac)) return h.address;
   }
@@ -316,7 +317,7 @@ std::optional<Ipv6> Engine::pick(const Message& m, std::size_t subnet, std::int6
   };
   const auto reserved_for_other = [&](const Ipv6& ip) {
     return std::any_of(config_.hosts.begin(), config_.hosts.end(), [&](const HostConfig& h) {
-      const bool mine = h.duid ? *h.duid == m.client_id : (m.mac() && h.mac && *h.mac == *m.mac());
+      const bool mine = h.duid ? *h.duid == m.client_id : (client_mac_ && h.mac && *h.mac == *client_mac_);
       return h.address == ip && !mine;
     });
   };
@@ -369,7 +370,7 @@ void Engine::ia_na(MessageBuilder& b, const Message& m, const Ipv6* address, std
 
 void Engine::boot_options(MessageBuilder& b, const Message& m) {
   dhcp::ClientFacts facts;
-  if (const auto mac = m.mac()) facts.mac = *mac;
+  if (client_mac_) facts.mac = *client_mac_;
   facts.arch = m.arch;
   facts.ipxe = m.is_ipxe();
   facts.vendor_class = m.vendor_class();

@@ -172,6 +172,7 @@ class Engine {
   Counters counters_;
   Decision decision_;
   Message message_;
+  std::optional<Mac> client_mac_;  // this message's client, by client_mac()
   Reply reply_;
 };
 

@@ -129,6 +129,21 @@ std::optional<Mac> Message::mac() const {
   return std::nullopt;
 }
 
+std::optional<Mac> mac_from_eui64(const Ipv6& a) {
+  if (!a.is_link_local() || a.bytes[11] != 0xff || a.bytes[12] != 0xfe) return std::nullopt;
+  Mac mac;
+  mac.bytes = {
+      static_cast<std::uint8_t>(a.bytes[8] ^ 0x02), a.bytes[9], a.bytes[10], a.bytes[13], a.bytes[14], a.bytes[15]};
+  return mac;
+}
+
+std::optional<Mac> client_mac(const Message& m, const IpAddress& from) {
+  if (auto mac = m.mac()) return mac;
+  if (m.relayed()) return mac_from_eui64(m.relays[m.relay_count - 1].peer_address);
+  if (from.is_v6()) return mac_from_eui64(from.v6());
+  return std::nullopt;
+}
+
 namespace {
 
 // Visits each option of `data` as (code, value); false on a length past the end.

@@ -164,6 +164,16 @@ struct Message {
   std::uint8_t vendor_class_size_ = 0;
 };
 
+// The Ethernet address in a modified EUI-64 interface identifier
+// (fe80::5054:ff:fe12:3456 -> 52:54:00:12:34:56), as firmware forms its
+// link-local address; nullopt for any other (a stable-privacy one).
+std::optional<Mac> mac_from_eui64(const Ipv6& address);
+// Who the client is: its DUID's MAC, else the innermost relay's option 79,
+// else the EUI-64 of its link-local address (`from` on our link, the
+// innermost relay's peer address through relays). EDK2 sends a DUID-UUID,
+// which names no MAC.
+std::optional<Mac> client_mac(const Message& m, const IpAddress& from);
+
 // Parses a datagram sent to a server: a client message or Relay-Forwards
 // around one. Options a server ignores are skipped, but every option's
 // length is checked against its container.

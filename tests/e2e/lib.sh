@@ -143,7 +143,8 @@ e2e_network() {
   ip netns add "$NS"
   inns ip link set lo up
   inns ip link add br0 type bridge stp_state 0 forward_delay 0
-  inns ip addr add "$SERVER/24" dev br0
+  # E2E_IPV6_ONLY: no IPv4 address on the boot bridge at all.
+  [[ -z ${E2E_IPV6_ONLY:-} ]] && inns ip addr add "$SERVER/24" dev br0
   inns ip -6 addr add fd00:77::1/64 dev br0 nodad
   local i
   for ((i = 0; i < ${E2E_TAPS:-1}; i++)); do  # E2E_TAPS: how many guests (tap0, tap1, ...)

@@ -53,3 +53,10 @@ set_tests_properties(e2e_storm_vms PROPERTIES
                      LABELS e2e
                      TIMEOUT 420
                      RESOURCE_LOCK ringboot_e2e_qemu)
+# IPv6 only (issue 13, tests/e2e/ipv6.sh): no IPv4 on the boot bridge; OVMF's
+# PXE over IPv6 -> ringboot's DHCPv6 and TFTP -> iPXE's DHCPv6 -> HTTP/IPv6.
+add_test(NAME e2e_ipv6 COMMAND ${PROJECT_SOURCE_DIR}/tests/e2e/ipv6.sh $<TARGET_FILE:ringboot>)
+set_tests_properties(e2e_ipv6 PROPERTIES
+                     LABELS e2e
+                     TIMEOUT 420
+                     RESOURCE_LOCK ringboot_e2e_qemu)

@@ -131,6 +131,22 @@ TEST(Dhcp6Packet, UnwrapsRelaysKeepingEachHop) {
   EXPECT_EQ(m.mac()->to_string(), "52:54:00:aa:bb:cc");
 }
 
+TEST(Dhcp6Packet, NamesAClientWithoutAMacDuidByItsEui64LinkLocal) {
+  EXPECT_EQ(mac_from_eui64(ip6("fe80::5054:ff:fe41:4f26"))->to_string(), "52:54:00:41:4f:26");
+  EXPECT_FALSE(mac_from_eui64(ip6("fe80::1")));
+  EXPECT_FALSE(mac_from_eui64(ip6("fe80::a1b2:c3d4:e5f6:789")));     // stable privacy
+  EXPECT_FALSE(mac_from_eui64(ip6("2001:db8::5054:ff:fe41:4f26")));  // not link-local
+  ClientMessage c(1, 5);
+  c.client_id(Buffer{0, 4, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16});  // DUID-UUID, as EDK2 sends
+  Message m;
+  ASSERT_EQ(parse_message(c.bytes, m), ParseError::none);
+  EXPECT_FALSE(m.mac());
+  EXPECT_EQ(client_mac(m, ip6("fe80::5054:ff:fe41:4f26"))->to_string(), "52:54:00:41:4f:26");
+  const Buffer relayed = test::relay_forward(c.bytes, 0, ip6("2001:db8:5::1"), ip6("fe80::5054:ff:feaa:bbcc"));
+  ASSERT_EQ(parse_message(relayed, m), ParseError::none);
+  EXPECT_EQ(client_mac(m, ip6("2001:db8:5::1"))->to_string(), "52:54:00:aa:bb:cc");
+}
+
 TEST(Dhcp6Packet, BoundsRelayNesting) {
   ClientMessage c(1, 5);
   c.client_id(kDuid);

@@ -284,7 +284,9 @@ Lease* Engine::binding(const Message& m) {
   const auto it = by_client_.find(client_key(m.client_id, m.iaid));
   if (it == by_client_.end()) return nullptr;
   const auto lease = leases_.find(it->second);
-  return lease == leases_.end() ? nullptr : &lease->second;
+  // The address may have gone to another client since (expired, not yet swept).
+  if (lease == leases_.end() || !(lease->second.duid == m.client_id) || lease->second.iaid != m.iaid) return nullptr;
+  return &lease->second;
 }
 
 void Engine::forget(const Ipv6& address) {
@@ -298,6 +300,8 @@ void Engine::hold(const Message& m, const Ipv6& address, LeaseState state, std::
   Lease* held = binding(m);
   if (held != nullptr && !(held->address == address)) forget(held->address);
   Lease& lease = leases_[address];
+  if (!lease.duid.empty() && !(lease.duid == m.client_id && lease.iaid == m.iaid))
+    by_client_.erase(client_key(lease.duid, lease.iaid));  // an expired holder's index entry
   lease.duid = m.client_id;
   lease.iaid = m.iaid;
   lease.address = address;

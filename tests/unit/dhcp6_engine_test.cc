@@ -250,6 +250,25 @@ TEST(Dhcp6Engine, RenewReleaseDecline) {
   EXPECT_EQ(h.engine.find(mine), nullptr);
 }
 
+TEST(Dhcp6Engine, AnExpiredAddressTakenByAnotherIsNoLongerTheFirstClientsBinding) {
+  auto c = config(Mode::server);
+  c.subnets[0].range_last = c.subnets[0].range_first;  // one address
+  Harness h(c);
+  ClientMessage a(1, 1);
+  a.client_id(kDuidA).ia_na(1);
+  const Ipv6 only = *test::read_ia_na(*h.send(a.bytes)->first(option::kIaNa))->address;
+  // A's offer expires (no sweep yet); B gets the address.
+  ClientMessage b(1, 2);
+  b.client_id(kDuidB).ia_na(1).rapid_commit();
+  EXPECT_EQ(test::read_ia_na(*h.send(b.bytes, kNow + 31)->first(option::kIaNa))->address, only);
+  ClientMessage renew(5, 3);
+  renew.client_id(kDuidA).server_id(h.server_id()).ia_na(1, {only});
+  EXPECT_EQ(test::read_ia_na(*h.send(renew.bytes, kNow + 32)->first(option::kIaNa))->status,
+            static_cast<std::uint16_t>(Status::no_binding));
+  EXPECT_EQ(h.engine.find(only)->state, LeaseState::bound);
+  EXPECT_EQ(h.engine.find(only)->expires_unix, kNow + 31 + 7200);  // B's lease, untouched by A
+}
+
 TEST(Dhcp6Engine, ReservationsByMacAndByDuid) {
   auto c = config(Mode::server);
   HostConfig by_mac;

@@ -8,6 +8,8 @@
 
 namespace ringboot {
 
+static_assert(dhcp6::kReplyBytesMax <= io::UdpSendPool::kInlineBytes, "every reply the engine builds can be sent");
+
 namespace {
 constexpr std::size_t kSendSlots = 1024;
 constexpr int kReceiveBufferBytes = 4 << 20;  // a power-on storm fits

@@ -79,7 +79,12 @@ struct Received {
   Endpoint from;  // the client's link-local address and port 546, or the relay's and 547
 };
 
-inline constexpr std::size_t kReplyBytesMax = 1500 - 48;  // IPv6 + UDP headers on a 1500-byte link
+// What the glue's send pool copies in one slot (io::UdpSendPool::kInlineBytes,
+// asserted there); under the 1452 of a 1500-byte link. A bigger reply (deep
+// relays with long interface-ids, a long DUID, many DNS servers) is dropped
+// and counted as "reply too large"; an address it held stays held for that
+// client until it expires.
+inline constexpr std::size_t kReplyBytesMax = 1024;
 
 struct Reply {
   std::array<std::uint8_t, kReplyBytesMax> buffer{};

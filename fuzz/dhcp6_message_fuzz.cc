@@ -2,6 +2,7 @@
 // mode, twice (the second time meets the state of the first). The first input
 // byte picks where it came from: a client on the link or a relay.
 #include <cstdint>
+#include <string>
 #include <string_view>
 
 #include "dhcp6/engine.h"
@@ -36,11 +37,20 @@ Dhcp6Config config(Mode mode) {
   return c;
 }
 
+// Every record the engine journals must replay: it parses back to itself.
+struct CheckedJournal final : JournalSink {
+  void append(std::string_view line) override {
+    const auto record = parse_journal_line(line);
+    if (!record || to_journal_line(*record) != line) __builtin_trap();
+  }
+};
+
 void run(Mode mode, Bytes datagram, const Received& rx) {
   Engine engine(config(mode));  // fresh per input: a crash reproduces from its input alone
+  CheckedJournal journal;
   constexpr std::int64_t kNow = 1'700'000'000;
   for (int round = 0; round < 2; ++round) {
-    auto reply = engine.handle(datagram, rx, kNow + round);
+    auto reply = engine.handle(datagram, rx, kNow + round, journal);
     // What we send fits, and is a server message (or Relay-Reply) of our own making.
     if (reply && (reply->size > kReplyBytesMax || reply->size < 4)) __builtin_trap();
     if (reply && reply->buffer[0] != 2 && reply->buffer[0] != 7 && reply->buffer[0] != 13) __builtin_trap();
@@ -66,5 +76,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
                            : Endpoint{*Ipv6::parse("fe80::5054:ff:fe00:1"), kClientPort};
   run(Mode::server, datagram, rx);
   run(Mode::stateless, datagram, rx);
+  // The same bytes as a journal line (a torn or tampered lease file).
+  const std::string_view line(reinterpret_cast<const char*>(datagram.data()), datagram.size());
+  if (const auto record = parse_journal_line(line); record && !parse_journal_line(to_journal_line(*record)))
+    __builtin_trap();
   return 0;
 }

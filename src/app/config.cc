@@ -51,6 +51,13 @@ std::string format_prefix6(const dhcp6::Prefix& p) { return p.to_string(); }
 std::optional<dhcp6::Duid> parse_duid(std::string_view t) { return dhcp6::Duid::parse(t); }
 std::string format_duid(const dhcp6::Duid& d) { return d.to_string(); }
 std::string_view format_mode6(const dhcp6::Mode& m) { return dhcp6::to_string(m); }
+// A DHCPv6 bootfile parameter (RFC 5970 option 60): printable ASCII, as a kernel command line word is.
+std::optional<std::string> parse_boot_param(std::string_view t) {
+  const bool printable = std::all_of(t.begin(), t.end(), [](char c) { return c >= 0x20 && c <= 0x7e; });
+  if (t.empty() || t.size() > 255 || !printable) return std::nullopt;
+  return std::string(t);
+}
+const std::string& format_boot_param(const std::string& p) { return p; }
 
 constexpr std::int64_t kHour = 3600000;
 
@@ -163,12 +170,15 @@ constexpr std::array<Key<M>, 5> kMatchKeys{
 };
 
 using B = dhcp::BootRule;
-constexpr std::array<Key<B>, 4> kBootKeys{
+constexpr std::array<Key<B>, 5> kBootKeys{
     schema::string<&B::name>("name", 1, 64, kRestart, "the rule's name in logs; default boot[N]"),
     schema::table<&B::match, kMatchKeys>("match", "every field given must match; empty: all", true),
     schema::string<&B::file>("file", 1, 1024, kRestart, "boot file path, or a URL for UEFI HTTP boot", true),
     schema::parsed<&B::next_server, parse_ipv4, format_ipv4>("next_server", "an IPv4 address", kRestart,
                                                              "siaddr / option 66; default: the server address"),
+    schema::parsed_list<&B::params, parse_boot_param, format_boot_param>(
+        "params", "printable ASCII strings of 1..255 characters", 0, 16, kRestart,
+        "DHCPv6 only: the bootfile parameters (RFC 5970 option 60) sent with the file's URL"),
 };
 
 // "range" = [first, last], inside the subnet (checked in check_subnet).
@@ -324,7 +334,8 @@ const std::array<Key<N6>, 5> kSubnet6Keys{
     schema::parsed<&N6::prefix, parse_prefix6, format_prefix6>(
         "prefix", "an IPv6 prefix like \"2001:db8:1::/64\" with zero host bits", kRestart, "the link's prefix", true),
     range6_key(),
-    schema::integer<&N6::preferred_seconds>("preferred_seconds", 60, std::numeric_limits<std::int32_t>::max(), kRestart,
+    // From 4 s (T1 2 s, T2 3 s; a lab's or a test's quick renewals): below, T1 would round to 0, "client's choice".
+    schema::integer<&N6::preferred_seconds>("preferred_seconds", 4, std::numeric_limits<std::int32_t>::max(), kRestart,
                                             "the addresses' preferred lifetime (T1, T2 are 1/2 and 4/5 of it)"),
     schema::integer<&N6::valid_seconds>("valid_seconds", 60, std::numeric_limits<std::int32_t>::max(), kRestart,
                                         "the addresses' valid lifetime"),
@@ -373,13 +384,16 @@ bool check_host6(O6& h, const toml::table& t, D6& out, schema::Context& ctx, con
   return true;
 }
 
-const std::array<Key<D6>, 9> kDhcp6Keys{
+const std::array<Key<D6>, 10> kDhcp6Keys{
     schema::parsed<&D6::mode, dhcp6::parse_mode, format_mode6>(
         "mode", "\"server\", \"stateless\" or \"off\"", kRestart,
         "a DHCPv6 server, boot options only beside another address server, or off"),
     schema::string<&D6::interface>("interface", 0, 15, kRestart, "the boot network's interface; required when on"),
     schema::parsed<&D6::server_address, parse_ipv6, format_ipv6>(
         "server_address", "an IPv6 address", kRestart, "put into boot URLs (tftp://[ADDR]/NAME); required when on"),
+    schema::path<&D6::lease_file>(
+        "lease_file", kRestart,
+        "server mode's write-ahead lease journal, fdatasync before each Reply leaves; \"\": <state_dir>/leases6"),
     schema::integer<&D6::leases_max>("leases_max", 1, 1 << 24, kRestart, "addresses held"),
     schema::integer<&D6::offer_hold_seconds>("offer_hold_seconds", 1, 3600, kRestart,
                                              "how long an Advertise reserves its address"),
@@ -742,8 +756,18 @@ std::string under_state_dir(const Settings& s, std::string_view name) {
 }
 }  // namespace
 
-void apply_state_dir(Settings* settings) {
+std::vector<ConfigError> apply_state_dir(Settings* settings) {
   if (settings->dhcp.lease_file.empty()) settings->dhcp.lease_file = under_state_dir(*settings, "leases");
+  if (settings->dhcp6.lease_file.empty()) settings->dhcp6.lease_file = under_state_dir(*settings, "leases6");
+  std::vector<ConfigError> errors;
+  // Each compaction rewrites its file from one table: one file for both would lose the other's leases.
+  if (settings->dhcp.mode == dhcp::Mode::server && settings->dhcp6.mode == dhcp6::Mode::server &&
+      settings->dhcp.lease_file == settings->dhcp6.lease_file)
+    errors.push_back(ConfigError{settings->config_file, 0,
+                                 fmt::format("dhcp.lease_file and dhcp6.lease_file are both \"{}\": each family "
+                                             "needs a journal of its own",
+                                             settings->dhcp.lease_file)});
+  return errors;
 }
 
 std::string machine_store_path(const Settings& settings) { return under_state_dir(settings, "machines.db"); }

@@ -114,8 +114,9 @@ std::vector<ConfigError> load_config_text(std::string_view text, std::string nam
 // value that is not TOML is taken as a string). Errors name the flag.
 std::vector<ConfigError> apply_setting(std::string_view assignment, Settings* settings);
 // Fills in what defaults to a place under state_dir: dhcp.lease_file, when
-// empty, becomes "<state_dir>/leases". Run after the file and the flags.
-void apply_state_dir(Settings* settings);
+// empty, becomes "<state_dir>/leases", dhcp6.lease_file "<state_dir>/leases6".
+// Run after the file and the flags. Errors: the two lease files are one.
+std::vector<ConfigError> apply_state_dir(Settings* settings);
 // The machine store's file: "<state_dir>/machines.db".
 std::string machine_store_path(const Settings& settings);
 // Reads [api] tokens_file into settings->api.tokens, after the file and the

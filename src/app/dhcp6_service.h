@@ -5,16 +5,20 @@
 // relay (547) as a Relay-Reply.
 //
 // The server DUID is a DUID-LL of the interface's MAC, so it is the same
-// after a restart. Leases live in memory: after a restart a client's Renew
-// gets NoBinding and it solicits again (RFC 8415 18.3.4); the IPv4 lease
-// journal does not hold them yet.
+// after a restart. Server mode's bindings are durable like IPv4's
+// (app/lease_journal.h, dhcp6.lease_file): a Reply that binds, extends,
+// releases or declines an address waits for its journal record's
+// fdatasync, and the journal is replayed at start, so a client renews
+// after a `kill -9` as before it.
 //
 // Needs CAP_NET_BIND_SERVICE (port 547) and CAP_NET_RAW (SO_BINDTODEVICE).
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "app/fleet_service.h"
+#include "app/lease_journal.h"
 #include "base/time.h"
 #include "dhcp6/engine.h"
 #include "io/ring.h"
@@ -34,13 +38,19 @@ class Dhcp6Service {
   // Reads the interface's MAC (the server DUID), opens the socket and arms its receive.
   bool start(std::string* error);
   void on_completion(const io::Completion& c, Instant now);
-  Instant next_deadline() const { return next_tick_; }
+  Instant next_deadline() const;
+  // Makes buffered lease records durable and sends the replies held behind
+  // them; once a second also ticks the engine and compacts when due.
   void on_timers(Instant now);
+  // Flushes and compacts the lease file; closes the socket.
   void shutdown();
   const dhcp6::Counters& counters() const { return engine_->counters(); }
 
  private:
   void handle(const io::Datagram& d);
+  void send(const dhcp6::Reply& reply);
+  void flush_journal();
+  bool compact(std::int64_t now_unix, std::string* error);
 
   io::Ring& ring_;
   const Tick& tick_;
@@ -49,6 +59,8 @@ class Dhcp6Service {
   dhcp6::Dhcp6Config config_;
   std::unique_ptr<dhcp6::Engine> engine_;  // built at start, once the server DUID is known
   io::UdpSendPool sends_;
+  LeaseJournal journal_;            // dhcp6.lease_file (server mode)
+  std::vector<dhcp6::Reply> held_;  // replies waiting for journal_ to be durable; capacity fixed
   int fd_ = -1;
   Instant next_tick_ = kNever;
 };

@@ -10,7 +10,6 @@
 #include "dhcp/icmp_echo.h"
 #include "fleet/names.h"
 #include "io/icmp.h"
-#include "io/journal.h"
 #include "io/netif.h"
 
 namespace ringboot {
@@ -19,20 +18,12 @@ namespace {
 constexpr std::size_t kSendSlots = 1024;
 constexpr std::size_t kHeldMax = 256;         // a fuller batch is flushed early
 constexpr int kReceiveBufferBytes = 4 << 20;  // a perfdhcp or power-on storm fits
-constexpr std::size_t kCompactLinesMin = 10000;
-constexpr std::int64_t kCompactSeconds = 300;
 constexpr Duration kTick = seconds(1);
 constexpr std::uint32_t kProbeRounds = 3;  // conflicts per DISCOVER before it is dropped
 constexpr std::uint16_t kEchoId = 0x5242;  // "RB"; replies are matched by source address
 constexpr std::size_t kRequestBytesReserved = 1500;
 
 }  // namespace
-
-void DhcpService::Journal::append(std::string_view line) {
-  text.append(line);
-  text.push_back('\n');
-  ++lines;
-}
 
 DhcpService::DhcpService(io::Ring& ring, const Tick& tick, io::BufferRing& buffers, const dhcp::DhcpConfig& config,
                          SharedFleet* fleet)
@@ -43,7 +34,8 @@ DhcpService::DhcpService(io::Ring& ring, const Tick& tick, io::BufferRing& buffe
       config_(config),
       engine_(config),
       rate_limiter_(config.requests_per_second_per_client, config.rate_limit_burst, config.rate_limit_clients_max),
-      sends_(ring, kDhcpSend, kSendSlots) {
+      sends_(ring, kDhcpSend, kSendSlots),
+      journal_(config.lease_file, "dhcp") {
   held_.reserve(kHeldMax);
   retry_request_.reserve(kRequestBytesReserved);
   if (config_.mode == dhcp::Mode::server && config_.conflict_check == dhcp::ConflictCheck::icmp) {
@@ -58,7 +50,6 @@ DhcpService::DhcpService(io::Ring& ring, const Tick& tick, io::BufferRing& buffe
 
 DhcpService::~DhcpService() {
   for (int& fd : fds_) io::close_fd(fd);
-  io::journal_close(journal_fd_);
 }
 
 bool DhcpService::open_socket(std::uint32_t socket, std::uint16_t port, std::string* error) {
@@ -95,7 +86,7 @@ bool DhcpService::start(std::string* error) {
   const std::int64_t now = tick_.unix_seconds;
   if (config_.mode == dhcp::Mode::server) {
     std::string text;
-    if (!io::read_file(config_.lease_file, &text, error)) return false;
+    if (!journal_.read(&text, error)) return false;
     const dhcp::ReplayStats replayed = engine_.leases().replay(text);
     log(LogLevel::info, "dhcp.replayed", "lease_file=\"{}\" applied={} malformed={} ignored={}", config_.lease_file,
         replayed.applied, replayed.malformed, replayed.ignored);
@@ -182,7 +173,7 @@ void DhcpService::observe(const dhcp::Decision& decision, std::string_view detai
 void DhcpService::emit(std::uint32_t socket, const dhcp::Reply& reply) {
   // Nothing may reveal a lease before its record is durable: once a record
   // is buffered, every reply waits for the flush, in order.
-  if (journal_.text.empty()) return send(socket, reply);
+  if (!journal_.pending()) return send(socket, reply);
   held_.push_back(Held{socket, reply});
   if (held_.size() == kHeldMax) flush_journal();
 }
@@ -295,18 +286,12 @@ void DhcpService::send(std::uint32_t socket, const dhcp::Reply& reply) {
 }
 
 void DhcpService::flush_journal() {
-  if (!journal_.text.empty()) {
-    std::string error;
-    const bool durable = journal_fd_ >= 0 && io::journal_append(journal_fd_, journal_.text, &error);
-    lines_since_compaction_ += journal_.lines;
-    journal_.text.clear();
-    journal_.lines = 0;
-    if (!durable) {
-      // Not durable, so not promised: the clients retry their REQUESTs.
-      log(LogLevel::error, "dhcp.journal_failed", "error=\"{}\" replies_dropped={}", error, held_.size());
-      held_.clear();
-      return;
-    }
+  std::string error;
+  if (!journal_.flush(&error)) {
+    // Not durable, so not promised: the clients retry their REQUESTs.
+    log(LogLevel::error, "dhcp.journal_failed", "error=\"{}\" replies_dropped={}", error, held_.size());
+    held_.clear();
+    return;
   }
   for (const Held& h : held_) send(h.socket, h.reply);
   held_.clear();
@@ -314,25 +299,11 @@ void DhcpService::flush_journal() {
 
 bool DhcpService::compact(std::int64_t now_unix, std::string* error) {
   flush_journal();
-  const std::vector<std::string> lines = engine_.leases().snapshot_lines(now_unix);
-  std::string content;
-  for (const std::string& line : lines) {
-    content += line;
-    content += '\n';
-  }
-  const int fd = io::journal_replace(config_.lease_file, content, error);
-  if (fd < 0) return false;
-  io::journal_close(journal_fd_);
-  journal_fd_ = fd;
-  lines_since_compaction_ = 0;
-  last_compaction_unix_ = now_unix;
-  log(LogLevel::debug, "dhcp.compacted", "lease_file=\"{}\" records={} bytes={}", config_.lease_file, lines.size(),
-      content.size());
-  return true;
+  return journal_.compact(engine_.leases().snapshot_lines(now_unix), now_unix, error);
 }
 
 Instant DhcpService::next_deadline() const {
-  if (!held_.empty() || !journal_.text.empty()) return Instant::min();
+  if (!held_.empty() || journal_.pending()) return Instant::min();
   Instant deadline = next_tick_;
   for (const auto& [index, generation] : probe_order_) {  // stale entries first, at most a few
     const Probe& p = probes_[index];
@@ -353,9 +324,8 @@ void DhcpService::on_timers(Instant now) {
   next_tick_ = now + kTick;
   const std::int64_t now_unix = tick_.unix_seconds;
   engine_.tick(now_unix);
-  if (config_.mode != dhcp::Mode::server || lines_since_compaction_ == 0) return;
-  if (lines_since_compaction_ >= std::max(kCompactLinesMin, engine_.leases().size()) ||
-      now_unix - last_compaction_unix_ >= kCompactSeconds) {
+  if (config_.mode != dhcp::Mode::server) return;
+  if (journal_.compaction_due(engine_.leases().size(), now_unix)) {
     std::string error;
     // On failure the journal goes on in the old file; try again next time.
     if (!compact(now_unix, &error)) log(LogLevel::error, "dhcp.compaction_failed", "error=\"{}\"", error);
@@ -376,8 +346,7 @@ void DhcpService::shutdown() {
     io::close_fd(fd);
     fd = -1;
   }
-  io::journal_close(journal_fd_);
-  journal_fd_ = -1;
+  journal_.close();
 }
 
 }  // namespace ringboot

@@ -3,17 +3,13 @@
 // Decisions are the pure engine's (src/dhcp); this file moves datagrams and
 // makes leases durable.
 //
-// Durability (group commit): the engine hands each lease record to the
-// journal before it returns the ACK. Records are buffered and every reply
-// that follows one is held; at the end of each completion batch (on_timers,
-// which the worker calls after every batch) the records are written and
-// fdatasync()ed, and only then are the held replies sent. So a `kill -9` at
-// any moment loses no ACKed lease, and one fdatasync covers a whole batch.
-// The write, the fdatasync and compaction block worker 0 (DHCP runs there
+// Durability (group commit, app/lease_journal.h): the engine hands each
+// lease record to the journal before it returns the ACK; every reply that
+// follows a record is held until the end of the completion batch
+// (on_timers, which the worker calls after every batch), when the records
+// are written and fdatasync()ed; only then are the held replies sent. The
+// write, the fdatasync and compaction block worker 0 (DHCP runs there
 // only); that is the price of a lease nobody else can be handed.
-// Compaction: after max(10,000, live records) journal lines or 5 minutes,
-// the lease table's snapshot is written to "<lease_file>.tmp", fsynced and
-// renamed over the journal; also at start (after replay) and at shutdown.
 //
 // Conflict check (server mode, dhcp.conflict_check = "icmp"): an OFFER of an
 // address the client never held is held while an ICMP echo goes to that
@@ -38,6 +34,7 @@
 #include <vector>
 
 #include "app/fleet_service.h"
+#include "app/lease_journal.h"
 #include "base/endpoint.h"
 #include "base/rate_limit.h"
 #include "base/time.h"
@@ -76,13 +73,6 @@ class DhcpService {
 
  private:
   enum Socket : std::uint32_t { kServerSocket = 0, kPxeSocket = 1, kIcmpSocket = 2, kSocketCount = 3 };
-  // Buffers journal lines until flush_journal() makes them durable.
-  class Journal final : public dhcp::JournalSink {
-   public:
-    void append(std::string_view line) override;
-    std::string text;
-    std::size_t lines = 0;
-  };
   struct Held {
     std::uint32_t socket = kServerSocket;
     dhcp::Reply reply;
@@ -128,11 +118,8 @@ class DhcpService {
   io::UdpSendPool sends_;
   std::array<int, kSocketCount> fds_{-1, -1, -1};
   Ipv4 interface_address_;
-  int journal_fd_ = -1;
-  Journal journal_;
+  LeaseJournal journal_;    // dhcp.lease_file (server mode)
   std::vector<Held> held_;  // replies waiting for journal_ to be durable; capacity fixed at start
-  std::size_t lines_since_compaction_ = 0;
-  std::int64_t last_compaction_unix_ = 0;
   Instant next_tick_ = kNever;
   std::vector<Probe> probes_;  // probes_max slots, fixed at start
   std::vector<std::uint32_t> free_probes_;

@@ -90,7 +90,7 @@ std::vector<ConfigError> load_settings(const Flags& f, Settings* settings, std::
     errors = load_config_file(f.config_file, settings);
   }
   for (auto& e : apply_flags(f, settings)) errors.push_back(std::move(e));
-  apply_state_dir(settings);
+  for (auto& e : apply_state_dir(settings)) errors.push_back(std::move(e));
   if (errors.empty())
     for (auto& e : load_api_tokens(settings, warnings)) errors.push_back(std::move(e));
   return errors;
@@ -182,8 +182,9 @@ int serve(const Flags& flags, const Settings& initial) {
         wanted);
   const unsigned threads = settings.threads != 0 ? settings.threads : std::max(1u, std::thread::hardware_concurrency());
   const bool leases_on = settings.dhcp.mode == dhcp::Mode::server;
+  const bool leases6_on = settings.dhcp6.mode == dhcp6::Mode::server;
   int state_lock = -1;
-  if (leases_on || store_on) {
+  if (leases_on || leases6_on || store_on) {
     // The state directory (/var/lib/ringboot by default) is made here when
     // missing, for the --user that will write it.
     std::string error;
@@ -192,7 +193,9 @@ int serve(const Flags& flags, const Settings& initial) {
       std::fprintf(stderr, "ringboot: %s\n", error.c_str());
       return 1;
     }
-    if (leases_on && !io::journal_directory_ensure(settings.dhcp.lease_file, owner, &error)) {
+    if ((leases_on && !io::journal_directory_ensure(settings.dhcp.lease_file, owner, &error)) ||
+        (leases6_on &&
+         !io::journal_directory_ensure(settings.dhcp6.lease_file, owner, &error, "lease file", "dhcp6.lease_file"))) {
       std::fprintf(stderr, "ringboot: %s\n", error.c_str());
       return 1;
     }

@@ -14,6 +14,7 @@
 
 #include "base/bytes.h"
 #include "base/endpoint.h"
+#include "base/journal_sink.h"
 #include "dhcp/config.h"
 #include "dhcp/counters.h"
 #include "dhcp/lease.h"
@@ -45,14 +46,10 @@ struct Reply {
   Bytes bytes() const { return Bytes(buffer.data(), size); }
 };
 
-// Write-ahead lease journal. append() is called before handle() returns the
-// ACK it belongs to; the glue must make the line durable (or order the write
-// before the send, e.g. a linked SQE) before the ACK goes out. One line, no '\n'.
-class JournalSink {
- public:
-  virtual ~JournalSink() = default;
-  virtual void append(std::string_view line) = 0;
-};
+// Write-ahead lease journal (base/journal_sink.h). append() is called before
+// handle() returns the ACK it belongs to; the glue must make the line durable
+// (or order the write before the send, e.g. a linked SQE) before the ACK goes out.
+using ringboot::JournalSink;
 
 // What happened to one datagram, for the log line.
 struct Decision {

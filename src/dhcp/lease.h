@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "base/endpoint.h"
+#include "base/journal_sink.h"
 #include "dhcp/config.h"
 #include "dhcp/packet.h"
 
@@ -40,11 +41,7 @@ std::string to_journal_line(const Lease& lease);
 // Tolerates a trailing "\r\n"; nullopt for anything else malformed (a torn last line).
 std::optional<Lease> parse_journal_line(std::string_view line);
 
-struct ReplayStats {
-  std::size_t applied = 0;
-  std::size_t malformed = 0;  // unparsable lines, e.g. a torn write at a crash
-  std::size_t ignored = 0;    // addresses outside every subnet now, or the table is full
-};
+using ringboot::ReplayStats;
 
 class LeaseTable {
  public:

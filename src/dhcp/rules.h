@@ -31,6 +31,7 @@ struct BootRule {
   BootMatch match;
   std::string file;  // a path, or a URL for UEFI HTTP boot
   std::optional<Ipv4> next_server;
+  std::vector<std::string> params;  // DHCPv6 option 60 (RFC 5970), in order; IPv4 has no such option
 };
 
 // What the rules look at, taken from a request.

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <charconv>
 #include <cstring>
 #include <iterator>
 
@@ -158,6 +159,49 @@ std::string format_decision(const Decision& d) {
   return out;
 }
 
+namespace {
+constexpr std::string_view kVerbs[] = {"bind6", "release6", "decline6"};
+}  // namespace
+
+std::string to_journal_line(const JournalRecord& r) {
+  const bool owned = r.verb != JournalRecord::Verb::decline && !r.duid.empty();
+  return fmt::format("{} {} {} {} {}", kVerbs[static_cast<std::size_t>(r.verb)], r.address.to_string(),
+                     owned ? r.duid.to_string() : std::string("-"), owned ? r.iaid : 0, r.expires_unix);
+}
+
+std::optional<JournalRecord> parse_journal_line(std::string_view line) {
+  if (line.ends_with('\r')) line.remove_suffix(1);
+  std::array<std::string_view, 5> fields;
+  for (std::size_t i = 0; i < fields.size(); ++i) {
+    const auto space = line.find(' ');
+    if ((space == std::string_view::npos) != (i + 1 == fields.size())) return std::nullopt;
+    fields[i] = line.substr(0, space);
+    if (fields[i].empty()) return std::nullopt;
+    line = space == std::string_view::npos ? std::string_view{} : line.substr(space + 1);
+  }
+  JournalRecord r;
+  const auto verb = std::find(std::begin(kVerbs), std::end(kVerbs), fields[0]);
+  if (verb == std::end(kVerbs)) return std::nullopt;
+  r.verb = static_cast<JournalRecord::Verb>(verb - std::begin(kVerbs));
+  const auto address = Ipv6::parse(fields[1]);
+  if (!address) return std::nullopt;
+  r.address = *address;
+  const bool owned = r.verb != JournalRecord::Verb::decline;
+  if (owned) {
+    const auto duid = Duid::parse(fields[2]);
+    if (!duid || duid->empty()) return std::nullopt;
+    r.duid = *duid;
+  } else if (fields[2] != "-") {
+    return std::nullopt;
+  }
+  const auto number = [](std::string_view text, auto* out) {
+    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), *out);
+    return ec == std::errc() && end == text.data() + text.size();
+  };
+  if (!number(fields[3], &r.iaid) || !number(fields[4], &r.expires_unix)) return std::nullopt;
+  return r;
+}
+
 const MetricTable<Counters>& metric_table() {
   using C = Counters;
   static const MetricTable<C> table =
@@ -179,6 +223,7 @@ const MetricTable<Counters>& metric_table() {
           .counter("ringboot_dhcp6_pool_exhausted_total", "Solicits and Requests answered NoAddrsAvail",
                    &C::pool_exhausted)
           .counter("ringboot_dhcp6_relayed_total", "DHCPv6 client messages that came through a relay", &C::relayed)
+          .counter("ringboot_dhcp6_journal_lines_total", "DHCPv6 lease journal lines appended", &C::journal_lines)
           .gauge("ringboot_dhcp6_leases_in_use", "Offered, bound and declined DHCPv6 addresses at the last sweep",
                  &C::leases_in_use);
   return table;
@@ -189,6 +234,9 @@ std::size_t Engine::AddressHash::operator()(const Ipv6& ip) const {
 }
 
 Engine::Engine(const Dhcp6Config& config) : config_(config), cursor_(config.subnets.size(), 0) {
+  // One host per address (the config refuses an address reserved twice).
+  host_by_address_.reserve(config_.hosts.size());
+  for (std::size_t i = 0; i < config_.hosts.size(); ++i) host_by_address_.emplace(config_.hosts[i].address, i);
   if (config_.boot.empty()) {
     const std::string base = fmt::format("http://[{}]:{}/", config_.server_address.to_string(), config_.http_port);
     rules_ = dhcp::default_boot_rules(std::string_view(base));
@@ -208,7 +256,7 @@ std::nullopt_t Engine::drop(std::string_view reason) {
   return std::nullopt;
 }
 
-std::optional<Reply> Engine::handle(Bytes datagram, const Received& rx, std::int64_t now_unix) {
+std::optional<Reply> Engine::handle(Bytes datagram, const Received& rx, std::int64_t now_unix, JournalSink& journal) {
   decision_ = Decision{};
   const ParseError error = parse_message(datagram, message_);
   if (error != ParseError::none) {
@@ -255,7 +303,7 @@ std::optional<Reply> Engine::handle(Bytes datagram, const Received& rx, std::int
   decision_.relayed = m.relayed();
   decision_.vendor_class = m.vendor_class();
   decision_.user_class = m.user_class();
-  auto reply = answer(rx, now_unix);
+  auto reply = answer(rx, now_unix, journal);
   if (reply) {
     decision_.sent = reply->type;
     (reply->type == MessageType::advertise ? counters_.advertise : counters_.reply).inc();
@@ -296,18 +344,78 @@ void Engine::forget(const Ipv6& address) {
   leases_.erase(it);
 }
 
-void Engine::hold(const Message& m, const Ipv6& address, LeaseState state, std::int64_t expires) {
-  Lease* held = binding(m);
-  if (held != nullptr && !(held->address == address)) forget(held->address);
+void Engine::hold(const Duid& duid, std::uint32_t iaid, const Ipv6& address, LeaseState state, std::int64_t expires) {
+  const std::string key = client_key(duid, iaid);
+  if (const auto it = by_client_.find(key); it != by_client_.end() && !(it->second == address)) {
+    const Ipv6 previous = it->second;  // this client's other address: it moves
+    const auto old = leases_.find(previous);
+    if (old != leases_.end() && old->second.duid == duid && old->second.iaid == iaid) forget(previous);
+  }
   Lease& lease = leases_[address];
-  if (!lease.duid.empty() && !(lease.duid == m.client_id && lease.iaid == m.iaid))
+  if (!lease.duid.empty() && !(lease.duid == duid && lease.iaid == iaid))
     by_client_.erase(client_key(lease.duid, lease.iaid));  // an expired holder's index entry
-  lease.duid = m.client_id;
-  lease.iaid = m.iaid;
+  lease.duid = duid;
+  lease.iaid = iaid;
   lease.address = address;
   lease.state = state;
   lease.expires_unix = expires;
-  by_client_[client_key(m.client_id, m.iaid)] = address;
+  by_client_[key] = address;
+}
+
+void Engine::record(JournalSink& journal, JournalRecord::Verb verb, const Lease& lease) {
+  journal.append(to_journal_line(JournalRecord{verb, lease.address, lease.duid, lease.iaid, lease.expires_unix}));
+  counters_.journal_lines.inc();
+}
+
+bool Engine::apply(const JournalRecord& r) {
+  const bool inside = std::any_of(config_.subnets.begin(), config_.subnets.end(),
+                                  [&](const SubnetConfig& s) { return s.prefix.contains(r.address); });
+  if (!inside) return false;
+  if (r.verb == JournalRecord::Verb::release) {
+    const auto it = leases_.find(r.address);
+    if (it != leases_.end() && it->second.duid == r.duid && it->second.iaid == r.iaid) forget(r.address);
+    return true;
+  }
+  if (!leases_.contains(r.address) && leases_.size() >= config_.leases_max) return false;
+  if (r.verb == JournalRecord::Verb::bind) {
+    hold(r.duid, r.iaid, r.address, LeaseState::bound, r.expires_unix);
+    return true;
+  }
+  forget(r.address);
+  Lease& lease = leases_[r.address];
+  lease.address = r.address;
+  lease.state = LeaseState::declined;
+  lease.expires_unix = r.expires_unix;
+  return true;
+}
+
+ReplayStats Engine::replay(std::string_view text) {
+  ReplayStats stats;
+  while (!text.empty()) {
+    const auto nl = text.find('\n');
+    const std::string_view line = text.substr(0, nl);
+    text = nl == std::string_view::npos ? std::string_view{} : text.substr(nl + 1);
+    if (line.empty() || line == "\r") continue;
+    const auto r = parse_journal_line(line);
+    if (!r)
+      ++stats.malformed;
+    else if (apply(*r))
+      ++stats.applied;
+    else
+      ++stats.ignored;
+  }
+  return stats;
+}
+
+std::vector<std::string> Engine::snapshot_lines() const {
+  std::vector<std::string> lines;
+  lines.reserve(leases_.size());
+  for (const auto& [address, l] : leases_) {
+    if (l.state == LeaseState::offered) continue;
+    const auto verb = l.state == LeaseState::bound ? JournalRecord::Verb::bind : JournalRecord::Verb::decline;
+    lines.push_back(to_journal_line(JournalRecord{verb, address, l.duid, l.iaid, l.expires_unix}));
+  }
+  return lines;
 }
 
 std::optional<Ipv6> Engine::pick(const Message& m, std::size_t subnet, std::int64_t now) {
@@ -320,10 +428,10 @@ std::optional<Ipv6> Engine::pick(const Message& m, std::size_t subnet, std::int6
     return l.expires_unix <= now;  // expired, not yet swept
   };
   const auto reserved_for_other = [&](const Ipv6& ip) {
-    return std::any_of(config_.hosts.begin(), config_.hosts.end(), [&](const HostConfig& h) {
-      const bool mine = h.duid ? *h.duid == m.client_id : (client_mac_ && h.mac && *h.mac == *client_mac_);
-      return h.address == ip && !mine;
-    });
+    const auto it = host_by_address_.find(ip);
+    if (it == host_by_address_.end()) return false;
+    const HostConfig& h = config_.hosts[it->second];
+    return !(h.duid ? *h.duid == m.client_id : (client_mac_ && h.mac && *h.mac == *client_mac_));
   };
   if (const Lease* held = binding(m); held != nullptr && s.prefix.contains(held->address)) return held->address;
   if (leases_.size() >= config_.leases_max) return std::nullopt;  // the table's bound, before any new entry
@@ -391,6 +499,15 @@ void Engine::boot_options(MessageBuilder& b, const Message& m) {
     decision_.url = fmt::format("tftp://[{}]/{}", config_.server_address.to_string(), name);
   }
   b.option_text(option::kBootfileUrl, decision_.url);
+  if (!rule->params.empty()) {
+    // RFC 5970 7.2: each parameter a 16-bit length and its text.
+    const std::size_t params = b.begin(option::kBootfileParam);
+    for (const std::string& p : rule->params) {
+      b.u16(static_cast<std::uint16_t>(p.size()));
+      b.text(p);
+    }
+    b.end(params);
+  }
   if (dhcp::is_http_boot(facts)) {
     // EDK2's HTTP boot takes an offer as its own when option 16 says HTTPClient.
     const std::size_t vendor = b.begin(option::kVendorClass);
@@ -410,7 +527,7 @@ std::optional<Reply> Engine::finish(MessageBuilder& b, MessageType type) {
   return reply_;
 }
 
-std::optional<Reply> Engine::answer(const Received& rx, std::int64_t now) {
+std::optional<Reply> Engine::answer(const Received& rx, std::int64_t now, JournalSink& journal) {
   const Message& m = message_;
   if (config_.mode == Mode::off) return drop("dhcp6 off");
   if (m.client_id.empty() && m.type != MessageType::information_request) return drop("no client id");
@@ -477,8 +594,9 @@ std::optional<Reply> Engine::answer(const Received& rx, std::int64_t now) {
       if (commit && m.type == MessageType::solicit) b.option(option::kRapidCommit, Bytes());
       if (m.has_ia_na) {
         if (const auto ip = pick(m, *subnet, now)) {
-          hold(m, *ip, commit ? LeaseState::bound : LeaseState::offered,
+          hold(m.client_id, m.iaid, *ip, commit ? LeaseState::bound : LeaseState::offered,
                now + (commit ? s.valid_seconds : config_.offer_hold_seconds));
+          if (commit) record(journal, JournalRecord::Verb::bind, leases_.at(*ip));
           decision_.address = *ip;
           ia_na(b, m, &*ip, *subnet, Status::success, "");
         } else {
@@ -501,6 +619,7 @@ std::optional<Reply> Engine::answer(const Received& rx, std::int64_t now) {
       }
       lease->state = LeaseState::bound;
       lease->expires_unix = now + s.valid_seconds;
+      record(journal, JournalRecord::Verb::bind, *lease);
       decision_.address = lease->address;
       const Ipv6 address = lease->address;
       header(MessageType::reply);
@@ -518,12 +637,15 @@ std::optional<Reply> Engine::answer(const Received& rx, std::int64_t now) {
         if (it == leases_.end() || !(it->second.duid == m.client_id) || it->second.iaid != m.iaid) continue;
         decision_.address = ip;
         if (m.type == MessageType::release) {
+          record(journal, JournalRecord::Verb::release, it->second);
           forget(ip);
         } else {
           by_client_.erase(client_key(it->second.duid, it->second.iaid));
           it->second.duid = Duid{};
+          it->second.iaid = 0;
           it->second.state = LeaseState::declined;
           it->second.expires_unix = now + config_.decline_hold_seconds;
+          record(journal, JournalRecord::Verb::decline, it->second);
         }
       }
       header(MessageType::reply);

@@ -22,6 +22,7 @@
 
 #include "base/bytes.h"
 #include "base/endpoint.h"
+#include "base/journal_sink.h"
 #include "base/metrics.h"
 #include "dhcp/rules.h"
 #include "dhcp6/packet.h"
@@ -61,6 +62,7 @@ struct Dhcp6Config {
   Ipv6 server_address;           // put into tftp:// and default http:// boot URLs
   std::uint16_t http_port = 80;  // the default rules' http://[server_address]:PORT/boot.ipxe
   Duid server_duid;              // DUID-LL of the interface, filled in by the glue
+  std::string lease_file;        // server mode's journal; the glue's (the engine takes a JournalSink)
   std::size_t leases_max = 65536;
   std::uint32_t offer_hold_seconds = 30;     // an Advertise reserves its address this long
   std::uint32_t decline_hold_seconds = 600;  // quarantine after Decline
@@ -121,6 +123,7 @@ struct Counters {
   Counter dropped;         // valid messages not answered: not ours, no subnet, no client id...
   Counter pool_exhausted;  // a Solicit or Request that got NoAddrsAvail
   Counter relayed;         // client messages that came through a relay
+  Counter journal_lines;   // lease journal lines appended
   Gauge leases_in_use;
 };
 // The ringboot_dhcp6_* families.
@@ -136,13 +139,36 @@ struct Lease {
   std::int64_t expires_unix = 0;
 };
 
+// A lease journal record: bound (with its owner), released, or declined.
+struct JournalRecord {
+  enum class Verb : std::uint8_t { bind, release, decline };
+  Verb verb = Verb::bind;
+  Ipv6 address;
+  Duid duid;  // bind and release; empty for decline
+  std::uint32_t iaid = 0;
+  std::int64_t expires_unix = 0;  // bind and decline
+};
+// One journal line, no newline, the v4 journal's shape with a "6" verb:
+// "bind6 2001:db8::100 00:03:00:01:52:54:00:12:34:56 1 1700003600",
+// "release6 2001:db8::100 00:03:00:01:52:54:00:12:34:56 1 0", "decline6 2001:db8::100 - 0 1700000600".
+std::string to_journal_line(const JournalRecord& record);
+// Tolerates a trailing "\r"; nullopt for anything else malformed (a torn last line).
+std::optional<JournalRecord> parse_journal_line(std::string_view line);
+
 class Engine {
  public:
   explicit Engine(const Dhcp6Config& config);
 
-  std::optional<Reply> handle(Bytes datagram, const Received& rx, std::int64_t now_unix);
+  // Every binding made, extended, released or declined is appended to
+  // `journal` before the reply that reveals it is returned (offers are not).
+  std::optional<Reply> handle(Bytes datagram, const Received& rx, std::int64_t now_unix, JournalSink& journal);
   // Periodic (e.g. 1 s): expires offers, bindings and quarantines; updates leases_in_use.
   void tick(std::int64_t now_unix);
+  // Replays journal records in order (the last one wins for an address);
+  // tick() afterwards drops what has expired since.
+  ReplayStats replay(std::string_view journal_text);
+  // Bound and declined records, one journal line each: what a compacted journal holds.
+  std::vector<std::string> snapshot_lines() const;
 
   const Decision& last_decision() const { return decision_; }
   const Counters& counters() const { return counters_; }
@@ -154,14 +180,16 @@ class Engine {
   struct AddressHash {
     std::size_t operator()(const Ipv6& ip) const;
   };
-  std::optional<Reply> answer(const Received& rx, std::int64_t now);
+  std::optional<Reply> answer(const Received& rx, std::int64_t now, JournalSink& journal);
   std::optional<std::size_t> subnet_for(const Message& m) const;
   std::optional<Ipv6> reservation(const Message& m) const;
   // An address for (duid, iaid) in the subnet: its binding, its reservation,
   // a free address it asked for, else the next free one. nullopt: exhausted or the table is full.
   std::optional<Ipv6> pick(const Message& m, std::size_t subnet, std::int64_t now);
   Lease* binding(const Message& m);
-  void hold(const Message& m, const Ipv6& address, LeaseState state, std::int64_t expires);
+  void hold(const Duid& duid, std::uint32_t iaid, const Ipv6& address, LeaseState state, std::int64_t expires);
+  bool apply(const JournalRecord& record);
+  void record(JournalSink& journal, JournalRecord::Verb verb, const Lease& lease);
   void forget(const Ipv6& address);
   void boot_options(MessageBuilder& b, const Message& m);
   void ia_na(MessageBuilder& b, const Message& m, const Ipv6* address, std::size_t subnet, Status status,
@@ -172,8 +200,9 @@ class Engine {
   Dhcp6Config config_;
   std::vector<dhcp::BootRule> rules_;
   std::unordered_map<Ipv6, Lease, AddressHash> leases_;
-  std::unordered_map<std::string, Ipv6> by_client_;  // DUID bytes + IAID -> address
-  std::vector<std::uint64_t> cursor_;                // per subnet: the next offset to try
+  std::unordered_map<std::string, Ipv6> by_client_;                     // DUID bytes + IAID -> address
+  std::unordered_map<Ipv6, std::size_t, AddressHash> host_by_address_;  // reserved address -> its [[dhcp6.host]]
+  std::vector<std::uint64_t> cursor_;                                   // per subnet: the next offset to try
   Counters counters_;
   Decision decision_;
   Message message_;

@@ -62,6 +62,7 @@ link() {
 RINGBOOT_PID=
 # start_ringboot CONFIG LOG: runs ringboot in namespace "srv", waits until it serves DHCP.
 # RINGBOOT_ARGS: more options, word-split (e.g. "--metrics-listen 127.0.0.1:9100").
+# DHCP_PORT: the port that says DHCP is serving (67; 547 for DHCPv6).
 start_ringboot() {
   local config=$1 log=$2
   mkdir -p "$WORK/root"
@@ -72,8 +73,8 @@ start_ringboot() {
   PIDS+=("$RINGBOOT_PID")
   for _ in $(seq 100); do
     if ! kill -0 "$RINGBOOT_PID" 2>/dev/null; then fail "ringboot exited at start: $(tail -n 5 "$log")"; fi
-    # Port 67 is bound after the lease file is replayed: DHCP is serving.
-    [[ -n $(inns srv ss -Hlun 'sport = :67') ]] && return 0
+    # The port is bound after the lease file is replayed: DHCP is serving.
+    [[ -n $(inns srv ss -Hlun "sport = :${DHCP_PORT:-67}") ]] && return 0
     sleep 0.1
   done
   fail "ringboot did not start DHCP within 10 s"

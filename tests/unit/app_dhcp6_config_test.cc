@@ -68,6 +68,25 @@ TEST(Dhcp6Config, ValidSectionSetsValuesAndDumpsBackTheSame) {
   EXPECT_EQ(again.dhcp6.hosts[1].duid->to_string(), "00:03:00:01:52:54:00:00:00:02");
 }
 
+TEST(Dhcp6Config, TheLeaseFileIsUnderStateDirAndNotTheIpv4One) {
+  Settings s;
+  ASSERT_TRUE(load(std::string("state_dir = \"/srv/state\"\n") + std::string(kGood), &s).empty());
+  EXPECT_TRUE(apply_state_dir(&s).empty());
+  EXPECT_EQ(s.dhcp6.lease_file, "/srv/state/leases6");
+  Settings same;
+  const std::string both =
+      "[dhcp]\nmode = \"server\"\ninterface = \"br0\"\nlease_file = \"/srv/l\"\n"
+      "[[dhcp.subnet]]\ncidr = \"10.0.0.0/24\"\nrange = [\"10.0.0.10\", \"10.0.0.20\"]\n" +
+      std::string(kGood).replace(std::string(kGood).find("leases_max"), 0, "lease_file = \"/srv/l\"\n");
+  ASSERT_TRUE(load(both, &same).empty()) << load(both, &same)[0];
+  same.config_file = "ringboot.toml";
+  const auto errors = apply_state_dir(&same);
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_EQ(errors[0].to_string(),
+            "ringboot.toml: dhcp.lease_file and dhcp6.lease_file are both \"/srv/l\": each family needs a journal "
+            "of its own");
+}
+
 TEST(Dhcp6Config, BadEntriesSayWhereAndWhy) {
   Settings s;
   const auto errors = load(R"([dhcp6]

@@ -53,12 +53,23 @@ Dhcp6Config config(Mode mode) {
   return c;
 }
 
+struct Journal final : JournalSink {
+  std::vector<std::string> lines;
+  void append(std::string_view line) override { lines.emplace_back(line); }
+  std::string text() const {
+    std::string t;
+    for (const std::string& l : lines) t += l + "\n";
+    return t;
+  }
+};
+
 struct Harness {
   Engine engine;
+  Journal journal;
   Received rx{Endpoint{ip6("fe80::5054:ff:fe00:a"), kClientPort}};
   explicit Harness(const Dhcp6Config& c) : engine(c) {}
   std::optional<test::ServerMessage> send(const Buffer& b, std::int64_t now = kNow) {
-    auto reply = engine.handle(b, rx, now);
+    auto reply = engine.handle(b, rx, now, journal);
     if (!reply) return std::nullopt;
     return test::read_server_message(reply->bytes());
   }
@@ -167,6 +178,24 @@ TEST(Dhcp6Engine, IpxeGetsTheScriptAndHttpBootTheHttpClientClass) {
   EXPECT_EQ(*vendor, want);
 }
 
+TEST(Dhcp6Engine, ARulesParamsGoOutAsBootfileParameters) {
+  auto c = config(Mode::server);
+  c.boot[1].params = {"console=ttyS0", "ip=dhcp6"};
+  Harness h(c);
+  ClientMessage solicit(1, 1);
+  solicit.client_id(kDuidA).ia_na(1).oro({59, 60}).arch(7);
+  const auto adv = h.send(solicit.bytes);
+  ASSERT_TRUE(adv);
+  const auto params = adv->first(option::kBootfileParam);
+  ASSERT_TRUE(params);
+  const std::string want = std::string("\0\x0d", 2) + "console=ttyS0" + std::string("\0\x08", 2) + "ip=dhcp6";
+  EXPECT_EQ(std::string(params->begin(), params->end()), want);  // RFC 5970 7.2: 16-bit length, text
+  // A rule without params sends none.
+  ClientMessage ipxe(1, 2);
+  ipxe.client_id(kDuidB).ia_na(1).user_class("iPXE");
+  EXPECT_FALSE(h.send(ipxe.bytes)->first(option::kBootfileParam));
+}
+
 TEST(Dhcp6Engine, DefaultRulesPointAtTheServer) {
   auto c = config(Mode::server);
   c.boot.clear();
@@ -250,6 +279,113 @@ TEST(Dhcp6Engine, RenewReleaseDecline) {
   EXPECT_EQ(h.engine.find(mine), nullptr);
 }
 
+TEST(Dhcp6Engine, JournalsEveryBindingChangeButNoOffer) {
+  Harness h(config(Mode::server));
+  ClientMessage solicit(1, 1);
+  solicit.client_id(kDuidA).ia_na(7);
+  const Ipv6 mine = *test::read_ia_na(*h.send(solicit.bytes)->first(option::kIaNa))->address;
+  EXPECT_TRUE(h.journal.lines.empty());  // an Advertise promises nothing
+  ClientMessage request(3, 2);
+  request.client_id(kDuidA).server_id(h.server_id()).ia_na(7, {mine});
+  h.send(request.bytes);
+  ClientMessage renew(5, 3);
+  renew.client_id(kDuidA).server_id(h.server_id()).ia_na(7, {mine});
+  h.send(renew.bytes, kNow + 100);
+  ClientMessage release(8, 4);
+  release.client_id(kDuidA).server_id(h.server_id()).ia_na(7, {mine});
+  h.send(release.bytes, kNow + 200);
+  ClientMessage sb(1, 5);
+  sb.client_id(kDuidB).ia_na(1, {mine}).rapid_commit();
+  h.send(sb.bytes, kNow + 300);
+  ClientMessage decline(9, 6);
+  decline.client_id(kDuidB).server_id(h.server_id()).ia_na(1, {mine});
+  h.send(decline.bytes, kNow + 400);
+  const std::string a = Duid::of(kDuidA).to_string();
+  const std::string b = Duid::of(kDuidB).to_string();
+  const std::vector<std::string> want{
+      "bind6 2001:db8::100 " + a + " 7 " + std::to_string(kNow + 7200),
+      "bind6 2001:db8::100 " + a + " 7 " + std::to_string(kNow + 100 + 7200),
+      "release6 2001:db8::100 " + a + " 7 " + std::to_string(kNow + 100 + 7200),
+      "bind6 2001:db8::100 " + b + " 1 " + std::to_string(kNow + 300 + 7200),
+      "decline6 2001:db8::100 - 0 " + std::to_string(kNow + 400 + 600),
+  };
+  EXPECT_EQ(h.journal.lines, want);
+  EXPECT_EQ(h.engine.counters().journal_lines.get(), want.size());
+}
+
+TEST(Dhcp6Engine, ReplayedBindingsRenewAfterARestart) {
+  Harness before(config(Mode::server));
+  ClientMessage sa(1, 1);
+  sa.client_id(kDuidA).ia_na(1).rapid_commit();
+  const Ipv6 a = *test::read_ia_na(*before.send(sa.bytes)->first(option::kIaNa))->address;
+  ClientMessage sb(1, 2);
+  sb.client_id(kDuidB).ia_na(1).rapid_commit();
+  const Ipv6 b = *test::read_ia_na(*before.send(sb.bytes)->first(option::kIaNa))->address;
+  ClientMessage decline(9, 3);
+  decline.client_id(kDuidB).server_id(before.server_id()).ia_na(1, {b});
+  before.send(decline.bytes);
+
+  // A new engine (a restart) from the journal, torn last line included.
+  Harness after(config(Mode::server));
+  const ReplayStats stats = after.engine.replay(before.journal.text() + "bind6 2001:db8::10");
+  EXPECT_EQ(stats.applied, 3u);
+  EXPECT_EQ(stats.malformed, 1u);
+  ASSERT_NE(after.engine.find(a), nullptr);
+  EXPECT_EQ(after.engine.find(a)->state, LeaseState::bound);
+  EXPECT_EQ(after.engine.find(b)->state, LeaseState::declined);
+  ClientMessage renew(5, 4);
+  renew.client_id(kDuidA).server_id(after.server_id()).ia_na(1, {a});
+  const auto ia = test::read_ia_na(*after.send(renew.bytes, kNow + 60)->first(option::kIaNa));
+  ASSERT_TRUE(ia->address);  // not NoBinding: the binding survived
+  EXPECT_EQ(*ia->address, a);
+  // Both addresses are taken: a third client finds the pool exhausted.
+  ClientMessage sc(1, 5);
+  sc.client_id(kDuidC).ia_na(1);
+  EXPECT_FALSE(test::read_ia_na(*after.send(sc.bytes, kNow + 60)->first(option::kIaNa))->address);
+
+  // The snapshot replays to the same table; expired records go at the next sweep.
+  Harness again(config(Mode::server));
+  std::string snapshot;
+  for (const std::string& line : after.engine.snapshot_lines()) snapshot += line + "\n";
+  EXPECT_EQ(again.engine.replay(snapshot).applied, 2u);
+  EXPECT_EQ(again.engine.find(a)->expires_unix, kNow + 60 + 7200);
+  again.engine.tick(kNow + 60 + 7200);
+  EXPECT_EQ(again.engine.lease_count(), 0u);
+}
+
+TEST(Dhcp6Engine, JournalLinesRoundTripAndBadOnesAreRefused) {
+  const std::string duid = Duid::of(kDuidA).to_string();
+  const std::string bind = "bind6 2001:db8::100 " + duid + " 7 1700007200";
+  const auto r = parse_journal_line(bind + "\r");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->verb, JournalRecord::Verb::bind);
+  EXPECT_EQ(r->address, ip6("2001:db8::100"));
+  EXPECT_EQ(r->iaid, 7u);
+  EXPECT_EQ(r->expires_unix, 1'700'007'200);
+  EXPECT_EQ(to_journal_line(*r), bind);
+  for (const std::string& bad : std::vector<std::string>{
+           "bind6 2001:db8::100 " + duid + " 7",                   // torn
+           "bind6 2001:db8::100 " + duid + " 7 1700007200 extra",  // too many fields
+           "bind 2001:db8::100 " + duid + " 7 1700007200",         // a v4 verb
+           "bind6 10.0.0.1 " + duid + " 7 1700007200",             // not IPv6
+           std::string("bind6 2001:db8::100 - 7 1700007200"),      // a binding without its owner
+           "decline6 2001:db8::100 " + duid + " 0 1700007200",     // a quarantine with one
+           "bind6 2001:db8::100 " + duid + " -7 1700007200",       // not a number
+           "bind6  2001:db8::100 " + duid + " 7 1700007200",       // an empty field
+       })
+    EXPECT_FALSE(parse_journal_line(bad)) << bad;
+
+  auto c = config(Mode::server);
+  c.leases_max = 1;
+  Harness h(c);
+  const std::string other = Duid::of(kDuidB).to_string();
+  const ReplayStats stats = h.engine.replay(bind + "\nbind6 2001:db9::1 " + duid + " 1 1700007200\n" +
+                                            "bind6 2001:db8::101 " + other + " 1 1700007200\n");
+  EXPECT_EQ(stats.applied, 1u);
+  EXPECT_EQ(stats.ignored, 2u);  // outside every subnet; over leases_max
+  EXPECT_EQ(h.engine.lease_count(), 1u);
+}
+
 TEST(Dhcp6Engine, AnExpiredAddressTakenByAnotherIsNoLongerTheFirstClientsBinding) {
   auto c = config(Mode::server);
   c.subnets[0].range_last = c.subnets[0].range_first;  // one address
@@ -299,7 +435,7 @@ TEST(Dhcp6Engine, RelayedClientsGetTheirLinksSubnetThroughARelayReply) {
   s.client_id(Buffer{0, 2, 0, 0, 0, 9, 1}).ia_na(3).arch(7);
   const Buffer relayed = test::relay_forward(s.bytes, 0, ip6("2001:db8:5::1"), ip6("fe80::1"), "port7",
                                              Buffer{0x52, 0x54, 0x00, 0x55, 0x55, 0x55});
-  const auto reply = h.engine.handle(relayed, h.rx, kNow);
+  const auto reply = h.engine.handle(relayed, h.rx, kNow, h.journal);
   ASSERT_TRUE(reply);
   EXPECT_EQ(reply->to, h.rx.from);
   const auto outer = reply->bytes();
@@ -316,7 +452,7 @@ TEST(Dhcp6Engine, RelayedClientsGetTheirLinksSubnetThroughARelayReply) {
 
   // A link with no subnet: no answer.
   const Buffer unknown = test::relay_forward(s.bytes, 0, ip6("2001:db8:9::1"), ip6("fe80::1"));
-  EXPECT_FALSE(h.engine.handle(unknown, h.rx, kNow));
+  EXPECT_FALSE(h.engine.handle(unknown, h.rx, kNow, h.journal));
   EXPECT_EQ(h.engine.last_decision().drop_reason, "no subnet for the client's link");
 }
 

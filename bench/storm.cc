@@ -12,22 +12,30 @@
 //   initrd     each `initrd` URL, checked the same way; the machine is "in the installer" when the last ends
 //   done       POST of the done URL the script carries (a token with "/done?token=", e.g. ringboot.done=URL)
 //
-// Relay mode only: one UDP socket bound to RELAY:67 speaks for every machine (giaddr = RELAY, unicast to the
-// server's 67, as perfdhcp -R and bench/dhcp_compare do). TFTP and HTTP sockets are bound to the machine's leased
-// address (--bind-leased, default on), so the server sees N clients, as in life; that needs the pool's addresses
-// local in the client's namespace (bench/storm_compare routes them `local` to lo).
+// DHCP, --dhcp-mode: one UDP socket speaks for every machine, its replies told apart by chaddr and xid.
+//   relay  (default) the socket is bound to RELAY:67: giaddr = RELAY, hops 1, unicast to the server's 67, as
+//          perfdhcp -R and bench/dhcp_compare do.
+//   l2     the machines on the server's L2, no relay: the socket is bound to 0.0.0.0:68 on --interface
+//          (SO_BINDTODEVICE, SO_BROADCAST), each DISCOVER/REQUEST broadcast to 255.255.255.255:67 with ciaddr and
+//          giaddr 0, hops 0 and the broadcast flag, as EDK2 sends them (with no address on the interface the
+//          kernel sends them from 0.0.0.0, as firmware does). iPXE leaves the flag clear and takes the reply
+//          unicast to its MAC; here every machine shares the interface's MAC, so its requests set it too.
+// TFTP and HTTP sockets are bound to the machine's leased address (--bind-leased, default on), so the server sees
+// N clients, as in life; that needs the pool's addresses local in the client's namespace (bench/storm_compare
+// routes them `local` to lo; in l2 mode the kernel answers the server's ARP for each of them, arp_ignore 0).
 //
 // --loss P drops P % of what a machine receives: DHCP replies, TFTP packets (before processing) and, for HTTP,
 // the first SYN of a connection (modelled as the kernel's 1 s initial RTO before the connect). The RNG is seeded
 // (--seed); the order of events over real sockets is not, so two runs differ in which packets are lost.
 //
-// Bounds: --machines (<= 65536); one socket a machine at a time (relay socket shared), checked against
+// Bounds: --machines (<= 65536); one socket a machine at a time (the DHCP socket shared), checked against
 // RLIMIT_NOFILE; one receive buffer; a script body <= 64 KiB, response headers <= 16 KiB; SO_RCVBUF of an HTTP
 // socket --http-rcvbuf (256 KiB).
 #include "storm.h"
 
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <net/if.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/epoll.h>
@@ -82,6 +90,8 @@ struct Options {
   int machines = 100;
   std::string server = "10.79.0.1";  // DHCP server (its port 67)
   std::string relay = "10.79.1.1";   // giaddr, and the address the relay socket binds (port 67)
+  std::string dhcp_mode = "relay";   // relay, or l2: broadcast from port 68 on `interface`
+  std::string interface;             // l2: the client interface (SO_BINDTODEVICE)
   std::string root;                  // local copy of the boot root: kernels and initrds are checked against it
   double ramp = 0;                   // machines started per second; 0: all at once
   double loss_pct = 0;
@@ -247,15 +257,17 @@ void put_opt(std::vector<uint8_t>& p, uint8_t code, std::string_view v) {
 }
 std::string_view bytes(const void* p, size_t n) { return {static_cast<const char*>(p), n}; }
 
-// EDK2 (ipxe = false) or iPXE's DISCOVER (type 1) / REQUEST (type 3), relayed by RELAY.
+// EDK2 (ipxe = false) or iPXE's DISCOVER (type 1) / REQUEST (type 3), relayed by RELAY, or with RELAY 0 as
+// broadcast on the server's L2 (hops 0, the broadcast flag: the machine has no address to take a unicast at).
 std::vector<uint8_t> dhcp_packet(const Machine& m, bool ipxe, uint8_t type, uint32_t relay) {
   std::vector<uint8_t> p(240, 0);
   p[0] = 1;  // BOOTREQUEST
   p[1] = 1;
   p[2] = 6;
-  p[3] = 1;  // hops: one relay
+  p[3] = relay ? 1 : 0;  // hops: one relay, or none
   uint32_t xid = htonl(m.xid);
   std::memcpy(&p[4], &xid, 4);
+  if (!relay) p[10] = 0x80;        // flags: broadcast
   std::memcpy(&p[24], &relay, 4);  // giaddr (network order)
   std::memcpy(&p[28], m.mac.data(), 6);
   const uint8_t cookie[4] = {99, 130, 83, 99};
@@ -396,7 +408,10 @@ class Storm {
     if (inet_pton(AF_INET, o.server.c_str(), &server_.sin_addr) != 1) die("--server: not an IPv4 address");
     server_.sin_family = AF_INET;
     server_.sin_port = htons(67);
-    if (inet_pton(AF_INET, o.relay.c_str(), &relay_) != 1) die("--relay: not an IPv4 address");
+    l2_ = o.dhcp_mode == "l2";
+    if (!l2_ && inet_pton(AF_INET, o.relay.c_str(), &giaddr_) != 1) die("--relay: not an IPv4 address");
+    dhcp_to_ = server_;
+    if (l2_) dhcp_to_.sin_addr.s_addr = INADDR_BROADCAST;
     ep_ = epoll_create1(EPOLL_CLOEXEC);
     buf_.resize(70000);
     machines_.resize(static_cast<size_t>(o.machines));
@@ -427,7 +442,8 @@ class Storm {
   // DHCP
   void dhcp_start(Machine& m, bool ipxe, TimePoint now);
   void dhcp_send(Machine& m, TimePoint now);
-  void on_relay(TimePoint now);
+  void open_dhcp_socket();
+  void on_dhcp_socket(TimePoint now);
   void on_dhcp(Machine& m, const DhcpReply& r, TimePoint now);
   // TFTP
   int udp_socket(Machine& m);
@@ -452,9 +468,11 @@ class Storm {
   std::uniform_real_distribution<double> uni_{0.0, 1.0};
   Root root_;
   sockaddr_in server_{};
-  uint32_t relay_ = 0;
+  bool l2_ = false;
+  uint32_t giaddr_ = 0;    // the relay's address; 0 in l2 mode
+  sockaddr_in dhcp_to_{};  // where requests go: the server's 67, or 255.255.255.255:67
   int ep_ = -1;
-  int relay_fd_ = -1;
+  int dhcp_fd_ = -1;
   std::vector<uint8_t> buf_;
   std::vector<Machine> machines_;
   std::map<uint32_t, uint32_t> by_mac_;  // low 24 bits of the MAC -> machine
@@ -464,7 +482,7 @@ class Storm {
   Stats st_;
 };
 
-constexpr uint64_t kRelayTag = ~0ull;
+constexpr uint64_t kDhcpTag = ~0ull;
 
 void Storm::close_fd(Machine& m) {
   if (m.fd < 0) return;
@@ -490,13 +508,13 @@ void Storm::dhcp_start(Machine& m, bool ipxe, TimePoint now) {
   m.xid = (xid_next_++ * 2654435761u) ^ o_.seed;
   m.dhcp_try = 0;
   m.requesting = false;
-  m.dhcp_pkt = dhcp_packet(m, ipxe, 1, relay_);
+  m.dhcp_pkt = dhcp_packet(m, ipxe, 1, giaddr_);
   dhcp_send(m, now);
 }
 
 void Storm::dhcp_send(Machine& m, TimePoint now) {
-  if (sendto(relay_fd_, m.dhcp_pkt.data(), m.dhcp_pkt.size(), 0, reinterpret_cast<const sockaddr*>(&server_),
-             sizeof server_) < 0)
+  if (sendto(dhcp_fd_, m.dhcp_pkt.data(), m.dhcp_pkt.size(), 0, reinterpret_cast<const sockaddr*>(&dhcp_to_),
+             sizeof dhcp_to_) < 0)
     ++st_.send_errors;  // the timer resends it, as a lost packet
   // EDK2: 4, 8, 16, 32 s; iPXE: 1, 2, 4, 8, 16 s (its DHCP_MIN_TIMEOUT doubling), then the machine fails.
   static constexpr int kEdk2[] = {4, 8, 16, 32};
@@ -505,9 +523,41 @@ void Storm::dhcp_send(Machine& m, TimePoint now) {
   arm(m, Wait::dhcp, now + std::chrono::seconds(wait_s));
 }
 
-void Storm::on_relay(TimePoint now) {
+// Relay mode: one socket on RELAY:67, as a relay agent has. L2 mode: one on 0.0.0.0:68 of the interface, as
+// each machine's firmware has on its own NIC; the server's broadcast replies reach it.
+void Storm::open_dhcp_socket() {
+  dhcp_fd_ = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (dhcp_fd_ < 0) die(fmt::format("socket: {}", std::strerror(errno)));
+  int big = 16 << 20;
+  setsockopt(dhcp_fd_, SOL_SOCKET, SO_RCVBUFFORCE, &big, sizeof big);
+  setsockopt(dhcp_fd_, SOL_SOCKET, SO_SNDBUFFORCE, &big, sizeof big);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(l2_ ? 68 : 67);
+  a.sin_addr.s_addr = giaddr_;
+  if (l2_) {
+    int one = 1;
+    if (setsockopt(dhcp_fd_, SOL_SOCKET, SO_BROADCAST, &one, sizeof one) != 0 ||
+        setsockopt(dhcp_fd_, SOL_SOCKET, SO_BINDTODEVICE, o_.interface.c_str(),
+                   static_cast<socklen_t>(o_.interface.size())) != 0)
+      die(fmt::format("SO_BROADCAST, SO_BINDTODEVICE {}: {} (root, and the interface in this namespace?)", o_.interface,
+                      std::strerror(errno)));
+    if (bind(dhcp_fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0)
+      die(fmt::format("bind 0.0.0.0:68 on {} (the DHCP client socket): {} (another DHCP client there?)", o_.interface,
+                      std::strerror(errno)));
+  } else if (bind(dhcp_fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
+    die(fmt::format("bind {}:67 (the relay socket): {} (root, and the address on an interface?)", o_.relay,
+                    std::strerror(errno)));
+  }
+  epoll_event ev{};
+  ev.events = EPOLLIN;
+  ev.data.u64 = kDhcpTag;
+  epoll_ctl(ep_, EPOLL_CTL_ADD, dhcp_fd_, &ev);
+}
+
+void Storm::on_dhcp_socket(TimePoint now) {
   for (int burst = 0; burst < 256; ++burst) {
-    ssize_t n = recv(relay_fd_, buf_.data(), buf_.size(), MSG_DONTWAIT);
+    ssize_t n = recv(dhcp_fd_, buf_.data(), buf_.size(), MSG_DONTWAIT);
     if (n < 0) return;
     DhcpReply r;
     if (!parse_dhcp(buf_.data(), static_cast<size_t>(n), &r)) continue;
@@ -531,7 +581,7 @@ void Storm::on_dhcp(Machine& m, const DhcpReply& r, TimePoint now) {
     m.server_id = r.server_id ? r.server_id : server_.sin_addr.s_addr;
     m.requesting = true;
     m.dhcp_try = 0;
-    m.dhcp_pkt = dhcp_packet(m, ipxe, 3, relay_);
+    m.dhcp_pkt = dhcp_packet(m, ipxe, 3, giaddr_);
     dhcp_send(m, now);
     return;
   }
@@ -1053,22 +1103,7 @@ double percentile(std::vector<double> v, double q) {
 }
 
 int Storm::run() {
-  relay_fd_ = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-  int big = 16 << 20;
-  setsockopt(relay_fd_, SOL_SOCKET, SO_RCVBUFFORCE, &big, sizeof big);
-  setsockopt(relay_fd_, SOL_SOCKET, SO_SNDBUFFORCE, &big, sizeof big);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(67);
-  a.sin_addr.s_addr = relay_;
-  if (bind(relay_fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0)
-    die(fmt::format("bind {}:67 (the relay socket): {} (root, and the address on an interface?)", o_.relay,
-                    std::strerror(errno)));
-  epoll_event ev{};
-  ev.events = EPOLLIN;
-  ev.data.u64 = kRelayTag;
-  epoll_ctl(ep_, EPOLL_CTL_ADD, relay_fd_, &ev);
-
+  open_dhcp_socket();
   ProcSample s0 = sample_all(o_.server_pids);
   rusage r0{}, r1{};
   getrusage(RUSAGE_SELF, &r0);
@@ -1097,8 +1132,8 @@ int Storm::run() {
     now = Clock::now();
     for (int i = 0; i < n; ++i) {
       uint64_t tag = evs[i].data.u64;
-      if (tag == kRelayTag) {
-        on_relay(now);
+      if (tag == kDhcpTag) {
+        on_dhcp_socket(now);
         continue;
       }
       Machine& m = machines_[tag];
@@ -1168,6 +1203,7 @@ void Storm::report(double wall, const ProcSample& s0, const ProcSample& s1, cons
                               {"max_s", rounded(percentile(stage[s], 1.0), 3)}};
   uint64_t bytes = st_.bytes_tftp + st_.bytes_http;
   Json j{{"machines", machines_.size()},
+         {"dhcp_mode", o_.dhcp_mode},
          {"ok", ok},
          {"failed", failed},
          {"loss_pct", o_.loss_pct},
@@ -1200,7 +1236,8 @@ void Storm::report(double wall, const ProcSample& s0, const ProcSample& s1, cons
     fmt::print("{}\n", j.dump(-1, ' ', false, Json::error_handler_t::replace));
     return;
   }
-  fmt::print("storm: {} machines, {} ok, {} failed, loss {} %, {}\n", machines_.size(), ok, failed, o_.loss_pct,
+  fmt::print("storm: {} machines, {} ok, {} failed, DHCP {}, loss {} %, {}\n", machines_.size(), ok, failed,
+             l2_ ? "on one L2 (broadcast)" : "relayed", o_.loss_pct,
              o_.ramp > 0 ? fmt::format("ramp {}/s", o_.ramp) : std::string("all at once"));
   fmt::print("in the installer: first {:.2f} s, all {}, per machine p50 {:.2f} s p99 {:.2f} s max {:.2f} s\n",
              ok ? first_in - first_start : 0.0, all ? fmt::format("{:.2f} s", last_in - first_start) : "-",
@@ -1226,8 +1263,14 @@ int storm_main(int argc, char** argv) {
   auto dflt = [](auto v) { return fmt::format("{}", v); };
   app.option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
   app.add_option("--machines", o.machines, "simulated machines (1..65536)")->default_str(dflt(o.machines));
-  app.add_option("--server", o.server, "the DHCP server's address (relayed to its port 67)")->default_str(o.server);
-  app.add_option("--relay", o.relay, "giaddr: the relay socket binds RELAY:67")->default_str(o.relay);
+  app.add_option("--dhcp-mode", o.dhcp_mode,
+                 "relay: DHCP relayed from RELAY:67; l2: broadcast from 0.0.0.0:68 on --interface, no relay")
+      ->check(CLI::IsMember({"relay", "l2"}))
+      ->default_str(o.dhcp_mode);
+  app.add_option("--interface", o.interface, "l2 mode: the interface the DHCP client socket is bound to");
+  app.add_option("--server", o.server, "the DHCP server's address (relay mode: relayed to its port 67)")
+      ->default_str(o.server);
+  app.add_option("--relay", o.relay, "relay mode: giaddr, and the relay socket binds RELAY:67")->default_str(o.relay);
   app.add_option("--root", o.root,
                  "local copy of the boot root: the TFTP file, kernel and initrds are checked "
                  "byte for byte against it")
@@ -1239,7 +1282,8 @@ int storm_main(int argc, char** argv) {
       ->default_str(dflt(o.loss_pct));
   app.add_option("--seed", o.seed, "loss and UUID RNG seed")->default_str(dflt(o.seed));
   app.add_option("--mac-base", o.mac_base, "machine i's MAC is 52:54:00 + (BASE + i)")->default_str(dflt(o.mac_base));
-  app.add_flag("!--no-bind-leased", o.bind_leased, "TFTP and HTTP from the relay's address, not the leased one");
+  app.add_flag("!--no-bind-leased", o.bind_leased,
+               "TFTP and HTTP from the host's own address (the relay's in relay mode), not the leased one");
   app.add_flag("!--no-done", o.done, "skip the done callback");
   app.add_option("--server-pid", o.server_pids, "report this process tree's CPU seconds and peak RSS (repeat: summed)")
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
@@ -1259,6 +1303,8 @@ int storm_main(int argc, char** argv) {
     if (o.loss_pct < 0 || o.loss_pct > 100) throw CLI::ValidationError("--loss", "must be 0..100");
     if (o.mac_base < 0 || o.mac_base + o.machines > (1 << 24)) throw CLI::ValidationError("--mac-base", "out of range");
     if (o.http_tries < 1 || o.http_timeout_s < 1) throw CLI::ValidationError("--http-tries", "must be >= 1");
+    if (o.dhcp_mode == "l2" && (o.interface.empty() || o.interface.size() >= IFNAMSIZ))
+      throw CLI::ValidationError("--interface", "l2 mode needs the client interface's name");
   } catch (const CLI::ParseError& e) {
     return app.exit(e) == 0 ? 0 : 2;
   }

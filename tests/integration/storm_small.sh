@@ -6,14 +6,18 @@
 # its chain to /ipxe?mac=... (the machine's install script) -> kernel and initrd (random bytes, checked byte for
 # byte) -> POST of the script's done URL. Asserts: zero failed machines, every machine `done` in the admin API
 # (GET /api/v1/machines), and one machine's timeline with the chain's steps in order. No timing asserts.
-# Usage: storm_small.sh RINGBOOT RINGBOOT_BENCH [MACHINES]. Needs root (namespaces).
+# DHCP_MODE l2: no relay, the storm on ringboot's L2 instead (p0 without an address, 10.79.0.0/16 on-link, each
+# machine's DHCP broadcast from 0.0.0.0:68, the server ARPing for each leased address).
+# Usage: storm_small.sh RINGBOOT RINGBOOT_BENCH [MACHINES] [DHCP_MODE: relay|l2]. Needs root (namespaces).
 RINGBOOT=${1:-}
 BENCH=${2:-}
 MACHINES=${3:-100}
+DHCP_MODE=${4:-relay}
 source "$(dirname "$0")/lib.sh"
 need_root
 need ip curl
 [[ -x $BENCH ]] || fail "usage: $0 RINGBOOT RINGBOOT_BENCH (no ringboot-bench at '$BENCH'; configure with -DRINGBOOT_BENCH=ON)"
+[[ $DHCP_MODE == relay || $DHCP_MODE == l2 ]] || fail "DHCP_MODE is relay or l2, not '$DHCP_MODE'"
 
 ROOT=$WORK/root
 mkdir -p "$ROOT/debian12" "$WORK/out"
@@ -67,17 +71,26 @@ profile = "debian12"
 once = true
 TOML
 
-note "namespaces: ringboot on s0 (10.79.0.1/16), the storm on p0 (10.79.1.1/16) with the pool routed local"
+note "namespaces: ringboot on s0 (10.79.0.1/16), the storm on p0 ($DHCP_MODE) with the pool routed local"
 make_ns srv
 make_ns cli
 link srv s0 cli p0
 inns srv ip addr add 10.79.0.1/16 dev s0
-inns cli ip addr add 10.79.1.1/16 dev p0
+if [[ $DHCP_MODE == relay ]]; then
+  inns cli ip addr add 10.79.1.1/16 dev p0
+  STORM_DHCP=(--dhcp-mode relay --relay 10.79.1.1)
+else
+  inns cli ip route add 10.79.0.0/16 dev p0
+  # The server's ARP for a leased address (local on lo, not on p0) is answered only with arp_ignore 0.
+  inns cli sysctl -qw net.ipv4.conf.all.arp_ignore=0 net.ipv4.conf.p0.arp_ignore=0
+  STORM_DHCP=(--dhcp-mode l2 --interface p0)
+fi
 # The pool (10.79.2.0-10.79.255.255) is local in the client's namespace, so each machine binds its leased
-# address; the server reaches it through 10.79.1.1 (a route, not an ARP entry per machine).
+# address; relayed, the server reaches it through 10.79.1.1 (a route, not an ARP entry per machine), on one L2
+# by an ARP entry per machine.
 for prefix in 10.79.2.0/23 10.79.4.0/22 10.79.8.0/21 10.79.16.0/20 10.79.32.0/19 10.79.64.0/18 10.79.128.0/17; do
   inns cli ip route add local "$prefix" dev lo
-  inns srv ip route add "$prefix" via 10.79.1.1
+  [[ $DHCP_MODE == l2 ]] || inns srv ip route add "$prefix" via 10.79.1.1
 done
 
 RINGBOOT_LOG=$WORK/ringboot.log
@@ -93,16 +106,18 @@ for _ in $(seq 100); do
 done
 inns srv curl -fsS -o /dev/null http://10.79.0.1/boot.ipxe || fail "ringboot does not answer HTTP on 10.79.0.1:80"
 
-note "the storm: $MACHINES machines at once"
-inns cli "$BENCH" storm --machines "$MACHINES" --server 10.79.0.1 --relay 10.79.1.1 --root "$ROOT" \
+note "the storm: $MACHINES machines at once, DHCP $DHCP_MODE"
+inns cli "$BENCH" storm --machines "$MACHINES" --server 10.79.0.1 "${STORM_DHCP[@]}" --root "$ROOT" \
   --server-pid "$RINGBOOT_PID" --time-limit 600 --json >"$OUT/storm.json" 2>"$OUT/storm.err" ||
   fail "the storm failed: $(cat "$OUT/storm.json" "$OUT/storm.err")"
 cat "$OUT/storm.json"
-"$PY" - "$OUT/storm.json" "$MACHINES" <<'PY' || fail "the storm's report (above)"
+"$PY" - "$OUT/storm.json" "$MACHINES" "$DHCP_MODE" <<'PY' || fail "the storm's report (above)"
 import json, sys
 r = json.load(open(sys.argv[1]))
 n = int(sys.argv[2])
 problems = []
+if r["dhcp_mode"] != sys.argv[3]:
+    problems.append("dhcp_mode %s, not %s" % (r["dhcp_mode"], sys.argv[3]))
 if r["machines"] != n or r["ok"] != n or r["failed"] != 0:
     problems.append("machines %s ok %s failed %s (want %d, %d, 0): %s" % (r["machines"], r["ok"], r["failed"], n, n, r["failures"]))
 if r["all_in_installer_s"] is None:

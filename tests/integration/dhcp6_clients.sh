@@ -2,7 +2,10 @@
 # DHCPv6 (issue 13) with real clients, in two namespaces on a veth (root):
 #   - ISC dhclient -6: Solicit/Advertise/Request/Reply; the lease file holds an
 #     address of the pool, the DNS server and the boot URL (option 59) that a
-#     catch-all [[dhcp.boot]] rule names, and the address lands on the link;
+#     catch-all [[dhcp.boot]] rule names; Debian's dhclient-script puts the
+#     address on the link and the DNS server in a resolv.conf of the test's
+#     own, bound over /etc/resolv.conf in dhclient's mount namespace (the
+#     host's is checked untouched);
 #     the boot file it names is then fetched over TFTP by tftp-hpa -6 from
 #     that address, byte for byte; dhclient -6 -r releases it;
 #   - dhclient -6 -S (stateless): Information-Request/Reply with the options;
@@ -14,8 +17,11 @@
 #   - a malformed datagram is counted and dropped, and /metrics counts it all.
 RINGBOOT=${1:-}
 source "$(dirname "$0")/dhcp_lib.sh"
-need dhclient tftp curl perfdhcp cmp
+need dhclient tftp curl perfdhcp cmp mount md5sum
 
+# No client here may touch the host's /etc/resolv.conf (checked at the end).
+[[ -f /etc/resolv.conf ]] || fail "no /etc/resolv.conf: the clients' resolv.conf is bound over it"
+RESOLV_BEFORE=$(md5sum </etc/resolv.conf)
 make_ns srv
 make_ns cli
 link srv s0 cli c0
@@ -73,7 +79,14 @@ cat >"$WORK/dhclient.conf" <<'EOF'
 option dhcp6.bootfile-url code 59 = string;
 also request dhcp6.bootfile-url;
 EOF
-inns cli timeout 20 dhclient -6 -1 -v -cf "$WORK/dhclient.conf" -lf "$WORK/lease6" -pf "$WORK/dhclient.pid" c0 \
+# Debian's dhclient-script puts the address on c0 and writes the DNS servers
+# to /etc/resolv.conf: dhclient runs in a mount namespace of its own (ip netns
+# exec makes one, a slave of the host's) where the work directory's
+# resolv.conf is bound over it, so the script's DNS lands there.
+: >"$WORK/resolv.conf"
+DHCLIENT_NS=(ip netns exec "$(ns cli)" sh -c 'mount --bind "$1" /etc/resolv.conf && shift && exec dhclient "$@"'
+             sh "$WORK/resolv.conf")
+timeout 20 "${DHCLIENT_NS[@]}" -6 -1 -v -cf "$WORK/dhclient.conf" -lf "$WORK/lease6" -pf "$WORK/dhclient.pid" c0 \
   >"$WORK/dhclient.log" 2>&1 || fail "dhclient -6 got no lease: $(tail -n 5 "$WORK/dhclient.log")"
 ADDRESS=$(awk '/iaaddr/ { print $2; exit }' "$WORK/lease6")
 [[ $ADDRESS =~ ^2001:db8::[1-9a-f][0-9a-f]{2,3}$ ]] || fail "the lease's address '$ADDRESS' is not in 2001:db8::100-ffff ($(cat "$WORK/lease6"))"
@@ -83,6 +96,8 @@ grep -q 'option dhcp6.name-servers 2001:db8::53;' "$WORK/lease6" || fail "the le
 grep -q 'max-life 7200;' "$WORK/lease6" || fail "the lease's valid lifetime is not 7200"
 for _ in $(seq 50); do inns cli ip -6 addr show dev c0 | grep -q "inet6 $ADDRESS/" && break; sleep 0.1; done
 inns cli ip -6 addr show dev c0 | grep -q "inet6 $ADDRESS/" || fail "dhclient did not put $ADDRESS on c0 within 5 s"
+grep -qx 'nameserver 2001:db8::53' "$WORK/resolv.conf" ||
+  fail "dhclient-script wrote no nameserver 2001:db8::53 to its resolv.conf: $(cat "$WORK/resolv.conf")"
 grep -Eq "dhcp6.decision SOLICIT->ADVERTISE mac=[0-9a-f:]{17} duid=[0-9a-f:]+ arch=- client=firmware rule=any url=tftp://\[2001:db8::1\]/ipxe.efi address=$ADDRESS relayed=false from=\[fe80::" "$WORK/ringboot.log" ||
   fail "no SOLICIT->ADVERTISE decision for $ADDRESS: $(grep dhcp6.decision "$WORK/ringboot.log" | head -2)"
 grep -q "dhcp6.decision REQUEST->REPLY .* address=$ADDRESS " "$WORK/ringboot.log" || fail "no REQUEST->REPLY for $ADDRESS"
@@ -101,7 +116,7 @@ grep -Eq "tftp.transfer client=\[$ADDRESS\]:[0-9]+ file=\"ipxe.efi\" bytes=30000
   fail "no whole TFTP transfer to [$ADDRESS]"
 
 note "dhclient -6 -r: Release"
-inns cli timeout 20 dhclient -6 -r -v -cf "$WORK/dhclient.conf" -lf "$WORK/lease6" -pf "$WORK/dhclient.pid" c0 \
+timeout 20 "${DHCLIENT_NS[@]}" -6 -r -v -cf "$WORK/dhclient.conf" -lf "$WORK/lease6" -pf "$WORK/dhclient.pid" c0 \
   >>"$WORK/dhclient.log" 2>&1 || fail "dhclient -6 -r failed: $(tail -n 5 "$WORK/dhclient.log")"
 grep -q "dhcp6.decision RELEASE->REPLY .* address=$ADDRESS " "$WORK/ringboot.log" || fail "no RELEASE->REPLY for $ADDRESS"
 
@@ -185,4 +200,5 @@ note "perfdhcp -6: Solicits $sent, $drops"
 (( $(metric 'ringboot_dhcp6_relayed_total') == 1 )) || fail "metrics: the relayed Solicit was not counted"
 (( $(metric 'ringboot_dhcp6_messages_received_total{type="information_request"}') >= 1 )) ||
   fail "metrics: no Information-Request counted"
+[[ $(md5sum </etc/resolv.conf) == "$RESOLV_BEFORE" ]] || fail "a client changed the host's /etc/resolv.conf"
 note "PASS dhcp6_clients"

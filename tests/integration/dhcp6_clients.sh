@@ -70,6 +70,9 @@ done
 grep -q 'dhcp6.started mode=server interface=s0 server_address=2001:db8::1 server_duid=00:03:00:01:' "$WORK/ringboot.log" ||
   fail "no dhcp6.started line with the server DUID: $(grep dhcp6 "$WORK/ringboot.log" | head -2)"
 
+# c0_has REGEX: a line of c0's IPv6 addresses matches. grep reads them all
+# (no -q): with -q, ip may die of SIGPIPE, which pipefail makes a failure.
+c0_has() { inns cli ip -6 addr show dev c0 | grep -E -- "$1" >/dev/null; }
 metric() {  # metric NAME{labels}: its value from /metrics, 0 when absent
   inns cli curl -fsS "http://$METRICS/metrics" | awk -v k="$1" 'index($0, k " ") == 1 { v = $NF } END { print v + 0 }'
 }
@@ -94,8 +97,8 @@ grep -q 'option dhcp6.bootfile-url "tftp://\[2001:db8::1\]/ipxe.efi";' "$WORK/le
   fail "the lease has no boot URL tftp://[2001:db8::1]/ipxe.efi: $(grep option "$WORK/lease6")"
 grep -q 'option dhcp6.name-servers 2001:db8::53;' "$WORK/lease6" || fail "the lease has no DNS server"
 grep -q 'max-life 7200;' "$WORK/lease6" || fail "the lease's valid lifetime is not 7200"
-for _ in $(seq 50); do inns cli ip -6 addr show dev c0 | grep -q "inet6 $ADDRESS/" && break; sleep 0.1; done
-inns cli ip -6 addr show dev c0 | grep -q "inet6 $ADDRESS/" || fail "dhclient did not put $ADDRESS on c0 within 5 s"
+for _ in $(seq 50); do c0_has "inet6 $ADDRESS/" && break; sleep 0.1; done
+c0_has "inet6 $ADDRESS/" || fail "dhclient did not put $ADDRESS on c0 within 5 s: $(inns cli ip -6 addr show dev c0)"
 grep -qx 'nameserver 2001:db8::53' "$WORK/resolv.conf" ||
   fail "dhclient-script wrote no nameserver 2001:db8::53 to its resolv.conf: $(cat "$WORK/resolv.conf")"
 grep -Eq "dhcp6.decision SOLICIT->ADVERTISE mac=[0-9a-f:]{17} duid=[0-9a-f:]+ arch=- client=firmware rule=any url=tftp://\[2001:db8::1\]/ipxe.efi address=$ADDRESS relayed=false from=\[fe80::" "$WORK/ringboot.log" ||
@@ -107,7 +110,7 @@ note "the boot URL's file over TFTP (tftp-hpa -6) from $ADDRESS"
 # to give (no router here), so the test adds its route.
 inns cli ip -6 route add 2001:db8::/64 dev c0
 for _ in $(seq 30); do  # DAD of the new address
-  inns cli ip -6 addr show dev c0 | grep "inet6 $ADDRESS/" | grep -q tentative || break
+  c0_has "inet6 $ADDRESS/.* tentative" || break
   sleep 0.1
 done
 inns cli timeout 30 tftp -6 -m binary 2001:db8::1 -c get ipxe.efi "$WORK/got.efi" || fail "tftp -6 get ipxe.efi failed"
@@ -116,9 +119,17 @@ grep -Eq "tftp.transfer client=\[$ADDRESS\]:[0-9]+ file=\"ipxe.efi\" bytes=30000
   fail "no whole TFTP transfer to [$ADDRESS]"
 
 note "dhclient -6 -r: Release"
+# The daemon dhclient -6 -1 left is stopped by its PID first: dhclient -r
+# would kill it itself and read the lease file while the dying daemon may
+# still rewrite it (then it finds no lease, prints its banner, sends nothing).
+DHCLIENT_PID=$(cat "$WORK/dhclient.pid" 2>/dev/null) || fail "dhclient -6 wrote no pid file"
+kill "$DHCLIENT_PID" 2>/dev/null || fail "dhclient -6 (PID $DHCLIENT_PID) is not running"
+for _ in $(seq 50); do kill -0 "$DHCLIENT_PID" 2>/dev/null || break; sleep 0.1; done
+kill -0 "$DHCLIENT_PID" 2>/dev/null && fail "dhclient -6 (PID $DHCLIENT_PID) did not stop on SIGTERM"
 timeout 20 "${DHCLIENT_NS[@]}" -6 -r -v -cf "$WORK/dhclient.conf" -lf "$WORK/lease6" -pf "$WORK/dhclient.pid" c0 \
   >>"$WORK/dhclient.log" 2>&1 || fail "dhclient -6 -r failed: $(tail -n 5 "$WORK/dhclient.log")"
-grep -q "dhcp6.decision RELEASE->REPLY .* address=$ADDRESS " "$WORK/ringboot.log" || fail "no RELEASE->REPLY for $ADDRESS"
+grep -q "dhcp6.decision RELEASE->REPLY .* address=$ADDRESS " "$WORK/ringboot.log" ||
+  fail "no RELEASE->REPLY for $ADDRESS: $(tail -n 8 "$WORK/dhclient.log")"
 
 note "dhclient -6 -S: Information-Request, Reply"
 # A script of our own in place of dhclient-script: it writes what dhclient passes it.

@@ -1,23 +1,27 @@
 #!/usr/bin/env bash
-# DHCPv6 (issue 13) with real clients, in two namespaces on a veth (root):
+# DHCPv6 (issue 13) with real clients, in two namespaces on a veth (root).
+# The router's part is radvd's (Debian's), in the server namespace on s0:
+# advertisements with M and O set, 2001:db8::/64 on-link (not autonomous:
+# the clients' only global addresses are ringboot's), router lifetime 0.
 #   - ISC dhclient -6: Solicit/Advertise/Request/Reply; the lease file holds an
 #     address of the pool, the DNS server and the boot URL (option 59) that a
 #     catch-all [[dhcp.boot]] rule names; Debian's dhclient-script puts the
 #     address on the link and the DNS server in a resolv.conf of the test's
-#     own, bound over /etc/resolv.conf in dhclient's mount namespace (the
-#     host's is checked untouched);
+#     own, bound over /etc/resolv.conf in dhclient's mount namespace;
 #     the boot file it names is then fetched over TFTP by tftp-hpa -6 from
-#     that address, byte for byte; dhclient -6 -r releases it;
+#     that address, byte for byte, on the on-link route radvd's advertisement
+#     gave the client's kernel; dhclient -6 -r releases it;
 #   - dhclient -6 -S (stateless): Information-Request/Reply with the options;
 #   - a relayed Solicit (scapy, Relay-Forward with interface-id and option 79)
 #     gets a Relay-Reply to the relay with the interface-id echoed and an
 #     address of the relay link's subnet;
+#   - a malformed datagram is counted and dropped;
 #   - perfdhcp -6 (Kea): Solicit/Advertise/Request/Reply at a bounded rate,
-#     under 1 % dropped;
-#   - a malformed datagram is counted and dropped, and /metrics counts it all.
+#     under 1 % dropped; /metrics counts it all.
+# The host's /etc/resolv.conf is checked untouched.
 RINGBOOT=${1:-}
 source "$(dirname "$0")/dhcp_lib.sh"
-need dhclient tftp curl perfdhcp cmp mount md5sum
+need dhclient radvd tftp curl perfdhcp cmp mount md5sum
 
 # No client here may touch the host's /etc/resolv.conf (checked at the end).
 [[ -f /etc/resolv.conf ]] || fail "no /etc/resolv.conf: the clients' resolv.conf is bound over it"
@@ -32,6 +36,40 @@ for _ in $(seq 50); do
   sleep 0.1
 done
 [[ -n $(ip -n "$(ns cli)" -6 addr show dev c0 scope link -tentative) ]] || fail "c0 has no link-local address after 5 s"
+
+# radvd: the intervals are the shortest it takes (MinRtrAdvInterval >= 3, at
+# most 3/4 of MaxRtrAdvInterval); it answers a Router Solicitation at once.
+cat >"$WORK/radvd.conf" <<'CONF'
+interface s0 {
+  AdvSendAdvert on;
+  UnicastOnly off;
+  MinRtrAdvInterval 3;
+  MaxRtrAdvInterval 4;
+  AdvDefaultLifetime 0;
+  AdvManagedFlag on;
+  AdvOtherConfigFlag on;
+  prefix 2001:db8::/64 {
+    AdvOnLink on;
+    AdvAutonomous off;
+  };
+};
+CONF
+# ip netns exec execs radvd: $! is radvd itself; -n keeps it in the foreground.
+inns srv radvd -n -C "$WORK/radvd.conf" -p "$WORK/radvd.pid" -m stderr >"$WORK/radvd.log" 2>&1 &
+RADVD_PID=$!
+PIDS+=("$RADVD_PID")
+# The client's kernel takes the advertisement's on-link prefix as a route
+# (accept_ra is on in a new namespace) that expires with the prefix's valid
+# lifetime: radvd advertises as configured.
+ra_route() { inns cli ip -6 route show 2001:db8::/64 dev c0 | grep ' expires ' >/dev/null; }
+for _ in $(seq 100); do
+  kill -0 "$RADVD_PID" 2>/dev/null || fail "radvd exited at start: $(tail -n 5 "$WORK/radvd.log")"
+  ra_route && break
+  sleep 0.1
+done
+ra_route ||
+  fail "no on-link route 2001:db8::/64 from radvd's advertisement on c0 in 10 s: $(tail -n 5 "$WORK/radvd.log")"
+note "radvd: c0's kernel has the on-link route $(inns cli ip -6 route show 2001:db8::/64 dev c0 | tr -s ' ')"
 
 mkdir -p "$WORK/root"
 head -c 300000 /dev/urandom >"$WORK/root/ipxe.efi"
@@ -106,9 +144,8 @@ grep -Eq "dhcp6.decision SOLICIT->ADVERTISE mac=[0-9a-f:]{17} duid=[0-9a-f:]+ ar
 grep -q "dhcp6.decision REQUEST->REPLY .* address=$ADDRESS " "$WORK/ringboot.log" || fail "no REQUEST->REPLY for $ADDRESS"
 
 note "the boot URL's file over TFTP (tftp-hpa -6) from $ADDRESS"
-# DHCPv6 addresses are /128: the on-link prefix is a router advertisement's
-# to give (no router here), so the test adds its route.
-inns cli ip -6 route add 2001:db8::/64 dev c0
+# DHCPv6 addresses are /128: the on-link prefix is radvd's advertisement's
+# (the route above), not the DHCPv6 server's.
 for _ in $(seq 30); do  # DAD of the new address
   c0_has "inet6 $ADDRESS/.* tentative" || break
   sleep 0.1

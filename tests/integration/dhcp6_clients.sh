@@ -17,11 +17,21 @@
 #     address of the relay link's subnet;
 #   - a malformed datagram is counted and dropped;
 #   - perfdhcp -6 (Kea): Solicit/Advertise/Request/Reply at a bounded rate,
-#     under 1 % dropped; /metrics counts it all.
-# The host's /etc/resolv.conf is checked untouched.
+#     under 1 % dropped; /metrics counts it all;
+#   - dhcpcd -6 (dhcpcd-base): radvd's M flag starts its DHCPv6, a Solicit
+#     with Rapid Commit gets the Reply at once; the address (in the pool) is
+#     put on c0, its hook script and dhcpcd -U show the boot URL and the DNS
+#     server; dhcpcd -k releases it and dhcpcd, started and stopped by PID,
+#     exits. It keeps its lease, DUID and pid files where the dhcpcd-base
+#     build fixed them (/var/lib/dhcpcd, /run/dhcpcd, no option moves them),
+#     so it runs in a mount namespace of its own with the test's directories
+#     bound there, with its config and a hook script of the test's own (no
+#     dhcpcd-run-hooks). The host's /etc/resolv.conf is checked untouched.
+# Busybox's udhcpc6 is not tested: Debian 12's busybox and busybox-static
+# are built without the udhcpc6 applet (busybox --list has none).
 RINGBOOT=${1:-}
 source "$(dirname "$0")/dhcp_lib.sh"
-need dhclient radvd tftp curl perfdhcp cmp mount md5sum
+need dhclient dhcpcd radvd tftp curl perfdhcp cmp mount md5sum
 
 # No client here may touch the host's /etc/resolv.conf (checked at the end).
 [[ -f /etc/resolv.conf ]] || fail "no /etc/resolv.conf: the clients' resolv.conf is bound over it"
@@ -248,5 +258,80 @@ note "perfdhcp -6: Solicits $sent, $drops"
 (( $(metric 'ringboot_dhcp6_relayed_total') == 1 )) || fail "metrics: the relayed Solicit was not counted"
 (( $(metric 'ringboot_dhcp6_messages_received_total{type="information_request"}') >= 1 )) ||
   fail "metrics: no Information-Request counted"
+note "dhcpcd -6: radvd's M flag, Solicit with Rapid Commit, Reply"
+# dhclient -6 -S stays on as a daemon holding UDP 546 on c0: stop it first.
+if [[ -s $WORK/dhclient-s.pid ]]; then
+  DHCLIENT_S_PID=$(cat "$WORK/dhclient-s.pid")
+  kill "$DHCLIENT_S_PID" 2>/dev/null || true
+  for _ in $(seq 50); do kill -0 "$DHCLIENT_S_PID" 2>/dev/null || break; sleep 0.1; done
+  kill -0 "$DHCLIENT_S_PID" 2>/dev/null && fail "dhclient -6 -S (PID $DHCLIENT_S_PID) did not stop on SIGTERM"
+fi
+mkdir -p "$WORK/dhcpcd/db" "$WORK/dhcpcd/run"
+cat >"$WORK/dhcpcd.conf" <<'EOF'
+ipv6only
+duid ll
+option dhcp6_rapid_commit, dhcp6_name_servers, dhcp6_bootfile_url
+EOF
+# The hook script: each event's variables, appended (dhcpcd runs it as root).
+printf '#!/bin/sh\n{ echo "== $reason"; env | sort; } >>"%s/dhcpcd-env"\n' "$WORK" >"$WORK/dhcpcd-script.sh"
+chmod +x "$WORK/dhcpcd-script.sh"
+# DHCPCD_NS ARGS...: dhcpcd in the client namespace, in a mount namespace of
+# its own (ip netns exec makes one, a slave of the host's) where the work
+# directory's db and run directories stand for /var/lib/dhcpcd and /run.
+DHCPCD_NS=(ip netns exec "$(ns cli)" sh -c
+           'mount --bind "$1/db" /var/lib/dhcpcd && mount --bind "$1/run" /run && shift && exec dhcpcd "$@"'
+           sh "$WORK/dhcpcd")
+# -B: in the foreground; ip netns exec and sh exec, so $! is dhcpcd's own PID.
+"${DHCPCD_NS[@]}" -6 -B -d -f "$WORK/dhcpcd.conf" -c "$WORK/dhcpcd-script.sh" -t 20 c0 >"$WORK/dhcpcd.log" 2>&1 &
+DHCPCD_PID=$!
+PIDS+=("$DHCPCD_PID")
+for _ in $(seq 200); do
+  grep -q '^== BOUND6$' "$WORK/dhcpcd-env" 2>/dev/null && break
+  kill -0 "$DHCPCD_PID" 2>/dev/null || fail "dhcpcd -6 exited without a lease: $(tail -n 8 "$WORK/dhcpcd.log")"
+  sleep 0.1
+done
+grep -q '^== BOUND6$' "$WORK/dhcpcd-env" 2>/dev/null || fail "dhcpcd -6 bound no lease in 20 s: $(tail -n 8 "$WORK/dhcpcd.log")"
+grep -q 'c0: Router Advertisement from fe80::' "$WORK/dhcpcd.log" || fail "dhcpcd saw no router advertisement"
+[[ $(cat "$WORK/dhcpcd/run/dhcpcd/c0-6.pid" 2>/dev/null) == "$DHCPCD_PID" ]] ||
+  fail "dhcpcd's pid file in the work directory does not hold its PID $DHCPCD_PID"
+# The BOUND6 event's variables (the script's env) hold what the Reply carried.
+awk '/^== / { on = ($2 == "BOUND6") } on' "$WORK/dhcpcd-env" >"$WORK/dhcpcd-bound6"
+DHCPCD_ADDRESS=$(sed -n 's/^new_dhcp6_ia_na1_ia_addr1=//p' "$WORK/dhcpcd-bound6")
+[[ $DHCPCD_ADDRESS =~ ^2001:db8::[1-9a-f][0-9a-f]{2,3}$ ]] ||
+  fail "dhcpcd's address '$DHCPCD_ADDRESS' is not in 2001:db8::100-ffff: $(grep dhcp6 "$WORK/dhcpcd-bound6")"
+grep -qx 'new_dhcp6_bootfile_url=tftp://\[2001:db8::1\]/ipxe.efi' "$WORK/dhcpcd-bound6" ||
+  fail "dhcpcd's lease has no boot URL tftp://[2001:db8::1]/ipxe.efi: $(grep dhcp6 "$WORK/dhcpcd-bound6")"
+grep -qx 'new_dhcp6_name_servers=2001:db8::53' "$WORK/dhcpcd-bound6" ||
+  fail "dhcpcd's lease has no DNS server 2001:db8::53: $(grep dhcp6 "$WORK/dhcpcd-bound6")"
+grep -qx 'new_dhcp6_ia_na1_ia_addr1_vltime=7200' "$WORK/dhcpcd-bound6" || fail "dhcpcd's valid lifetime is not 7200"
+grep -q "c0: adding address $DHCPCD_ADDRESS/128" "$WORK/dhcpcd.log" || fail "dhcpcd did not add $DHCPCD_ADDRESS/128"
+c0_has "inet6 $DHCPCD_ADDRESS/128 " || fail "$DHCPCD_ADDRESS is not on c0"
+# Rapid Commit: the Solicit's answer is the Reply, no Request.
+grep -Eq "dhcp6.decision SOLICIT->REPLY mac=[0-9a-f:]{17} duid=00:03:00:01:[0-9a-f:]{17} arch=- client=firmware rule=any url=tftp://\[2001:db8::1\]/ipxe.efi address=$DHCPCD_ADDRESS relayed=false" "$WORK/ringboot.log" ||
+  fail "no SOLICIT->REPLY (Rapid Commit) for dhcpcd's DUID-LL and $DHCPCD_ADDRESS: $(grep dhcp6.decision "$WORK/ringboot.log" | tail -n 2)"
+# dhcpcd -U: the lease file, read back by dhcpcd itself.
+"${DHCPCD_NS[@]}" -6 -U c0 >"$WORK/dhcpcd-dump.log" 2>&1 || fail "dhcpcd -6 -U c0 failed: $(cat "$WORK/dhcpcd-dump.log")"
+grep -qx "dhcp6_ia_na1_ia_addr1=$DHCPCD_ADDRESS" "$WORK/dhcpcd-dump.log" ||
+  fail "dhcpcd -U shows no address $DHCPCD_ADDRESS: $(cat "$WORK/dhcpcd-dump.log")"
+grep -qx 'dhcp6_bootfile_url=tftp://\[2001:db8::1\]/ipxe.efi' "$WORK/dhcpcd-dump.log" ||
+  fail "dhcpcd -U shows no boot URL: $(cat "$WORK/dhcpcd-dump.log")"
+grep -qx 'dhcp6_rapid_commit=' "$WORK/dhcpcd-dump.log" || fail "the Reply dhcpcd kept has no Rapid Commit option"
+note "dhcpcd -6: SOLICIT->REPLY $DHCPCD_ADDRESS, -U shows $(grep -x 'dhcp6_bootfile_url=.*' "$WORK/dhcpcd-dump.log")"
+
+note "dhcpcd -6 -k: Release"
+# -k signals the PID in the pid file (SIGALRM: release, then exit).
+"${DHCPCD_NS[@]}" -6 -k c0 >"$WORK/dhcpcd-release.log" 2>&1 || fail "dhcpcd -6 -k c0 failed: $(cat "$WORK/dhcpcd-release.log")"
+grep -q "sending signal ALRM to pid $DHCPCD_PID" "$WORK/dhcpcd-release.log" ||
+  fail "dhcpcd -k did not signal PID $DHCPCD_PID: $(cat "$WORK/dhcpcd-release.log")"
+for _ in $(seq 100); do kill -0 "$DHCPCD_PID" 2>/dev/null || break; sleep 0.1; done
+if kill -0 "$DHCPCD_PID" 2>/dev/null; then
+  kill "$DHCPCD_PID"
+  fail "dhcpcd (PID $DHCPCD_PID) did not exit within 10 s of its release"
+fi
+wait "$DHCPCD_PID" 2>/dev/null || true
+grep -q "dhcp6.decision RELEASE->REPLY .* address=$DHCPCD_ADDRESS " "$WORK/ringboot.log" || fail "no RELEASE->REPLY for $DHCPCD_ADDRESS"
+grep -q 'c0: broadcasting RELEASE6' "$WORK/dhcpcd.log" || fail "dhcpcd sent no Release"
+! c0_has "inet6 $DHCPCD_ADDRESS/" || fail "$DHCPCD_ADDRESS is still on c0 after the release"
 [[ $(md5sum </etc/resolv.conf) == "$RESOLV_BEFORE" ]] || fail "a client changed the host's /etc/resolv.conf"
+[[ ! -e /run/dhcpcd/c0-6.pid ]] || fail "dhcpcd wrote its pid file on the host's /run"
 note "PASS dhcp6_clients"

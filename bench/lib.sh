@@ -1,4 +1,5 @@
-# bench/lib.sh: shell shared by bench/fleet_ipxe and bench/fleet_overhead (sourced, not run).
+# bench/lib.sh: shell shared by the bench scripts (fleet_ipxe, fleet_overhead, the DHCP
+# compares; sourced, not run).
 # Each script sets HERE and REPO before sourcing it.
 
 bench_need() {  # bench_need NAME "how to get it" TOOL...: exits 2 naming the first missing tool
@@ -63,3 +64,25 @@ bench_metric() {
 
 # bench_median: the median of the numbers on stdin, one a line.
 bench_median() { sort -g | awk '{ v[NR] = $1 } END { if (NR) print (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2) }'; }
+
+# bench_perfdhcp_stat FILE EXCHANGE FIELD: one number of perfdhcp's statistics, FIELD ("sent
+# packets", "received packets", "avg delay") of the section "Statistics for: EXCHANGE"
+# (DISCOVER-OFFER, REQUEST-ACK; SOLICIT-ADVERTISE, REQUEST-REPLY); empty when absent.
+bench_perfdhcp_stat() {
+  awk -v ex="$2" -v field="$3" '
+    /Statistics for:/ { current = ($0 ~ ex) }
+    current && index($0, field ":") == 1 { sub(/^[^:]*: */, ""); print $1; exit }' "$1"
+}
+
+# bench_wait_udp NAMESPACE PORT PID NAME LOG: waits (10 s at most) until a socket in NAMESPACE is
+# bound to UDP PORT; exits 1 naming NAME (with LOG's tail) if PID dies first or it never binds.
+bench_wait_udp() {
+  local ns=$1 port=$2 pid=$3 name=$4 log=$5
+  for _ in $(seq 100); do
+    kill -0 "$pid" 2>/dev/null || { echo "$name exited at start:" >&2; tail -n 5 "$log" >&2; exit 1; }
+    [[ -n $(ip netns exec "$ns" ss -Hlun "sport = :$port") ]] && return 0
+    sleep 0.1
+  done
+  echo "$name did not bind UDP port $port in 10 s" >&2
+  exit 1
+}

@@ -9,11 +9,15 @@
 # iPXE configures IPv6 from the router advertisement (M and O flags: it asks
 # DHCPv6 itself, user class "iPXE", and gets http://[fd00:77::1]:8080/boot.ipxe),
 # then the script, the kernel and the initrd over HTTP/IPv6, to the installer's
-# /init. Router advertisements are the router's job, not ringboot's: the test
-# sends them from a scapy loop in the namespace (radvd's part, every 2 s).
+# /init. Router advertisements are the router's job, not ringboot's: radvd
+# (Debian's) runs in the namespace on br0 with its own config in the work
+# directory (the prefix on-link and autonomous, M and O set, router lifetime
+# 0: no default route; every 3-4 s, radvd's shortest), started and killed by
+# PID; the first advertisement on br0 is checked for those fields.
 #
-# Measured under TCG on 2 cores beside a CI run: /init at ~70 s (OVMF's
-# DHCPv6 ~17 s, which solicits once without option 61 for its IPv6 stack and
+# Measured under TCG on 2 cores beside a CI run: /init at ~70 s (63 s with
+# radvd beside another engineer's QEMU: its first RA seen 5 s after QEMU
+# starts, once tap0 gives br0 a carrier; OVMF's DHCPv6 ~17 s, which solicits once without option 61 for its IPv6 stack and
 # once with arch 7 for PXE, then releases both; TFTP of ipxe.efi done at
 # ~29 s; iPXE's DHCPv6 at ~36 s, its script ~15 s later while it waits out
 # DHCPv4, which has no server here). EDK2 sends a DUID-UUID (type 4):
@@ -29,7 +33,7 @@ RINGBOOT=$(realpath "$RINGBOOT")
 
 source "$(dirname "$0")/lib.sh"
 e2e_prerequisites
-/usr/bin/python3 -c 'import scapy' 2>/dev/null || fail "python3-scapy is missing (scripts/setup --test installs it)"
+need_tool radvd radvd
 e2e_init e2e
 SERVER6=fd00:77::1
 SERVER="[$SERVER6]"  # lib.sh's probe and metrics URLs
@@ -69,29 +73,91 @@ match = { arch = [7, 9] }
 file = "ipxe.efi"
 TOML
 
-# The router's part: advertisements with the prefix on-link and
-# autonomous, M and O set (addresses and other options from DHCPv6).
-ra_sender() {
-  inns /usr/bin/python3 - "$WORK" <<'PY' >"$WORK/ra.log" 2>&1 &
-import time
-from scapy.all import sendp, Ether, IPv6, ICMPv6ND_RA, ICMPv6NDOptPrefixInfo, ICMPv6NDOptSrcLLAddr, get_if_hwaddr
-mac = get_if_hwaddr("br0")
-ra = (Ether(src=mac, dst="33:33:00:00:00:01") / IPv6(src="fe80::77:1", dst="ff02::1") /
-      ICMPv6ND_RA(M=1, O=1, routerlifetime=0) / ICMPv6NDOptSrcLLAddr(lladdr=mac) /
-      ICMPv6NDOptPrefixInfo(prefix="fd00:77::", prefixlen=64, L=1, A=1, validlifetime=600, preferredlifetime=300))
-for _ in range(400):  # bounded: 800 s at most, and killed at cleanup
-    sendp(ra, iface="br0", verbose=False)
-    time.sleep(2)
-PY
-  PIDS+=($!)
+# The router's part: radvd advertising the prefix on-link and autonomous,
+# M and O set (addresses and other options from DHCPv6), no default route.
+cat > "$WORK/radvd.conf" <<CONF
+interface br0 {
+  AdvSendAdvert on;
+  UnicastOnly off;
+  MinRtrAdvInterval 3;
+  MaxRtrAdvInterval 4;
+  AdvDefaultLifetime 0;
+  AdvManagedFlag on;
+  AdvOtherConfigFlag on;
+  prefix fd00:77::/64 {
+    AdvOnLink on;
+    AdvAutonomous on;
+    AdvValidLifetime 600;
+    AdvPreferredLifetime 300;
+  };
+};
+CONF
+# radvd -c checks only the syntax: with an interval out of its bounds radvd
+# leaves the interface out and runs on, so ra_seen checks what it sends.
+radvd -c -C "$WORK/radvd.conf" -m stderr >"$WORK/radvd.log" 2>&1 || fail "setup: radvd rejects its config: $(cat "$WORK/radvd.log")"
+start_radvd() {
+  # ip netns exec execs radvd, so $! is radvd itself (not so through the
+  # function inns, whose subshell $! would be); -n: in the foreground.
+  ip netns exec "$NS" radvd -n -C "$WORK/radvd.conf" -p "$WORK/radvd.pid" -m stderr >>"$WORK/radvd.log" 2>&1 &
+  RADVD_PID=$!
+  PIDS+=("$RADVD_PID")
+  for _ in $(seq 50); do
+    [[ -s $WORK/radvd.pid ]] && break
+    kill -0 "$RADVD_PID" 2>/dev/null || fail "setup: radvd exited at start: $(tail -n 5 "$WORK/radvd.log")"
+    sleep 0.1
+  done
+  [[ $(cat "$WORK/radvd.pid" 2>/dev/null) == "$RADVD_PID" ]] || fail "setup: radvd wrote no pid file $WORK/radvd.pid in 5 s"
 }
-add_link_local() { inns ip -6 addr add fe80::77:1/64 dev br0 nodad; ra_sender; }
+add_link_local() { inns ip -6 addr add fe80::77:1/64 dev br0 nodad; start_radvd; }
 E2E_IPV6_ONLY=1 E2E_NO_RA=1 E2E_NETWORK_HOOK=add_link_local e2e_network server
+
+# ra_listen: an ICMPv6 socket on br0 waits (30 s at most) for a Router
+# Advertisement, writes it to $WORK/ra.txt and exits 0 if it has M, O,
+# router lifetime 0 and fd00:77::/64 on-link and autonomous. radvd sends
+# none while br0 has no carrier, before QEMU opens tap0.
+ra_listen() {
+  ip netns exec "$NS" /usr/bin/python3 - >"$WORK/ra.txt" 2>&1 <<'PY' &
+import socket, struct, sys, time
+s = socket.socket(socket.AF_INET6, socket.SOCK_RAW, socket.IPPROTO_ICMPV6)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_BINDTODEVICE, b"br0")
+s.settimeout(1)
+deadline = time.time() + 30
+while time.time() < deadline:
+    try:
+        data, peer = s.recvfrom(2048)
+    except socket.timeout:
+        continue
+    if len(data) < 16 or data[0] != 134:
+        continue
+    flags, lifetime = data[5], struct.unpack("!H", data[6:8])[0]
+    prefixes, i = [], 16
+    while i + 2 <= len(data) and data[i + 1]:
+        kind, size = data[i], data[i + 1] * 8
+        if kind == 3 and size == 32:  # Prefix Information: flags L 0x80, A 0x40
+            prefixes.append("%s/%d L=%d A=%d" % (socket.inet_ntop(socket.AF_INET6, data[i + 16:i + 32]), data[i + 2],
+                                                 data[i + 3] >> 7 & 1, data[i + 3] >> 6 & 1))
+        i += size
+    ra = "RA from %s M=%d O=%d lifetime=%d prefix %s" % (peer[0], flags >> 7 & 1, flags >> 6 & 1, lifetime, " ".join(prefixes))
+    print(ra)
+    sys.exit(0 if "M=1 O=1 lifetime=0 " in ra and "fd00:77::/64 L=1 A=1" in ra else 1)
+print("no router advertisement on br0 in 30 s")
+sys.exit(1)
+PY
+  RA_PID=$!
+  PIDS+=("$RA_PID")
+}
+ra_seen() {
+  kill -0 "$RA_PID" 2>/dev/null && return 1
+  wait "$RA_PID" || fail "radvd's advertisement is not the one configured: $(cat "$WORK/ra.txt")"
+}
 
 e2e_qemu uefi
 qemu+=(-monitor none -no-reboot -fw_cfg name=opt/org.tianocore/IPv4PXESupport,string=n)
+ra_listen
 e2e_start_qemu
 note "qemu started (OVMF, IPv6 only)"
+phase "router advertisement (radvd: M, O, fd00:77::/64)" 30 ra_seen
+note "radvd: $(cat "$WORK/ra.txt")"
 
 MAC_V6=$MAC_RE  # EDK2 sends a DUID-UUID: ringboot reads the MAC off its EUI-64 link-local address
 phase "DHCPv6 (firmware: Request, Reply with the boot URL)" 90 \
@@ -105,6 +171,7 @@ phase "initrd (initrd.gz over HTTP/IPv6)" 90 http_sent "$SIZE_INITRD"
 phase "Linux (Run /init as init process)" 120 serial_has "Run /init as init process"
 BOOT_S=$(since "$VM_START")
 kill "$QEMU_PID" 2>/dev/null; wait "$QEMU_PID" 2>/dev/null || true
+kill -0 "$RADVD_PID" 2>/dev/null || fail "radvd exited during the boot: $(tail -n 5 "$WORK/radvd.log")"
 
 scrape
 need_ge 'ringboot_dhcp6_messages_sent_total{type="reply"}' 2

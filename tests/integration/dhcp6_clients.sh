@@ -1,21 +1,41 @@
 #!/usr/bin/env bash
-# DHCPv6 (issue 13) with real clients, in two namespaces on a veth (root):
+# DHCPv6 (issue 13) with real clients, in two namespaces on a veth (root).
+# The router's part is radvd's (Debian's), in the server namespace on s0:
+# advertisements with M and O set, 2001:db8::/64 on-link (not autonomous:
+# the clients' only global addresses are ringboot's), router lifetime 0.
 #   - ISC dhclient -6: Solicit/Advertise/Request/Reply; the lease file holds an
 #     address of the pool, the DNS server and the boot URL (option 59) that a
-#     catch-all [[dhcp.boot]] rule names, and the address lands on the link;
+#     catch-all [[dhcp.boot]] rule names; Debian's dhclient-script puts the
+#     address on the link and the DNS server in a resolv.conf of the test's
+#     own, bound over /etc/resolv.conf in dhclient's mount namespace;
 #     the boot file it names is then fetched over TFTP by tftp-hpa -6 from
-#     that address, byte for byte; dhclient -6 -r releases it;
+#     that address, byte for byte, on the on-link route radvd's advertisement
+#     gave the client's kernel; dhclient -6 -r releases it;
 #   - dhclient -6 -S (stateless): Information-Request/Reply with the options;
 #   - a relayed Solicit (scapy, Relay-Forward with interface-id and option 79)
 #     gets a Relay-Reply to the relay with the interface-id echoed and an
 #     address of the relay link's subnet;
+#   - a malformed datagram is counted and dropped;
 #   - perfdhcp -6 (Kea): Solicit/Advertise/Request/Reply at a bounded rate,
-#     under 1 % dropped;
-#   - a malformed datagram is counted and dropped, and /metrics counts it all.
+#     under 1 % dropped; /metrics counts it all;
+#   - dhcpcd -6 (dhcpcd-base): radvd's M flag starts its DHCPv6, a Solicit
+#     with Rapid Commit gets the Reply at once; the address (in the pool) is
+#     put on c0, its hook script and dhcpcd -U show the boot URL and the DNS
+#     server; dhcpcd -k releases it and dhcpcd, started and stopped by PID,
+#     exits. It keeps its lease, DUID and pid files where the dhcpcd-base
+#     build fixed them (/var/lib/dhcpcd, /run/dhcpcd, no option moves them),
+#     so it runs in a mount namespace of its own with the test's directories
+#     bound there, with its config and a hook script of the test's own (no
+#     dhcpcd-run-hooks). The host's /etc/resolv.conf is checked untouched.
+# Busybox's udhcpc6 is not tested: Debian 12's busybox and busybox-static
+# are built without the udhcpc6 applet (busybox --list has none).
 RINGBOOT=${1:-}
 source "$(dirname "$0")/dhcp_lib.sh"
-need dhclient tftp curl perfdhcp cmp
+need dhclient dhcpcd radvd tftp curl perfdhcp cmp mount md5sum
 
+# No client here may touch the host's /etc/resolv.conf (checked at the end).
+[[ -f /etc/resolv.conf ]] || fail "no /etc/resolv.conf: the clients' resolv.conf is bound over it"
+RESOLV_BEFORE=$(md5sum </etc/resolv.conf)
 make_ns srv
 make_ns cli
 link srv s0 cli c0
@@ -26,6 +46,40 @@ for _ in $(seq 50); do
   sleep 0.1
 done
 [[ -n $(ip -n "$(ns cli)" -6 addr show dev c0 scope link -tentative) ]] || fail "c0 has no link-local address after 5 s"
+
+# radvd: the intervals are the shortest it takes (MinRtrAdvInterval >= 3, at
+# most 3/4 of MaxRtrAdvInterval); it answers a Router Solicitation at once.
+cat >"$WORK/radvd.conf" <<'CONF'
+interface s0 {
+  AdvSendAdvert on;
+  UnicastOnly off;
+  MinRtrAdvInterval 3;
+  MaxRtrAdvInterval 4;
+  AdvDefaultLifetime 0;
+  AdvManagedFlag on;
+  AdvOtherConfigFlag on;
+  prefix 2001:db8::/64 {
+    AdvOnLink on;
+    AdvAutonomous off;
+  };
+};
+CONF
+# ip netns exec execs radvd: $! is radvd itself; -n keeps it in the foreground.
+inns srv radvd -n -C "$WORK/radvd.conf" -p "$WORK/radvd.pid" -m stderr >"$WORK/radvd.log" 2>&1 &
+RADVD_PID=$!
+PIDS+=("$RADVD_PID")
+# The client's kernel takes the advertisement's on-link prefix as a route
+# (accept_ra is on in a new namespace) that expires with the prefix's valid
+# lifetime: radvd advertises as configured.
+ra_route() { inns cli ip -6 route show 2001:db8::/64 dev c0 | grep ' expires ' >/dev/null; }
+for _ in $(seq 100); do
+  kill -0 "$RADVD_PID" 2>/dev/null || fail "radvd exited at start: $(tail -n 5 "$WORK/radvd.log")"
+  ra_route && break
+  sleep 0.1
+done
+ra_route ||
+  fail "no on-link route 2001:db8::/64 from radvd's advertisement on c0 in 10 s: $(tail -n 5 "$WORK/radvd.log")"
+note "radvd: c0's kernel has the on-link route $(inns cli ip -6 route show 2001:db8::/64 dev c0 | tr -s ' ')"
 
 mkdir -p "$WORK/root"
 head -c 300000 /dev/urandom >"$WORK/root/ipxe.efi"
@@ -64,6 +118,9 @@ done
 grep -q 'dhcp6.started mode=server interface=s0 server_address=2001:db8::1 server_duid=00:03:00:01:' "$WORK/ringboot.log" ||
   fail "no dhcp6.started line with the server DUID: $(grep dhcp6 "$WORK/ringboot.log" | head -2)"
 
+# c0_has REGEX: a line of c0's IPv6 addresses matches. grep reads them all
+# (no -q): with -q, ip may die of SIGPIPE, which pipefail makes a failure.
+c0_has() { inns cli ip -6 addr show dev c0 | grep -E -- "$1" >/dev/null; }
 metric() {  # metric NAME{labels}: its value from /metrics, 0 when absent
   inns cli curl -fsS "http://$METRICS/metrics" | awk -v k="$1" 'index($0, k " ") == 1 { v = $NF } END { print v + 0 }'
 }
@@ -73,7 +130,14 @@ cat >"$WORK/dhclient.conf" <<'EOF'
 option dhcp6.bootfile-url code 59 = string;
 also request dhcp6.bootfile-url;
 EOF
-inns cli timeout 20 dhclient -6 -1 -v -cf "$WORK/dhclient.conf" -lf "$WORK/lease6" -pf "$WORK/dhclient.pid" c0 \
+# Debian's dhclient-script puts the address on c0 and writes the DNS servers
+# to /etc/resolv.conf: dhclient runs in a mount namespace of its own (ip netns
+# exec makes one, a slave of the host's) where the work directory's
+# resolv.conf is bound over it, so the script's DNS lands there.
+: >"$WORK/resolv.conf"
+DHCLIENT_NS=(ip netns exec "$(ns cli)" sh -c 'mount --bind "$1" /etc/resolv.conf && shift && exec dhclient "$@"'
+             sh "$WORK/resolv.conf")
+timeout 20 "${DHCLIENT_NS[@]}" -6 -1 -v -cf "$WORK/dhclient.conf" -lf "$WORK/lease6" -pf "$WORK/dhclient.pid" c0 \
   >"$WORK/dhclient.log" 2>&1 || fail "dhclient -6 got no lease: $(tail -n 5 "$WORK/dhclient.log")"
 ADDRESS=$(awk '/iaaddr/ { print $2; exit }' "$WORK/lease6")
 [[ $ADDRESS =~ ^2001:db8::[1-9a-f][0-9a-f]{2,3}$ ]] || fail "the lease's address '$ADDRESS' is not in 2001:db8::100-ffff ($(cat "$WORK/lease6"))"
@@ -81,18 +145,19 @@ grep -q 'option dhcp6.bootfile-url "tftp://\[2001:db8::1\]/ipxe.efi";' "$WORK/le
   fail "the lease has no boot URL tftp://[2001:db8::1]/ipxe.efi: $(grep option "$WORK/lease6")"
 grep -q 'option dhcp6.name-servers 2001:db8::53;' "$WORK/lease6" || fail "the lease has no DNS server"
 grep -q 'max-life 7200;' "$WORK/lease6" || fail "the lease's valid lifetime is not 7200"
-for _ in $(seq 50); do inns cli ip -6 addr show dev c0 | grep -q "inet6 $ADDRESS/" && break; sleep 0.1; done
-inns cli ip -6 addr show dev c0 | grep -q "inet6 $ADDRESS/" || fail "dhclient did not put $ADDRESS on c0 within 5 s"
+for _ in $(seq 50); do c0_has "inet6 $ADDRESS/" && break; sleep 0.1; done
+c0_has "inet6 $ADDRESS/" || fail "dhclient did not put $ADDRESS on c0 within 5 s: $(inns cli ip -6 addr show dev c0)"
+grep -qx 'nameserver 2001:db8::53' "$WORK/resolv.conf" ||
+  fail "dhclient-script wrote no nameserver 2001:db8::53 to its resolv.conf: $(cat "$WORK/resolv.conf")"
 grep -Eq "dhcp6.decision SOLICIT->ADVERTISE mac=[0-9a-f:]{17} duid=[0-9a-f:]+ arch=- client=firmware rule=any url=tftp://\[2001:db8::1\]/ipxe.efi address=$ADDRESS relayed=false from=\[fe80::" "$WORK/ringboot.log" ||
   fail "no SOLICIT->ADVERTISE decision for $ADDRESS: $(grep dhcp6.decision "$WORK/ringboot.log" | head -2)"
 grep -q "dhcp6.decision REQUEST->REPLY .* address=$ADDRESS " "$WORK/ringboot.log" || fail "no REQUEST->REPLY for $ADDRESS"
 
 note "the boot URL's file over TFTP (tftp-hpa -6) from $ADDRESS"
-# DHCPv6 addresses are /128: the on-link prefix is a router advertisement's
-# to give (no router here), so the test adds its route.
-inns cli ip -6 route add 2001:db8::/64 dev c0
+# DHCPv6 addresses are /128: the on-link prefix is radvd's advertisement's
+# (the route above), not the DHCPv6 server's.
 for _ in $(seq 30); do  # DAD of the new address
-  inns cli ip -6 addr show dev c0 | grep "inet6 $ADDRESS/" | grep -q tentative || break
+  c0_has "inet6 $ADDRESS/.* tentative" || break
   sleep 0.1
 done
 inns cli timeout 30 tftp -6 -m binary 2001:db8::1 -c get ipxe.efi "$WORK/got.efi" || fail "tftp -6 get ipxe.efi failed"
@@ -101,9 +166,17 @@ grep -Eq "tftp.transfer client=\[$ADDRESS\]:[0-9]+ file=\"ipxe.efi\" bytes=30000
   fail "no whole TFTP transfer to [$ADDRESS]"
 
 note "dhclient -6 -r: Release"
-inns cli timeout 20 dhclient -6 -r -v -cf "$WORK/dhclient.conf" -lf "$WORK/lease6" -pf "$WORK/dhclient.pid" c0 \
+# The daemon dhclient -6 -1 left is stopped by its PID first: dhclient -r
+# would kill it itself and read the lease file while the dying daemon may
+# still rewrite it (then it finds no lease, prints its banner, sends nothing).
+DHCLIENT_PID=$(cat "$WORK/dhclient.pid" 2>/dev/null) || fail "dhclient -6 wrote no pid file"
+kill "$DHCLIENT_PID" 2>/dev/null || fail "dhclient -6 (PID $DHCLIENT_PID) is not running"
+for _ in $(seq 50); do kill -0 "$DHCLIENT_PID" 2>/dev/null || break; sleep 0.1; done
+kill -0 "$DHCLIENT_PID" 2>/dev/null && fail "dhclient -6 (PID $DHCLIENT_PID) did not stop on SIGTERM"
+timeout 20 "${DHCLIENT_NS[@]}" -6 -r -v -cf "$WORK/dhclient.conf" -lf "$WORK/lease6" -pf "$WORK/dhclient.pid" c0 \
   >>"$WORK/dhclient.log" 2>&1 || fail "dhclient -6 -r failed: $(tail -n 5 "$WORK/dhclient.log")"
-grep -q "dhcp6.decision RELEASE->REPLY .* address=$ADDRESS " "$WORK/ringboot.log" || fail "no RELEASE->REPLY for $ADDRESS"
+grep -q "dhcp6.decision RELEASE->REPLY .* address=$ADDRESS " "$WORK/ringboot.log" ||
+  fail "no RELEASE->REPLY for $ADDRESS: $(tail -n 8 "$WORK/dhclient.log")"
 
 note "dhclient -6 -S: Information-Request, Reply"
 # A script of our own in place of dhclient-script: it writes what dhclient passes it.
@@ -185,4 +258,80 @@ note "perfdhcp -6: Solicits $sent, $drops"
 (( $(metric 'ringboot_dhcp6_relayed_total') == 1 )) || fail "metrics: the relayed Solicit was not counted"
 (( $(metric 'ringboot_dhcp6_messages_received_total{type="information_request"}') >= 1 )) ||
   fail "metrics: no Information-Request counted"
+note "dhcpcd -6: radvd's M flag, Solicit with Rapid Commit, Reply"
+# dhclient -6 -S stays on as a daemon holding UDP 546 on c0: stop it first.
+if [[ -s $WORK/dhclient-s.pid ]]; then
+  DHCLIENT_S_PID=$(cat "$WORK/dhclient-s.pid")
+  kill "$DHCLIENT_S_PID" 2>/dev/null || true
+  for _ in $(seq 50); do kill -0 "$DHCLIENT_S_PID" 2>/dev/null || break; sleep 0.1; done
+  kill -0 "$DHCLIENT_S_PID" 2>/dev/null && fail "dhclient -6 -S (PID $DHCLIENT_S_PID) did not stop on SIGTERM"
+fi
+mkdir -p "$WORK/dhcpcd/db" "$WORK/dhcpcd/run"
+cat >"$WORK/dhcpcd.conf" <<'EOF'
+ipv6only
+duid ll
+option dhcp6_rapid_commit, dhcp6_name_servers, dhcp6_bootfile_url
+EOF
+# The hook script: each event's variables, appended (dhcpcd runs it as root).
+printf '#!/bin/sh\n{ echo "== $reason"; env | sort; } >>"%s/dhcpcd-env"\n' "$WORK" >"$WORK/dhcpcd-script.sh"
+chmod +x "$WORK/dhcpcd-script.sh"
+# DHCPCD_NS ARGS...: dhcpcd in the client namespace, in a mount namespace of
+# its own (ip netns exec makes one, a slave of the host's) where the work
+# directory's db and run directories stand for /var/lib/dhcpcd and /run.
+DHCPCD_NS=(ip netns exec "$(ns cli)" sh -c
+           'mount --bind "$1/db" /var/lib/dhcpcd && mount --bind "$1/run" /run && shift && exec dhcpcd "$@"'
+           sh "$WORK/dhcpcd")
+# -B: in the foreground; ip netns exec and sh exec, so $! is dhcpcd's own PID.
+"${DHCPCD_NS[@]}" -6 -B -d -f "$WORK/dhcpcd.conf" -c "$WORK/dhcpcd-script.sh" -t 20 c0 >"$WORK/dhcpcd.log" 2>&1 &
+DHCPCD_PID=$!
+PIDS+=("$DHCPCD_PID")
+for _ in $(seq 200); do
+  grep -q '^== BOUND6$' "$WORK/dhcpcd-env" 2>/dev/null && break
+  kill -0 "$DHCPCD_PID" 2>/dev/null || fail "dhcpcd -6 exited without a lease: $(tail -n 8 "$WORK/dhcpcd.log")"
+  sleep 0.1
+done
+grep -q '^== BOUND6$' "$WORK/dhcpcd-env" 2>/dev/null || fail "dhcpcd -6 bound no lease in 20 s: $(tail -n 8 "$WORK/dhcpcd.log")"
+grep -q 'c0: Router Advertisement from fe80::' "$WORK/dhcpcd.log" || fail "dhcpcd saw no router advertisement"
+[[ $(cat "$WORK/dhcpcd/run/dhcpcd/c0-6.pid" 2>/dev/null) == "$DHCPCD_PID" ]] ||
+  fail "dhcpcd's pid file in the work directory does not hold its PID $DHCPCD_PID"
+# The BOUND6 event's variables (the script's env) hold what the Reply carried.
+awk '/^== / { on = ($2 == "BOUND6") } on' "$WORK/dhcpcd-env" >"$WORK/dhcpcd-bound6"
+DHCPCD_ADDRESS=$(sed -n 's/^new_dhcp6_ia_na1_ia_addr1=//p' "$WORK/dhcpcd-bound6")
+[[ $DHCPCD_ADDRESS =~ ^2001:db8::[1-9a-f][0-9a-f]{2,3}$ ]] ||
+  fail "dhcpcd's address '$DHCPCD_ADDRESS' is not in 2001:db8::100-ffff: $(grep dhcp6 "$WORK/dhcpcd-bound6")"
+grep -qx 'new_dhcp6_bootfile_url=tftp://\[2001:db8::1\]/ipxe.efi' "$WORK/dhcpcd-bound6" ||
+  fail "dhcpcd's lease has no boot URL tftp://[2001:db8::1]/ipxe.efi: $(grep dhcp6 "$WORK/dhcpcd-bound6")"
+grep -qx 'new_dhcp6_name_servers=2001:db8::53' "$WORK/dhcpcd-bound6" ||
+  fail "dhcpcd's lease has no DNS server 2001:db8::53: $(grep dhcp6 "$WORK/dhcpcd-bound6")"
+grep -qx 'new_dhcp6_ia_na1_ia_addr1_vltime=7200' "$WORK/dhcpcd-bound6" || fail "dhcpcd's valid lifetime is not 7200"
+grep -q "c0: adding address $DHCPCD_ADDRESS/128" "$WORK/dhcpcd.log" || fail "dhcpcd did not add $DHCPCD_ADDRESS/128"
+c0_has "inet6 $DHCPCD_ADDRESS/128 " || fail "$DHCPCD_ADDRESS is not on c0"
+# Rapid Commit: the Solicit's answer is the Reply, no Request.
+grep -Eq "dhcp6.decision SOLICIT->REPLY mac=[0-9a-f:]{17} duid=00:03:00:01:[0-9a-f:]{17} arch=- client=firmware rule=any url=tftp://\[2001:db8::1\]/ipxe.efi address=$DHCPCD_ADDRESS relayed=false" "$WORK/ringboot.log" ||
+  fail "no SOLICIT->REPLY (Rapid Commit) for dhcpcd's DUID-LL and $DHCPCD_ADDRESS: $(grep dhcp6.decision "$WORK/ringboot.log" | tail -n 2)"
+# dhcpcd -U: the lease file, read back by dhcpcd itself.
+"${DHCPCD_NS[@]}" -6 -U c0 >"$WORK/dhcpcd-dump.log" 2>&1 || fail "dhcpcd -6 -U c0 failed: $(cat "$WORK/dhcpcd-dump.log")"
+grep -qx "dhcp6_ia_na1_ia_addr1=$DHCPCD_ADDRESS" "$WORK/dhcpcd-dump.log" ||
+  fail "dhcpcd -U shows no address $DHCPCD_ADDRESS: $(cat "$WORK/dhcpcd-dump.log")"
+grep -qx 'dhcp6_bootfile_url=tftp://\[2001:db8::1\]/ipxe.efi' "$WORK/dhcpcd-dump.log" ||
+  fail "dhcpcd -U shows no boot URL: $(cat "$WORK/dhcpcd-dump.log")"
+grep -qx 'dhcp6_rapid_commit=' "$WORK/dhcpcd-dump.log" || fail "the Reply dhcpcd kept has no Rapid Commit option"
+note "dhcpcd -6: SOLICIT->REPLY $DHCPCD_ADDRESS, -U shows $(grep -x 'dhcp6_bootfile_url=.*' "$WORK/dhcpcd-dump.log")"
+
+note "dhcpcd -6 -k: Release"
+# -k signals the PID in the pid file (SIGALRM: release, then exit).
+"${DHCPCD_NS[@]}" -6 -k c0 >"$WORK/dhcpcd-release.log" 2>&1 || fail "dhcpcd -6 -k c0 failed: $(cat "$WORK/dhcpcd-release.log")"
+grep -q "sending signal ALRM to pid $DHCPCD_PID" "$WORK/dhcpcd-release.log" ||
+  fail "dhcpcd -k did not signal PID $DHCPCD_PID: $(cat "$WORK/dhcpcd-release.log")"
+for _ in $(seq 100); do kill -0 "$DHCPCD_PID" 2>/dev/null || break; sleep 0.1; done
+if kill -0 "$DHCPCD_PID" 2>/dev/null; then
+  kill "$DHCPCD_PID"
+  fail "dhcpcd (PID $DHCPCD_PID) did not exit within 10 s of its release"
+fi
+wait "$DHCPCD_PID" 2>/dev/null || true
+grep -q "dhcp6.decision RELEASE->REPLY .* address=$DHCPCD_ADDRESS " "$WORK/ringboot.log" || fail "no RELEASE->REPLY for $DHCPCD_ADDRESS"
+grep -q 'c0: broadcasting RELEASE6' "$WORK/dhcpcd.log" || fail "dhcpcd sent no Release"
+! c0_has "inet6 $DHCPCD_ADDRESS/" || fail "$DHCPCD_ADDRESS is still on c0 after the release"
+[[ $(md5sum </etc/resolv.conf) == "$RESOLV_BEFORE" ]] || fail "a client changed the host's /etc/resolv.conf"
+[[ ! -e /run/dhcpcd/c0-6.pid ]] || fail "dhcpcd wrote its pid file on the host's /run"
 note "PASS dhcp6_clients"

@@ -485,10 +485,12 @@ void Fleet::observe_dhcp(DhcpSighting d, std::int64_t now_ms) {
     m->rollout_boot_unix = now_ms / 1000;
     mark(*m);
   }
-  const bool facts_changed = (!d.uuid.empty() && d.uuid != m->uuid) || (d.ip && m->ip != d.ip) || d.facts != m->dhcp;
+  // The index points at it even when its address is unchanged: the address
+  // may have been another machine's since.
+  const bool ip_changed = d.ip && inventory_.set_ip(*m, *d.ip);
+  const bool facts_changed = (!d.uuid.empty() && d.uuid != m->uuid) || ip_changed || d.facts != m->dhcp;
   if (facts_changed) {
     if (!d.uuid.empty()) m->uuid = std::string(d.uuid);
-    if (d.ip) inventory_.set_ip(*m, *d.ip);
     m->dhcp = d.facts;
     mark(*m);
   }
@@ -669,11 +671,7 @@ bool Fleet::restore(Machine stored) {
   *m = std::move(stored);
   rollouts_.restore(*m);
   m->recompute_declared();
-  if (m->ip) {
-    const Ipv4 ip = *m->ip;
-    m->ip.reset();
-    inventory_.set_ip(*m, ip);
-  }
+  if (m->ip) inventory_.set_ip(*m, *m->ip);
   if (was_dirty) m->dirty = true;
   return true;
 }

@@ -96,15 +96,17 @@ const Machine* Inventory::find_by_ip(Ipv4 ip) const {
   return at == nullptr ? nullptr : *at;
 }
 
-void Inventory::set_ip(Machine& m, Ipv4 ip) {
-  if (m.ip == ip) return;
-  if (m.ip) {
+bool Inventory::set_ip(Machine& m, Ipv4 ip) {
+  const bool changed = m.ip != ip;
+  if (changed && m.ip) {
     Machine** at = by_ip_.find(m.ip->value);
     if (at != nullptr && *at == &m) by_ip_.erase(m.ip->value);
   }
   m.ip = ip;
-  // The address moved to this machine: the newest sighting owns it.
+  // The newest sighting owns the address, also one that went to another
+  // machine and came back.
   by_ip_[ip.value] = &m;
+  return changed;
 }
 
 }  // namespace ringboot::fleet

@@ -137,8 +137,9 @@ class Inventory {
   // The machine last seen at `ip` (a TFTP or HTTP peer), if any.
   Machine* find_by_ip(Ipv4 ip);
   const Machine* find_by_ip(Ipv4 ip) const;
-  // Sets m.ip and keeps the address index.
-  void set_ip(Machine& m, Ipv4 ip);
+  // Sets m.ip and points the address index at m: its old address names it
+  // no more. true: m.ip changed.
+  bool set_ip(Machine& m, Ipv4 ip);
   std::size_t size() const { return machines_.size(); }
   std::size_t capacity() const { return machines_max_; }
   template <typename F>

@@ -606,6 +606,23 @@ TEST(FleetEngine, AMachineWhoseAddressChangesKeepsItsTimeline) {
   EXPECT_EQ(f.machine(m), nullptr);
 }
 
+// An address back at the machine it left: the index names that machine
+// again, though its own record of the address never changed.
+TEST(FleetEngine, AnAddressThatMovesAwayAndBackNamesItsMachineAgain) {
+  Fleet f(one_group(true));
+  const Mac a = mac("52:54:00:00:00:01");
+  const Mac b = mac("52:54:00:00:00:02");
+  f.observe_dhcp(sighting("52:54:00:00:00:01", Ipv4::parse("10.0.0.50")), 1000);
+  f.observe_dhcp(sighting("52:54:00:00:00:02", Ipv4::parse("10.0.0.50")), 2000);
+  f.fetched(fetch("10.0.0.50", "x"), 3000);
+  EXPECT_EQ(f.machine(b)->last_seen_unix, 3);
+  EXPECT_EQ(f.machine(a)->last_seen_unix, 1);
+  f.observe_dhcp(sighting("52:54:00:00:00:01", Ipv4::parse("10.0.0.50")), 4000);  // back
+  f.fetched(fetch("10.0.0.50", "x"), 5000);
+  EXPECT_EQ(f.machine(a)->last_seen_unix, 5);
+  EXPECT_EQ(f.machine(b)->last_seen_unix, 3);
+}
+
 // --- selectors ------------------------------------------------------------------
 
 Machine machine() {

@@ -59,6 +59,12 @@ std::string booting(const nlohmann::json& rollout) {
   return std::to_string(n);
 }
 
+// A machine's address for a list: its IPv4 one, else its IPv6 one.
+std::string address(const nlohmann::json& m) {
+  std::string ip = cell(m, "ip");
+  return ip == "-" ? cell(m, "ip6") : ip;
+}
+
 }  // namespace
 
 std::string machines_table(const nlohmann::json& list) {
@@ -82,7 +88,8 @@ std::string machines_table(const nlohmann::json& list) {
   if (machines != list.end() && machines->is_array())
     for (const auto& m : *machines) {
       std::array<std::string, kColumns.size()> row;
-      for (std::size_t i = 0; i < kColumns.size(); ++i) row[i] = printable(cell(m, kColumns[i].second));
+      for (std::size_t i = 0; i < kColumns.size(); ++i)
+        row[i] = printable(kColumns[i].second == std::string_view("ip") ? address(m) : cell(m, kColumns[i].second));
       rows.push_back(std::move(row));
     }
   return padded(rows);
@@ -138,7 +145,7 @@ std::string rollout_details(const nlohmann::json& r) {
 }
 
 std::string machine_details(const nlohmann::json& m) {
-  static constexpr std::array<std::pair<const char*, const char*>, 22> kFields = {{
+  static constexpr std::array<std::pair<const char*, const char*>, 23> kFields = {{
       {"mac", "mac"},
       {"hostname", "hostname"},
       {"labels", "labels"},
@@ -159,6 +166,7 @@ std::string machine_details(const nlohmann::json& m) {
       {"buildarch", "buildarch"},
       {"platform", "platform"},
       {"ip", "ip"},
+      {"ip6", "ip6"},
       {"first seen", "first_seen"},
       {"last seen", "last_seen"},
   }};
@@ -209,7 +217,7 @@ std::string watch_row(const nlohmann::json& m, std::int64_t now_unix) {
     if (const std::string detail = cell(*e, "detail"); detail != "-") last += " " + detail;
     if (last.size() > kLastEventChars) last = last.substr(0, kLastEventChars - 3) + "...";
   }
-  return fmt::format(kWatchFormat, printable(cell(m, "mac")), printable(cell(m, "hostname")), printable(cell(m, "ip")),
+  return fmt::format(kWatchFormat, printable(cell(m, "mac")), printable(cell(m, "hostname")), printable(address(m)),
                      printable(arch), printable(cell(m, "stage")), in_stage, printable(last));
 }
 

@@ -56,6 +56,7 @@ Json machine_view(const fleet::Fleet& fleet, const fleet::Machine& m, Detail det
   j["buildarch"] = text_or_null(m.buildarch);
   j["platform"] = text_or_null(m.platform);
   j["ip"] = m.ip ? Json(m.ip->to_string()) : Json();
+  j["ip6"] = m.ip6 ? Json(m.ip6->to_string()) : Json();
   Json dhcp;
   dhcp["arch"] = m.dhcp.arch ? Json(*m.dhcp.arch) : Json();
   dhcp["relay"] = m.dhcp.relay ? Json(m.dhcp.relay->to_string()) : Json();

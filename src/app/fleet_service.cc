@@ -74,8 +74,8 @@ std::string SharedFleet::chain(std::optional<std::string_view> host) const {
   return fleet::chain_script(http_base(host));
 }
 
-std::string SharedFleet::ipxe(std::string_view target, std::optional<Ipv4> peer, std::optional<std::string_view> host,
-                              std::int64_t now_ms) {
+std::string SharedFleet::ipxe(std::string_view target, std::optional<IpAddress> peer,
+                              std::optional<std::string_view> host, std::int64_t now_ms) {
   const std::optional<std::string> mac_text = http::query_value(target, "mac");
   const std::string uuid = http::query_value(target, "uuid").value_or("");
   const std::string buildarch = http::query_value(target, "buildarch").value_or("");
@@ -89,7 +89,7 @@ std::string SharedFleet::ipxe(std::string_view target, std::optional<Ipv4> peer,
   return boot(facts, host, mac_text.value_or(""), now_ms);
 }
 
-std::optional<std::string> SharedFleet::grub(std::string_view path, std::optional<Ipv4> peer,
+std::optional<std::string> SharedFleet::grub(std::string_view path, std::optional<IpAddress> peer,
                                              std::optional<std::string_view> host, std::int64_t now_ms) {
   const std::optional<fleet::GrubName> name = fleet::parse_grub_name(path);
   if (!name) return std::nullopt;

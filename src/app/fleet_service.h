@@ -55,7 +55,7 @@ class SharedFleet {
   bool enabled() const { return enabled_.load(std::memory_order_acquire); }
   // `host`: the request's Host header, used for URLs unless [fleet] http_base is set.
   std::string chain(std::optional<std::string_view> host) const;
-  std::string ipxe(std::string_view target, std::optional<Ipv4> peer, std::optional<std::string_view> host,
+  std::string ipxe(std::string_view target, std::optional<IpAddress> peer, std::optional<std::string_view> host,
                    std::int64_t now_ms);
   // A GRUB config name (fleet/grub.h) asked over TFTP or HTTP: the
   // machine's rendered config (a boot decision, like /ipxe), found by the
@@ -63,8 +63,8 @@ class SharedFleet {
   // chain config for the generic name. nullopt: not a name ringboot
   // answers (a subnet's, an address no machine was seen at). `host`: the
   // request's Host, or over TFTP the address it came to with the HTTP port.
-  std::optional<std::string> grub(std::string_view path, std::optional<Ipv4> peer, std::optional<std::string_view> host,
-                                  std::int64_t now_ms);
+  std::optional<std::string> grub(std::string_view path, std::optional<IpAddress> peer,
+                                  std::optional<std::string_view> host, std::int64_t now_ms);
   fleet::FleetCounters counters() const;
   fleet::Fleet::StageCounts stage_counts(std::int64_t now_ms) const;
   std::size_t machines() const;

@@ -343,8 +343,7 @@ bool HttpService::respond_fleet(Slot& slot, std::uint32_t index, const http::Req
                    now);
   } else if (request.path == "/ipxe" && request.method == http::Method::get) {
     // Each GET is one boot decision (an install start counts): HEAD is refused.
-    // The fleet knows machines by their DHCPv4 address: an IPv6 peer is known by its MAC only.
-    std::string script = fleet_->ipxe(request.target, slot.peer.ip.if_v4(), host, tick_.unix_ms);
+    std::string script = fleet_->ipxe(request.target, slot.peer.ip, host, tick_.unix_ms);
     start_response(slot, index,
                    http::plan_simple(200, "text/plain", std::move(script), request.keep_alive, false, now_unix), now);
   } else {
@@ -365,7 +364,7 @@ bool HttpService::respond_grub(Slot& slot, std::uint32_t index, const http::Requ
   }
   const std::optional<std::string_view> host =
       request.host ? std::optional<std::string_view>(*request.host) : std::nullopt;
-  std::optional<std::string> config = fleet_->grub(request.path, slot.peer.ip.if_v4(), host, tick_.unix_ms);
+  std::optional<std::string> config = fleet_->grub(request.path, slot.peer.ip, host, tick_.unix_ms);
   if (!config) return false;
   start_response(slot, index,
                  http::plan_simple(200, "text/plain", std::move(*config), request.keep_alive, false, now_unix), now);
@@ -526,12 +525,11 @@ void HttpService::response_done(Slot& slot, std::uint32_t index, Instant now) {
   log(slot.path == "/metrics" ? LogLevel::debug : LogLevel::info, "http.response",
       "client={} method={} path=\"{}\" status={} bytes={} duration_ms={:.2f}", slot.peer.to_string(), slot.method,
       slot.path, slot.status, slot.response_bytes, elapsed * 1000.0);
-  if (slot.file != nullptr && fleet_ != nullptr && fleet_->enabled() && slot.peer.ip.if_v4()) {
-    // A boot file fetched over HTTP (a loader, a kernel, an initrd): its
-    // machine's timeline moves on. The fleet knows machines by their DHCPv4
-    // address, so an IPv6 peer is none of them.
+  if (slot.file != nullptr && fleet_ != nullptr && fleet_->enabled()) {
+    // A boot file fetched over HTTP (a loader, a kernel, an initrd), over
+    // either family: its machine's timeline moves on.
     fleet::Fetch f;
-    f.peer = slot.peer.ip.v4();
+    f.peer = slot.peer.ip;
     f.path = slot.path;
     f.ok = slot.status == 200;
     f.detail = log_fields("http path=\"{}\" status={} bytes={} duration_ms={:.1f}", slot.path, slot.status,

@@ -211,9 +211,8 @@ void TftpService::handle_request(const io::Datagram& d, Instant now) {
   // the root wins where it exists).
   if (file == nullptr && open_error == io::OpenError::not_found && fleet_ != nullptr && fleet_->enabled()) {
     const std::string host = http_port_ == 0 ? std::string() : Endpoint{d.local, http_port_}.to_string();
-    if (std::optional<std::string> config =
-            fleet_->grub(path, d.from.ip.if_v4(),
-                         http_port_ == 0 ? std::nullopt : std::optional<std::string_view>(host), tick_.unix_ms)) {
+    if (std::optional<std::string> config = fleet_->grub(
+            path, d.from.ip, http_port_ == 0 ? std::nullopt : std::optional<std::string_view>(host), tick_.unix_ms)) {
       netascii.assign(config->begin(), config->end());
       if (request.mode == tftp::Mode::netascii) netascii = tftp::netascii_encode(Bytes(netascii));
     }
@@ -341,10 +340,9 @@ void TftpService::end_session(std::uint32_t index, Instant now) {
       "result={}",
       slot.peer.to_string(), slot.filename, s.bytes_acked(), s.bytes_sent(), s.blksize(), s.windowsize(),
       elapsed * 1000.0, s.retransmits(), tftp::to_string(result));
-  // The fleet knows machines by their DHCPv4 address: an IPv6 peer is none of them.
-  if (fleet_ != nullptr && fleet_->enabled() && result != tftp::Result::probe && slot.peer.ip.if_v4()) {
+  if (fleet_ != nullptr && fleet_->enabled() && result != tftp::Result::probe) {
     fleet::Fetch f;
-    f.peer = slot.peer.ip.v4();
+    f.peer = slot.peer.ip;
     f.path = slot.filename;
     f.ok = result == tftp::Result::ok;
     f.detail = log_fields("tftp file=\"{}\" bytes={} duration_ms={:.1f} result={}", slot.filename, s.bytes_acked(),

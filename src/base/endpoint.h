@@ -49,8 +49,7 @@ class IpAddress {
   // The IPv4 address; 0.0.0.0 for an IPv6 one (check is_v6() first where it matters).
   Ipv4 v4() const { return is_v6_ ? Ipv4{} : v4_; }
   const Ipv6& v6() const { return v6_; }
-  // The IPv4 address, or nullopt for an IPv6 one (what knows clients by
-  // their DHCPv4 address, the fleet, takes this).
+  // The IPv4 address, or nullopt for an IPv6 one.
   std::optional<Ipv4> if_v4() const { return is_v6_ ? std::nullopt : std::optional<Ipv4>(v4_); }
   // 0.0.0.0 or ::, the wildcard a listener binds to.
   bool is_unspecified() const { return is_v6_ ? v6_.is_unspecified() : v4_.value == 0; }

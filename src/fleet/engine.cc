@@ -263,7 +263,6 @@ Decision Fleet::boot(const BootFacts& facts, std::int64_t now_unix, const Token&
   const auto before_state = m->state;
   const auto before_attempts = m->install_attempts;
   const auto before_token = m->token;
-  const auto before_ip = m->ip;
   bool facts_changed = false;
   const auto keep = [&facts_changed](std::string& field, std::string value) {
     if (value.empty() || value == field) return;
@@ -273,7 +272,7 @@ Decision Fleet::boot(const BootFacts& facts, std::int64_t now_unix, const Token&
   keep(m->uuid, keep_if(facts.uuid, kUuidBytesMax, hex_or_hyphen));
   keep(m->buildarch, keep_if(facts.buildarch, kArchBytesMax, word_char));
   keep(m->platform, platform);
-  if (facts.ip) inventory_.set_ip(*m, *facts.ip);
+  if (facts.ip && inventory_.set_ip(*m, *facts.ip)) facts_changed = true;
   Decision d = decide(*m, facts, random, now_unix);
   if (d.install()) {
     m->boot_files.kernel.clear();
@@ -298,8 +297,7 @@ Decision Fleet::boot(const BootFacts& facts, std::int64_t now_unix, const Token&
   } else {
     step(*m, d.reason == Reason::failed ? Step::failed : Step::local, std::string(to_string(d.reason)), now_ms);
   }
-  if (facts_changed || m->state != before_state || m->install_attempts != before_attempts || m->token != before_token ||
-      m->ip != before_ip)
+  if (facts_changed || m->state != before_state || m->install_attempts != before_attempts || m->token != before_token)
     mark(*m);
   changed(*m);  // every boot is a decision
   return d;
@@ -485,10 +483,12 @@ void Fleet::observe_dhcp(DhcpSighting d, std::int64_t now_ms) {
     m->rollout_boot_unix = now_ms / 1000;
     mark(*m);
   }
-  const bool facts_changed = (!d.uuid.empty() && d.uuid != m->uuid) || (d.ip && m->ip != d.ip) || d.facts != m->dhcp;
+  // The index points at it even when its address is unchanged: the address
+  // may have been another machine's since.
+  const bool ip_changed = d.ip && inventory_.set_ip(*m, *d.ip);
+  const bool facts_changed = (!d.uuid.empty() && d.uuid != m->uuid) || ip_changed || d.facts != m->dhcp;
   if (facts_changed) {
     if (!d.uuid.empty()) m->uuid = std::string(d.uuid);
-    if (d.ip) inventory_.set_ip(*m, *d.ip);
     m->dhcp = d.facts;
     mark(*m);
   }
@@ -669,11 +669,8 @@ bool Fleet::restore(Machine stored) {
   *m = std::move(stored);
   rollouts_.restore(*m);
   m->recompute_declared();
-  if (m->ip) {
-    const Ipv4 ip = *m->ip;
-    m->ip.reset();
-    inventory_.set_ip(*m, ip);
-  }
+  if (m->ip) inventory_.set_ip(*m, *m->ip);
+  if (m->ip6) inventory_.set_ip(*m, *m->ip6);
   if (was_dirty) m->dirty = true;
   return true;
 }

@@ -39,25 +39,25 @@ struct BootFacts {
   std::string_view uuid;
   std::string_view buildarch;
   std::string_view platform;
-  std::optional<Ipv4> ip;  // the connection's peer
-  std::string http_base;   // "http://10.0.0.1:8080": where the script's URLs point
+  std::optional<IpAddress> ip;  // the connection's peer, of either family
+  std::string http_base;        // "http://10.0.0.1:8080": where the script's URLs point
   Loader loader = Loader::ipxe;
 };
 
-// A DHCP request, as the DHCP service saw it.
+// A DHCP or DHCPv6 request, as the DHCP service saw it.
 struct DhcpSighting {
   Mac mac;
   DhcpFacts facts;
-  std::string_view uuid;    // option 97 as text, "" when absent
-  std::optional<Ipv4> ip;   // the address ACKed to it
-  bool ipxe = false;        // from iPXE (options 77, 175), not the firmware
-  std::string_view file;    // the boot file the answer named
-  std::string_view detail;  // the decision, for the timeline (escaped); copied into it
+  std::string_view uuid;        // option 97 as text, "" when absent
+  std::optional<IpAddress> ip;  // the address ACKed to it (DHCPv4) or bound to it (DHCPv6's IA_NA)
+  bool ipxe = false;            // from iPXE (options 77, 175), not the firmware
+  std::string_view file;        // the boot file the answer named
+  std::string_view detail;      // the decision, for the timeline (escaped); copied into it
 };
 
 // A finished TFTP or HTTP transfer.
 struct Fetch {
-  Ipv4 peer;
+  IpAddress peer;         // either family
   std::string_view path;  // as requested: "ipxe.efi", "/debian12/linux"
   bool ok = false;        // every byte delivered
   std::string detail;     // "tftp bytes=... duration_ms=...", escaped
@@ -166,7 +166,8 @@ class Fleet {
   // What a DHCP request says; adds the machine when new (bounded).
   void observe_dhcp(DhcpSighting sighting, std::int64_t now_ms);
   // A TFTP or HTTP transfer from `peer` ended: the machine last seen at
-  // that address was seen again, and its timeline moves on.
+  // that address (of either family: a machine holds one of each) was seen
+  // again, and its timeline moves on.
   void fetched(Fetch fetch, std::int64_t now_ms);
 
   // The API. A next boot for a MAC not seen yet creates the machine (a

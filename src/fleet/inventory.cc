@@ -32,6 +32,7 @@ Machine Machine::stored() const {
   s.buildarch = buildarch;
   s.platform = platform;
   s.ip = ip;
+  s.ip6 = ip6;
   s.dhcp = dhcp;
   s.first_seen_unix = first_seen_unix;
   s.last_seen_unix = last_seen_unix;
@@ -78,33 +79,47 @@ Machine* Inventory::find_or_add(const Mac& mac) {
 bool Inventory::erase(const Mac& mac) {
   Machine* m = find(mac);
   if (m == nullptr) return false;
-  if (m->ip) {
-    Machine** at = by_ip_.find(m->ip->value);
-    if (at != nullptr && *at == m) by_ip_.erase(m->ip->value);
-  }
+  unindex(*m, false);
+  unindex(*m, true);
   machines_.erase(mac.key());
   return true;
 }
 
-Machine* Inventory::find_by_ip(Ipv4 ip) {
-  Machine** at = by_ip_.find(ip.value);
+Machine* Inventory::find_by_ip(const IpAddress& ip) {
+  if (ip.is_v6()) {
+    const auto at = by_ip6_.find(ip.v6());
+    return at == by_ip6_.end() ? nullptr : at->second;
+  }
+  Machine** at = by_ip_.find(ip.v4().value);
   return at == nullptr ? nullptr : *at;
 }
 
-const Machine* Inventory::find_by_ip(Ipv4 ip) const {
-  Machine* const* at = by_ip_.find(ip.value);
-  return at == nullptr ? nullptr : *at;
-}
+const Machine* Inventory::find_by_ip(const IpAddress& ip) const { return const_cast<Inventory*>(this)->find_by_ip(ip); }
 
-void Inventory::set_ip(Machine& m, Ipv4 ip) {
-  if (m.ip == ip) return;
-  if (m.ip) {
+void Inventory::unindex(const Machine& m, bool v6) {
+  if (v6 && m.ip6) {
+    const auto at = by_ip6_.find(*m.ip6);
+    if (at != by_ip6_.end() && at->second == &m) by_ip6_.erase(at);
+  }
+  if (!v6 && m.ip) {
     Machine** at = by_ip_.find(m.ip->value);
     if (at != nullptr && *at == &m) by_ip_.erase(m.ip->value);
   }
-  m.ip = ip;
-  // The address moved to this machine: the newest sighting owns it.
-  by_ip_[ip.value] = &m;
+}
+
+bool Inventory::set_ip(Machine& m, const IpAddress& ip) {
+  const bool changed = !m.at(ip);
+  if (changed) unindex(m, ip.is_v6());
+  // The newest sighting owns the address, also one that went to another
+  // machine and came back.
+  if (ip.is_v6()) {
+    m.ip6 = ip.v6();
+    by_ip6_[ip.v6()] = &m;
+  } else {
+    m.ip = ip.v4();
+    by_ip_[ip.v4().value] = &m;
+  }
+  return changed;
 }
 
 }  // namespace ringboot::fleet

@@ -11,6 +11,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "base/endpoint.h"
@@ -68,7 +69,10 @@ struct Machine {
   std::string uuid;
   std::string buildarch;  // i386, x86_64, arm32, arm64
   std::string platform;   // pcbios, efi
+  // Its addresses, one of each family: the DHCPv4 ACK's (or an IPv4
+  // peer's) and the DHCPv6 binding's (or an IPv6 peer's).
   std::optional<Ipv4> ip;
+  std::optional<Ipv6> ip6;
   DhcpFacts dhcp;
   std::int64_t first_seen_unix = 0;  // 0: declared, never seen
   std::int64_t last_seen_unix = 0;
@@ -114,6 +118,8 @@ struct Machine {
   std::int64_t rollout_boot_unix = 0;
 
   const std::optional<NextBoot>& explicit_next() const { return next ? next : config_next; }
+  // Whether `a` is its address of a's family.
+  bool at(const IpAddress& a) const { return a.is_v6() ? ip6 == a.v6() : ip == a.v4(); }
   void recompute_declared();
   // A copy of the fields the store keeps (store/machine_store.h lists them),
   // the rest default: what take_changes hands the store, without the
@@ -134,11 +140,14 @@ class Inventory {
   // nullptr: the inventory is full and `mac` is not in it.
   Machine* find_or_add(const Mac& mac);
   bool erase(const Mac& mac);
-  // The machine last seen at `ip` (a TFTP or HTTP peer), if any.
-  Machine* find_by_ip(Ipv4 ip);
-  const Machine* find_by_ip(Ipv4 ip) const;
-  // Sets m.ip and keeps the address index.
-  void set_ip(Machine& m, Ipv4 ip);
+  // The machine last seen at `ip` (a TFTP or HTTP peer, of either family), if any.
+  Machine* find_by_ip(const IpAddress& ip);
+  const Machine* find_by_ip(const IpAddress& ip) const;
+  // Sets m.ip or m.ip6, by the family, and points the address index at m:
+  // its old address of that family names it no more. true: the field changed.
+  bool set_ip(Machine& m, const IpAddress& ip);
+  // Entries in the address index: at most two per machine (one a family).
+  std::size_t addresses() const { return by_ip_.size() + by_ip6_.size(); }
   std::size_t size() const { return machines_.size(); }
   std::size_t capacity() const { return machines_max_; }
   template <typename F>
@@ -151,13 +160,21 @@ class Inventory {
   }
 
  private:
+  // Drops m's address of that family from the index, if the entry is m's.
+  void unindex(const Machine& m, bool v6);
+
   std::size_t machines_max_;
   // Each machine in a block of its own, found by one probe of a flat table
   // (the DHCP hot path), and staying where it is until erased.
   FlatMap64<std::unique_ptr<Machine>> machines_;
-  // At most one entry per machine. The machine itself, not its key: a
-  // transfer's sighting is one lookup (erase() drops the entry first).
+  // At most one entry per machine in each. The machine itself, not its key:
+  // a transfer's sighting is one lookup (erase() drops the entries first).
+  // IPv6 addresses are 128 bits, over FlatMap64's keys: a map of their own.
+  struct Ipv6Hash {
+    std::size_t operator()(const Ipv6& a) const { return IpAddress(a).hash(); }
+  };
   FlatMap64<Machine*> by_ip_;
+  std::unordered_map<Ipv6, Machine*, Ipv6Hash> by_ip6_;
 };
 
 }  // namespace ringboot::fleet

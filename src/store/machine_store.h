@@ -6,8 +6,8 @@
 // thread, so the hot path never waits on the disk.
 //
 // What is stored of a fleet::Machine: everything the machine reported, the
-// API declared and the state machine holds (uuid, arch, platform, address,
-// DHCP facts, first and last seen, api_hostname, api_labels, the API's next
+// API declared and the state machine holds (uuid, arch, platform, its IPv4
+// and IPv6 addresses, DHCP facts, first and last seen, api_hostname, api_labels, the API's next
 // boot, state, install_attempts, install_profile, token and its time, the
 // install and done times, events, the rollout and its join and boot times). Not stored: what the config declares
 // ([[machine]]: `declared`, config_hostname, config_labels, config_next: the

@@ -4,6 +4,7 @@
 #include <sqlite3.h>
 
 #include <array>
+#include <charconv>
 #include <cstdint>
 #include <limits>
 #include <nlohmann/json.hpp>
@@ -18,10 +19,12 @@
 namespace ringboot::store {
 namespace {
 
-// The schema, version 2 (version 1 without the rollout columns; see
-// kMigrations). Text for what is text (the MAC as
-// "52:54:00:12:34:56", addresses dotted, the state by name, the token as 32
-// hex digits), NULL for what is unset, integers for times (unix seconds).
+// The schema, version 3 (version 1 without the rollout columns, 2 without
+// ip6; see kMigrations). Text for what is text (the MAC as
+// "52:54:00:12:34:56", IPv4 addresses dotted, ip6 in RFC 5952 form, the
+// state by name, the token as 32 hex digits), NULL for what is unset,
+// integers for times (unix seconds). A column a migration adds comes last,
+// here too: a new file and a migrated one have the same table.
 constexpr std::string_view kSchema = R"sql(
 CREATE TABLE machines (
   mac TEXT PRIMARY KEY NOT NULL,
@@ -47,7 +50,8 @@ CREATE TABLE machines (
   done_unix INTEGER NOT NULL,
   rollout TEXT,
   rollout_joined_unix INTEGER NOT NULL DEFAULT 0,
-  rollout_boot_unix INTEGER NOT NULL DEFAULT 0
+  rollout_boot_unix INTEGER NOT NULL DEFAULT 0,
+  ip6 TEXT
 ) WITHOUT ROWID;
 CREATE TABLE events (
   mac TEXT NOT NULL,
@@ -65,15 +69,32 @@ constexpr std::array<std::string_view, kSqliteSchemaVersion - 1> kMigrations = {
     "ALTER TABLE machines ADD COLUMN rollout TEXT; "
     "ALTER TABLE machines ADD COLUMN rollout_joined_unix INTEGER NOT NULL DEFAULT 0; "
     "ALTER TABLE machines ADD COLUMN rollout_boot_unix INTEGER NOT NULL DEFAULT 0;",
+    // 2 -> 3: the machine's IPv6 address beside its IPv4 one; unknown (NULL) in an old file.
+    "ALTER TABLE machines ADD COLUMN ip6 TEXT;",
 };
 
 constexpr std::string_view kColumns =
     "mac, uuid, buildarch, platform, ip, dhcp_arch, dhcp_relay, dhcp_hostname, first_seen_unix, last_seen_unix, "
     "api_hostname, api_labels, next_profile, next_once, state, install_attempts, install_profile, token, token_unix, "
-    "install_started_unix, done_unix, rollout, rollout_joined_unix, rollout_boot_unix";
+    "install_started_unix, done_unix, rollout, rollout_joined_unix, rollout_boot_unix, ip6";
 
 constexpr std::array<fleet::State, 5> kStates = {fleet::State::local, fleet::State::install, fleet::State::installing,
                                                  fleet::State::done, fleet::State::failed};
+
+// Ipv6::to_string's text back: RFC 5952, and "%N" after a link-local
+// address scoped to interface N (a peer's, from /ipxe over link-local).
+std::optional<Ipv6> parse_ipv6_zoned(std::string_view text) {
+  const auto percent = text.find('%');
+  std::optional<Ipv6> a = Ipv6::parse(text.substr(0, percent));
+  if (!a || percent == std::string_view::npos) return a;
+  const std::string_view zone = text.substr(percent + 1);
+  std::uint32_t scope = 0;
+  const auto [end, ec] = std::from_chars(zone.data(), zone.data() + zone.size(), scope);
+  if (zone.empty() || ec != std::errc() || end != zone.data() + zone.size() || scope == 0 || !a->is_link_local())
+    return std::nullopt;
+  a->scope = scope;
+  return a;
+}
 
 std::optional<fleet::State> parse_state(std::string_view text) {
   for (const fleet::State s : kStates)
@@ -206,15 +227,16 @@ class SqliteStore final : public MachineStore {
     if (check != "ok") return "it is damaged (quick_check: " + check + ")";
     const std::string upsert = fmt::format(
         "INSERT INTO machines ({}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, "
-        "?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24) ON CONFLICT (mac) DO UPDATE SET uuid = excluded.uuid, buildarch = "
-        "excluded.buildarch, platform = excluded.platform, ip = excluded.ip, dhcp_arch = excluded.dhcp_arch, "
-        "dhcp_relay = excluded.dhcp_relay, dhcp_hostname = excluded.dhcp_hostname, first_seen_unix = "
-        "excluded.first_seen_unix, last_seen_unix = excluded.last_seen_unix, api_hostname = excluded.api_hostname, "
-        "api_labels = excluded.api_labels, next_profile = excluded.next_profile, next_once = excluded.next_once, "
-        "state = excluded.state, install_attempts = excluded.install_attempts, install_profile = "
+        "?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25) ON CONFLICT (mac) DO UPDATE SET uuid = excluded.uuid, "
+        "buildarch = excluded.buildarch, platform = excluded.platform, ip = excluded.ip, dhcp_arch = "
+        "excluded.dhcp_arch, dhcp_relay = excluded.dhcp_relay, dhcp_hostname = excluded.dhcp_hostname, "
+        "first_seen_unix = excluded.first_seen_unix, last_seen_unix = excluded.last_seen_unix, api_hostname = "
+        "excluded.api_hostname, api_labels = excluded.api_labels, next_profile = excluded.next_profile, next_once = "
+        "excluded.next_once, state = excluded.state, install_attempts = excluded.install_attempts, install_profile = "
         "excluded.install_profile, token = excluded.token, token_unix = excluded.token_unix, install_started_unix = "
         "excluded.install_started_unix, done_unix = excluded.done_unix, rollout = excluded.rollout, "
-        "rollout_joined_unix = excluded.rollout_joined_unix, rollout_boot_unix = excluded.rollout_boot_unix",
+        "rollout_joined_unix = excluded.rollout_joined_unix, rollout_boot_unix = excluded.rollout_boot_unix, "
+        "ip6 = excluded.ip6",
         kColumns);
     if (!prepare(begin_, "BEGIN IMMEDIATE") || !prepare(commit_, "COMMIT") || !prepare(rollback_, "ROLLBACK") ||
         !prepare(upsert_, upsert) || !prepare(delete_machine_, "DELETE FROM machines WHERE mac = ?1") ||
@@ -342,6 +364,7 @@ class SqliteStore final : public MachineStore {
     const std::string mac = m.mac.to_string();
     const auto text = [&s](int i, const std::string& v) { return s.text(i, v); };
     const auto ipv4 = [&s](int i, Ipv4 v) { return s.text(i, v.to_string()); };
+    const auto ipv6 = [&s](int i, const Ipv6& v) { return s.text(i, v.to_string()); };
     const auto number = [&s](int i, std::int64_t v) { return s.integer(i, v); };
     std::optional<std::string> labels;
     if (m.api_labels)
@@ -357,7 +380,7 @@ class SqliteStore final : public MachineStore {
         s.text(15, fleet::to_string(m.state)) && s.integer(16, m.install_attempts) && s.text(17, m.install_profile) &&
         s.optional(18, token, text) && s.integer(19, m.token_unix) && s.integer(20, m.install_started_unix) &&
         s.integer(21, m.done_unix) && (m.rollout.empty() ? s.null(22) : s.text(22, m.rollout)) &&
-        s.integer(23, m.rollout_joined_unix) && s.integer(24, m.rollout_boot_unix);
+        s.integer(23, m.rollout_joined_unix) && s.integer(24, m.rollout_boot_unix) && s.optional(25, m.ip6, ipv6);
     if (!bound || !s.run()) return false;
     if (!delete_events_->text(1, mac) || !delete_events_->run()) return false;
     for (std::size_t i = 0; i < m.events.size(); ++i) {
@@ -441,6 +464,10 @@ class SqliteStore final : public MachineStore {
     }
     if (!integer(22, kMin, kMax, &m->rollout_joined_unix)) return bad("rollout_joined_unix", "is not an integer");
     if (!integer(23, kMin, kMax, &m->rollout_boot_unix)) return bad("rollout_boot_unix", "is not an integer");
+    if (!row.is_null(24)) {
+      m->ip6 = parse_ipv6_zoned(row.text(24));
+      if (!m->ip6) return bad("ip6", "is not an IPv6 address");
+    }
     return "";
   }
 

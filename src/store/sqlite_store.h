@@ -55,7 +55,7 @@ namespace ringboot::store {
 // The schema this ringboot writes and reads; a file with a higher
 // user_version is refused (written by a newer ringboot), never downgraded;
 // an older one is migrated at open, its machines kept.
-inline constexpr int kSqliteSchemaVersion = 2;
+inline constexpr int kSqliteSchemaVersion = 3;
 // PRAGMA application_id of a machine store: "RBMS".
 inline constexpr int kSqliteApplicationId = 0x52424d53;
 

@@ -183,7 +183,7 @@ function fill(entry, m) {
   entry.m = m;
   c.mac.textContent = m.mac;
   c.hostname.textContent = m.hostname || (m.dhcp && m.dhcp.hostname) || "";
-  c.ip.textContent = m.ip || "";
+  c.ip.textContent = m.ip || m.ip6 || "";
   c.arch.textContent = arch(m);
   c.badge.className = stageClass(m.stage);
   c.badge.textContent = m.stage || "?";
@@ -479,6 +479,7 @@ async function loadPanel(mac) {
   fact(facts, "install", m.install_attempts !== undefined ? `${m.install_attempts} of ${m.install_attempts_max}` : "");
   fact(facts, "rollout", m.rollout);
   fact(facts, "ip", m.ip);
+  fact(facts, "ip6", m.ip6);
   fact(facts, "arch", arch(m));
   fact(facts, "uuid", m.uuid);
   fact(facts, "labels", m.labels);

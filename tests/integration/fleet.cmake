@@ -23,3 +23,7 @@ set_tests_properties(fleet_rollout PROPERTIES LABELS integration TIMEOUT 120)
 # GRUB's config names (grub.cfg-01-<mac>, by address, grub.cfg) with curl and tftp-hpa.
 add_test(NAME fleet_grub COMMAND ${CMAKE_CURRENT_LIST_DIR}/fleet_grub.sh $<TARGET_FILE:ringboot>)
 set_tests_properties(fleet_grub PROPERTIES LABELS integration TIMEOUT 120)
+# The fleet over IPv6 on loopback: /ipxe, HTTP and TFTP fetches from ::1 on the machine's timeline (the API over
+# IPv6 with curl -6, tftp-hpa -6), a machine holding an address of each family, both kept by the store.
+add_test(NAME fleet_ipv6 COMMAND ${CMAKE_CURRENT_LIST_DIR}/fleet_ipv6.sh $<TARGET_FILE:ringboot>)
+set_tests_properties(fleet_ipv6 PROPERTIES LABELS integration TIMEOUT 120)

@@ -104,12 +104,12 @@ now_ms() { date +%s%3N; }
 # field NAME: a top-level value of the last JSON answer.
 field() { "$PY" -c 'import json, sys; v = json.load(open(sys.argv[1]))[sys.argv[2]]; print(json.dumps(v) if isinstance(v, bool) else v)' "$OUT/r" "$1"; }
 
-note "the state directory and the store are made at start, private, schema version 2"
+note "the state directory and the store are made at start, private, schema version 3"
 start
 await_log 'fleet.store_loaded store="sqlite '"$DB"'" machines=0' 1 "an empty store loaded"
 expect "state_dir mode" "$(stat -c %a "$STATE_DIR")" 750
 expect "machines.db mode" "$(stat -c %a "$DB")" 640
-expect "schema version" "$(db 'PRAGMA user_version')" 2
+expect "schema version" "$(db 'PRAGMA user_version')" 3
 expect "journal mode" "$(db 'PRAGMA journal_mode')" wal
 
 note "an install boot reaches the store"
@@ -232,7 +232,7 @@ note "a store from a newer ringboot is refused, with its path"
 db 'PRAGMA wal_checkpoint(TRUNCATE)' >/dev/null
 cp "$DB" "$WORK/good.db"
 db 'PRAGMA user_version = 99'
-refused "a newer schema" "machine store $DB: its schema version is 99, newer than this ringboot's 2"
+refused "a newer schema" "machine store $DB: its schema version is 99, newer than this ringboot's 3"
 note "a damaged store is refused, never started empty"
 rm -f "$DB"-wal "$DB"-shm
 head -c 65536 /dev/urandom >"$DB"

@@ -208,7 +208,7 @@ TEST_F(Api, NextBootCreatesAndBothMacFormsNameOneMachine) {
     EXPECT_EQ(m["group"]["name"], "rack1");
     EXPECT_EQ(m["group"]["profile"], "debian12");
     EXPECT_TRUE(m["events"].is_array());
-    for (const char* key : {"uuid", "hostname", "labels", "buildarch", "platform", "ip", "dhcp", "first_seen",
+    for (const char* key : {"uuid", "hostname", "labels", "buildarch", "platform", "ip", "ip6", "dhcp", "first_seen",
                             "last_seen", "install_profile"})
       EXPECT_TRUE(m.contains(key)) << key;
     EXPECT_TRUE(m["dhcp"].contains("arch") && m["dhcp"].contains("relay") && m["dhcp"].contains("hostname"));
@@ -626,16 +626,23 @@ TEST(ApiTable, MachinesAsATable) {
       {"mac": "52:54:00:00:00:01", "hostname": null, "state": "install", "stage": "discovered", "profile": "debian12",
        "once": true, "install_attempts": 0, "group": {"name": "rack1"}, "ip": null, "last_seen": null},
       {"mac": "52:54:00:00:00:02", "hostname": "web\u001b1", "state": "done", "stage": "done", "profile": "local",
-       "once": false, "install_attempts": 2, "group": null, "ip": "10.0.0.5", "last_seen": "2024-01-01T00:00:00Z"}]})");
-  EXPECT_EQ(machines_table(list),
-            "MAC                HOSTNAME  STATE    STAGE       PROFILE   ONCE  ATTEMPTS  GROUP  IP        LAST SEEN\n"
-            "52:54:00:00:00:01  -         install  discovered  debian12  yes   0         rack1  -         -\n"
-            "52:54:00:00:00:02  web?1     done     done        local     no    2         -      10.0.0.5  "
-            "2024-01-01T00:00:00Z\n");
+       "once": false, "install_attempts": 2, "group": null, "ip": "10.0.0.5", "ip6": "2001:db8::5",
+       "last_seen": "2024-01-01T00:00:00Z"},
+      {"mac": "52:54:00:00:00:03", "hostname": null, "state": "local", "stage": "local", "profile": "local",
+       "once": true, "install_attempts": 0, "group": null, "ip": null, "ip6": "2001:db8::3", "last_seen": null}]})");
+  // The IP column: the IPv4 address, else (an IPv6-only machine) the IPv6 one.
+  EXPECT_EQ(
+      machines_table(list),
+      "MAC                HOSTNAME  STATE    STAGE       PROFILE   ONCE  ATTEMPTS  GROUP  IP           LAST SEEN\n"
+      "52:54:00:00:00:01  -         install  discovered  debian12  yes   0         rack1  -            -\n"
+      "52:54:00:00:00:02  web?1     done     done        local     no    2         -      10.0.0.5     "
+      "2024-01-01T00:00:00Z\n"
+      "52:54:00:00:00:03  -         local    local       local     yes   0         -      2001:db8::3  -\n");
   const std::string details = machine_details(json::parse(
-      R"({"mac": "52:54:00:00:00:01", "state": "done", "dhcp": {"arch": 7},
+      R"({"mac": "52:54:00:00:00:01", "state": "done", "dhcp": {"arch": 7}, "ip": "10.0.0.5", "ip6": "2001:db8::5",
           "events": [{"time": "2024-01-01T00:00:00Z", "message": "installed\n"}]})"));
   EXPECT_NE(details.find("mac:              52:54:00:00:00:01\n"), std::string::npos) << details;
+  EXPECT_NE(details.find("ip:               10.0.0.5\nip6:              2001:db8::5\n"), std::string::npos) << details;
   EXPECT_NE(details.find("dhcp arch:        7\n"), std::string::npos) << details;
   EXPECT_NE(details.find("events:\n  2024-01-01T00:00:00Z  installed?\n"), std::string::npos) << details;
 }
@@ -777,6 +784,21 @@ TEST_F(Api, TheListSaysWhichSequenceItIsAsOf) {
   EXPECT_EQ(json_of(call("GET", "/api/v1/machines")).value("sequence", 0u), 500u);
   ASSERT_EQ(call("POST", "/api/v1/machines/52:54:00:00:00:99/reset").status, 200);
   EXPECT_EQ(json_of(call("GET", "/api/v1/machines")).value("sequence", 0u), 501u);
+}
+
+// ip is the IPv4 address as before; ip6 the IPv6 one, in RFC 5952 form.
+TEST_F(Api, AMachineShowsAnAddressOfEachFamily) {
+  fleet::DhcpSighting s;
+  s.mac = *Mac::parse("52:54:00:00:00:07");
+  s.ip = Ipv4::parse("10.0.0.7");
+  fleet.engine.observe_dhcp(s, kNow * 1000);
+  s.ip = IpAddress(*Ipv6::parse("2001:0db8:0:0::7"));
+  fleet.engine.observe_dhcp(s, kNow * 1000);
+  const json m = json_of(call("GET", "/api/v1/machines/52:54:00:00:00:07"));
+  EXPECT_EQ(m["ip"], "10.0.0.7");
+  EXPECT_EQ(m["ip6"], "2001:db8::7");
+  const json none = json_of(call("GET", "/api/v1/machines/52:54:00:00:00:99"));
+  EXPECT_TRUE(none["ip6"].is_null()) << none.dump();
 }
 
 TEST(WatchTable, FixedColumnsAndTimeInStage) {

@@ -53,6 +53,29 @@ TEST(SharedFleet, DecodesTheQueryAndTokensDiffer) {
   EXPECT_NE(none.find("\nsanboot --no-describe --drive 0x80\n"), std::string::npos) << none;
 }
 
+// /ipxe over IPv6: the peer is the machine's IPv6 address, and a transfer
+// from it moves the machine's timeline.
+TEST(SharedFleet, AnIpv6PeerNamesTheMachine) {
+  SharedFleet f(install_all());
+  const IpAddress peer = *IpAddress::parse("2001:db8::7");
+  const std::string script = f.ipxe("/ipxe?mac=52-54-00-12-34-56&platform=efi", peer, "[2001:db8::1]", 1000);
+  ASSERT_NE(script.find("kernel http://[2001:db8::1]/k "), std::string::npos) << script;
+  fleet::Fetch kernel;
+  kernel.peer = peer;
+  kernel.path = "/k";
+  kernel.ok = true;
+  f.fetched(kernel, 2000);
+  f.read([](const fleet::Fleet& engine) {
+    const fleet::Machine* m = engine.machine(*Mac::parse_any("52:54:00:12:34:56"));
+    EXPECT_NE(m, nullptr);
+    if (m == nullptr) return 0;
+    EXPECT_EQ(m->ip6, Ipv6::parse("2001:db8::7"));
+    EXPECT_FALSE(m->ip.has_value());
+    EXPECT_EQ(m->timeline.stage(), fleet::Stage::kernel);
+    return 0;
+  });
+}
+
 TEST(SharedFleet, EnabledFollowsReload) {
   SharedFleet f(fleet::FleetConfig{});
   EXPECT_FALSE(f.enabled());

@@ -462,7 +462,7 @@ TEST(FleetEngine, ChangesAreCoalescedPerMachineAndRestoreBringsStateBack) {
   EXPECT_EQ(h.boot(g, "52:54:00:00:00:01").reason, Reason::failed);
 }
 
-DhcpSighting sighting(std::string_view m, std::optional<Ipv4> ip = std::nullopt, bool ipxe = false,
+DhcpSighting sighting(std::string_view m, std::optional<IpAddress> ip = std::nullopt, bool ipxe = false,
                       std::string_view file = "") {
   DhcpSighting s;
   s.mac = mac(m);
@@ -472,9 +472,10 @@ DhcpSighting sighting(std::string_view m, std::optional<Ipv4> ip = std::nullopt,
   return s;
 }
 
+// From an address of either family: "10.0.0.50", "2001:db8::50".
 Fetch fetch(std::string_view ip, std::string_view path, bool ok = true) {
   Fetch f;
-  f.peer = *Ipv4::parse(ip);
+  f.peer = *IpAddress::parse(ip);
   f.path = path;
   f.ok = ok;
   return f;
@@ -604,6 +605,165 @@ TEST(FleetEngine, AMachineWhoseAddressChangesKeepsItsTimeline) {
   ASSERT_EQ(f.forget(m), ChangeResult::ok);
   f.fetched(fetch("10.0.0.50", "/debian/linux"), ms += 500);
   EXPECT_EQ(f.machine(m), nullptr);
+}
+
+// An address back at the machine it left: the index names that machine
+// again, though its own record of the address never changed.
+TEST(FleetEngine, AnAddressThatMovesAwayAndBackNamesItsMachineAgain) {
+  Fleet f(one_group(true));
+  const Mac a = mac("52:54:00:00:00:01");
+  const Mac b = mac("52:54:00:00:00:02");
+  for (const std::string_view ip : {"10.0.0.50", "2001:db8::50"}) {
+    f.observe_dhcp(sighting("52:54:00:00:00:01", IpAddress::parse(ip)), 1000);
+    f.observe_dhcp(sighting("52:54:00:00:00:02", IpAddress::parse(ip)), 2000);
+    f.fetched(fetch(ip, "x"), 3000);
+    EXPECT_EQ(f.machine(b)->last_seen_unix, 3) << ip;
+    EXPECT_EQ(f.machine(a)->last_seen_unix, 1) << ip;
+    f.observe_dhcp(sighting("52:54:00:00:00:01", IpAddress::parse(ip)), 4000);  // back
+    f.fetched(fetch(ip, "x"), 5000);
+    EXPECT_EQ(f.machine(a)->last_seen_unix, 5) << ip;
+    EXPECT_EQ(f.machine(b)->last_seen_unix, 3) << ip;
+  }
+}
+
+// DHCPv6 binds an address to the machine: its TFTP and HTTP fetches from
+// there walk its timeline as IPv4 ones do; a neighbour in its /64 is not it.
+TEST(FleetEngine, AnIpv6FetchFromItsBoundAddressLandsOnTheMachine) {
+  Fleet f(one_group(true));
+  Harness h;
+  const Mac m = mac("52:54:00:12:34:56");
+  std::int64_t ms = h.now * 1000;
+  f.observe_dhcp(sighting("52:54:00:12:34:56", std::nullopt, false, "ipxe.efi"), ms);  // the Advertise
+  f.observe_dhcp(sighting("52:54:00:12:34:56", Ipv6::parse("2001:db8::100"), false, "ipxe.efi"), ms += 100);
+  EXPECT_EQ(f.machine(m)->ip6, Ipv6::parse("2001:db8::100"));
+  EXPECT_EQ(f.machine(m)->ip, std::nullopt);
+  Changes c = f.take_changes();
+  ASSERT_EQ(c.machines.size(), 1u);
+  EXPECT_EQ(c.machines[0].ip6, Ipv6::parse("2001:db8::100")) << "the store gets the address";
+  f.fetched(fetch("2001:db8::101", "ipxe.efi"), ms += 100);  // another host of the /64
+  EXPECT_EQ(f.machine(m)->timeline.stage(), Stage::firmware_dhcp);
+  f.fetched(fetch("2001:db8::100", "ipxe.efi"), ms += 300);
+  EXPECT_EQ(f.machine(m)->timeline.stage(), Stage::loader);
+  // iPXE asks /ipxe over IPv6 from the same address; the kernel and initrd follow over HTTP and TFTP.
+  BootFacts facts;
+  facts.mac = m;
+  facts.platform = "efi";
+  facts.buildarch = "x86_64";
+  facts.ip = IpAddress(*Ipv6::parse("2001:db8::100"));
+  facts.http_base = "http://[2001:db8::1]";
+  ms += 2000;
+  ASSERT_TRUE(f.boot(facts, ms / 1000, h.random(), ms).install());
+  EXPECT_EQ(f.machine(m)->timeline.stage(), Stage::script);
+  f.fetched(fetch("2001:db8::100", "/debian/linux"), ms += 500);
+  EXPECT_EQ(f.machine(m)->timeline.stage(), Stage::kernel);
+  f.fetched(fetch("2001:db8::100", "debian/initrd.gz"), ms + 500);
+  EXPECT_EQ(f.machine(m)->timeline.stage(), Stage::installing);
+  EXPECT_EQ(f.machine(m)->ip, std::nullopt) << "an IPv6 peer is no IPv4 address";
+}
+
+// The peer of /ipxe over IPv6 (iPXE's own address, SLAAC's or DHCPv6's)
+// ties the machine's later fetches to it, as an IPv4 peer does.
+TEST(FleetEngine, AnIpv6PeerOfTheScriptRequestIsTheMachinesAddress) {
+  Fleet f(one_group(true));
+  Harness h;
+  const Mac m = mac("52:54:00:12:34:56");
+  BootFacts facts;
+  facts.mac = m;
+  facts.platform = "efi";
+  facts.ip = IpAddress(*Ipv6::parse("2001:db8::5054:ff:fe12:3456"));
+  ASSERT_TRUE(f.boot(facts, h.now, h.random()).install());
+  EXPECT_EQ(f.machine(m)->ip6, Ipv6::parse("2001:db8::5054:ff:fe12:3456"));
+  EXPECT_FALSE(f.take_changes().empty());
+  f.fetched(fetch("2001:db8::5054:ff:fe12:3456", "/debian/linux"), h.now * 1000 + 500);
+  EXPECT_EQ(f.machine(m)->timeline.stage(), Stage::kernel);
+}
+
+// A dual-stack machine: an address of each family, both indexed; a new
+// address of one family replaces only that family's.
+TEST(FleetEngine, AMachineHoldsAnAddressOfEachFamily) {
+  Fleet f(one_group(true));
+  Harness h;
+  const Mac m = mac("52:54:00:12:34:56");
+  std::int64_t ms = h.now * 1000;
+  f.observe_dhcp(sighting("52:54:00:12:34:56", Ipv4::parse("10.0.0.50"), false, "ipxe.efi"), ms);
+  f.observe_dhcp(sighting("52:54:00:12:34:56", Ipv6::parse("2001:db8::50"), false, "ipxe.efi"), ms += 10);
+  EXPECT_EQ(f.machine(m)->ip, Ipv4::parse("10.0.0.50"));
+  EXPECT_EQ(f.machine(m)->ip6, Ipv6::parse("2001:db8::50"));
+  EXPECT_EQ(f.inventory().addresses(), 2u);
+  f.fetched(fetch("2001:db8::50", "ipxe.efi"), ms + 300);
+  EXPECT_EQ(f.machine(m)->timeline.stage(), Stage::loader);
+  ASSERT_TRUE(h.boot(f, "52:54:00:12:34:56").install());  // /ipxe from 10.0.0.50
+  ms = h.now * 1000;
+  EXPECT_EQ(f.machine(m)->ip6, Ipv6::parse("2001:db8::50")) << "an IPv4 peer leaves the IPv6 address";
+  f.fetched(fetch("2001:db8::50", "/debian/linux"), ms += 500);
+  EXPECT_EQ(f.machine(m)->timeline.stage(), Stage::kernel);
+  // Renumbered over IPv6: the old IPv6 address names nobody, the IPv4 one still names it.
+  f.observe_dhcp(sighting("52:54:00:12:34:56", Ipv6::parse("2001:db8::51"), true), ms += 10);
+  EXPECT_EQ(f.machine(m)->ip, Ipv4::parse("10.0.0.50"));
+  EXPECT_EQ(f.machine(m)->ip6, Ipv6::parse("2001:db8::51"));
+  EXPECT_EQ(f.inventory().find_by_ip(*IpAddress::parse("2001:db8::50")), nullptr);
+  EXPECT_EQ(f.inventory().find_by_ip(*IpAddress::parse("2001:db8::51")), f.machine(m));
+  EXPECT_EQ(f.inventory().find_by_ip(*IpAddress::parse("10.0.0.50")), f.machine(m));
+  EXPECT_EQ(f.inventory().addresses(), 2u);
+  f.fetched(fetch("10.0.0.50", "/debian/initrd.gz"), ms + 500);
+  EXPECT_EQ(f.machine(m)->timeline.stage(), Stage::installing);
+  // A restart: both addresses come back from the store and are indexed.
+  Fleet g(one_group(true));
+  for (Machine& stored : f.take_changes().machines) ASSERT_TRUE(g.restore(std::move(stored)));
+  EXPECT_EQ(g.inventory().find_by_ip(*IpAddress::parse("10.0.0.50")), g.machine(m));
+  EXPECT_EQ(g.inventory().find_by_ip(*IpAddress::parse("2001:db8::51")), g.machine(m));
+  EXPECT_EQ(g.inventory().addresses(), 2u);
+  // Forgotten: neither address names it.
+  ASSERT_EQ(g.forget(m), ChangeResult::ok);
+  EXPECT_EQ(g.inventory().addresses(), 0u);
+}
+
+// An IPv6 address moves to another machine (a binding taken over after it
+// expired): the first one is no longer found by it.
+TEST(FleetEngine, AnIpv6AddressMovesToAnotherMachine) {
+  Fleet f(one_group(true));
+  const Mac a = mac("52:54:00:00:00:01");
+  const Mac b = mac("52:54:00:00:00:02");
+  f.observe_dhcp(sighting("52:54:00:00:00:01", Ipv6::parse("2001:db8::7"), false, "ipxe.efi"), 1000);
+  f.observe_dhcp(sighting("52:54:00:00:00:02", Ipv6::parse("2001:db8::7"), false, "ipxe.efi"), 2000);
+  f.fetched(fetch("2001:db8::7", "ipxe.efi"), 3000);
+  EXPECT_EQ(f.machine(a)->timeline.stage(), Stage::firmware_dhcp);
+  EXPECT_EQ(f.machine(b)->timeline.stage(), Stage::loader);
+  EXPECT_EQ(f.inventory().addresses(), 1u);
+  // The first machine's new address replaces its stale one; the second keeps its own.
+  f.observe_dhcp(sighting("52:54:00:00:00:01", Ipv6::parse("2001:db8::8"), false, "ipxe.efi"), 4000);
+  EXPECT_EQ(f.inventory().addresses(), 2u);
+  EXPECT_EQ(f.inventory().find_by_ip(*IpAddress::parse("2001:db8::7")), f.machine(b));
+  EXPECT_EQ(f.inventory().find_by_ip(*IpAddress::parse("2001:db8::8")), f.machine(a));
+  // A link-local peer is scoped to its interface: the same bytes on another link are another address.
+  f.observe_dhcp(sighting("52:54:00:00:00:02", IpAddress(Ipv6{Ipv6::parse("fe80::2")->bytes, 3})), 5000);
+  EXPECT_EQ(f.inventory().find_by_ip(IpAddress(Ipv6{Ipv6::parse("fe80::2")->bytes, 3})), f.machine(b));
+  EXPECT_EQ(f.inventory().find_by_ip(IpAddress(Ipv6{Ipv6::parse("fe80::2")->bytes, 4})), nullptr);
+}
+
+// The address index is bounded by the inventory: one address of each
+// family per machine, whatever the addresses it went through, and none for
+// a machine over machines_max.
+TEST(FleetEngine, TheAddressIndexHoldsAtMostOneAddressOfEachFamilyPerMachine) {
+  FleetConfig c = one_group(true);
+  c.settings.machines_max = 2;
+  Fleet f(c);
+  for (std::uint32_t i = 0; i < 1000; ++i) {
+    Ipv6 v6 = *Ipv6::parse("2001:db8::");
+    v6.bytes[14] = static_cast<std::uint8_t>(i >> 8);
+    v6.bytes[15] = static_cast<std::uint8_t>(i);
+    f.observe_dhcp(sighting("52:54:00:00:00:01", IpAddress(v6)), 1000 + i);
+    f.observe_dhcp(sighting("52:54:00:00:00:01", IpAddress(Ipv4{0x0a000000 + i})), 1000 + i);
+    f.observe_dhcp(sighting("52:54:00:00:00:02", IpAddress(Ipv4{0x0a100000 + i})), 1000 + i);
+  }
+  EXPECT_EQ(f.inventory().addresses(), 3u);
+  f.observe_dhcp(sighting("52:54:00:00:00:03", Ipv6::parse("2001:db8:1::3")), 5000);  // over machines_max
+  EXPECT_EQ(f.counters().machines_refused, 1u);
+  EXPECT_EQ(f.inventory().addresses(), 3u);
+  EXPECT_EQ(f.inventory().find_by_ip(*IpAddress::parse("2001:db8:1::3")), nullptr);
+  f.fetched(fetch("2001:db8:1::3", "ipxe.efi"), 6000);  // a fetch adds nothing
+  EXPECT_EQ(f.machines(), 2u);
+  EXPECT_EQ(f.inventory().addresses(), 3u);
 }
 
 // --- selectors ------------------------------------------------------------------

@@ -75,6 +75,9 @@ fleet::Machine full_machine(std::uint32_t i) {
   m.buildarch = "x86_64";
   m.platform = "efi";
   m.ip = Ipv4{0x0a000032 + i};
+  m.ip6 = Ipv6::parse("2001:db8::32");
+  m.ip6->bytes[14] = static_cast<std::uint8_t>(i >> 8);
+  m.ip6->bytes[15] = static_cast<std::uint8_t>(i);
   m.dhcp.arch = 7;
   m.dhcp.relay = Ipv4{0x0a000001};
   m.dhcp.dhcp_hostname = "node-" + std::to_string(i);
@@ -108,6 +111,7 @@ void expect_stored_equal(const fleet::Machine& want, const fleet::Machine& got) 
   EXPECT_EQ(got.buildarch, want.buildarch) << at;
   EXPECT_EQ(got.platform, want.platform) << at;
   EXPECT_EQ(got.ip, want.ip) << at;
+  EXPECT_EQ(got.ip6, want.ip6) << at;
   EXPECT_EQ(got.dhcp.arch, want.dhcp.arch) << at;
   EXPECT_EQ(got.dhcp.relay, want.dhcp.relay) << at;
   EXPECT_EQ(got.dhcp.dhcp_hostname, want.dhcp.dhcp_hostname) << at;
@@ -178,6 +182,7 @@ TEST_F(SqliteStoreTest, EveryStoredFieldRoundTrips) {
   expect_stored_equal(full, loaded.machines[0]);
   expect_stored_equal(bare, loaded.machines[1]);
   EXPECT_FALSE(loaded.machines[1].ip.has_value());
+  EXPECT_FALSE(loaded.machines[1].ip6.has_value());
   EXPECT_FALSE(loaded.machines[1].next.has_value());
   EXPECT_FALSE(loaded.machines[1].api_labels.has_value());
   EXPECT_FALSE(loaded.machines[1].token.has_value());
@@ -310,6 +315,8 @@ PRAGMA user_version = 1;
     EXPECT_EQ(m.events[0].message, "partitioning");
     EXPECT_EQ(m.rollout, "") << "a machine of an old file is in no rollout";
     EXPECT_EQ(m.rollout_joined_unix, 0);
+    EXPECT_EQ(m.ip, Ipv4::parse("10.0.0.7"));
+    EXPECT_FALSE(m.ip6.has_value());
     // And the migrated file takes the new columns.
     fleet::Machine changed = m;
     changed.rollout = "r1";
@@ -331,6 +338,112 @@ PRAGMA user_version = 1;
   EXPECT_EQ(sqlite3_column_int(st, 0), kSqliteSchemaVersion);
   sqlite3_finalize(st);
   sqlite3_close(db);
+}
+
+// A machines.db as ringboot wrote it before IPv6 addresses (schema version
+// 2, the schema of that ringboot verbatim): migrated in place, its machines
+// kept with no IPv6 address, and the new column written and read back.
+TEST_F(SqliteStoreTest, AVersionTwoFileIsMigratedAndKeepsItsMachines) {
+  sql(R"sql(
+CREATE TABLE machines (
+  mac TEXT PRIMARY KEY NOT NULL,
+  uuid TEXT NOT NULL,
+  buildarch TEXT NOT NULL,
+  platform TEXT NOT NULL,
+  ip TEXT,
+  dhcp_arch INTEGER,
+  dhcp_relay TEXT,
+  dhcp_hostname TEXT NOT NULL,
+  first_seen_unix INTEGER NOT NULL,
+  last_seen_unix INTEGER NOT NULL,
+  api_hostname TEXT,
+  api_labels TEXT,
+  next_profile TEXT,
+  next_once INTEGER,
+  state TEXT NOT NULL,
+  install_attempts INTEGER NOT NULL,
+  install_profile TEXT NOT NULL,
+  token TEXT,
+  token_unix INTEGER NOT NULL,
+  install_started_unix INTEGER NOT NULL,
+  done_unix INTEGER NOT NULL,
+  rollout TEXT,
+  rollout_joined_unix INTEGER NOT NULL DEFAULT 0,
+  rollout_boot_unix INTEGER NOT NULL DEFAULT 0
+) WITHOUT ROWID;
+CREATE TABLE events (
+  mac TEXT NOT NULL,
+  position INTEGER NOT NULL,
+  unix INTEGER NOT NULL,
+  message BLOB NOT NULL,
+  PRIMARY KEY (mac, position)
+) WITHOUT ROWID;
+INSERT INTO machines VALUES ('52:54:00:00:00:08', '', 'x86_64', 'efi', '10.0.0.8', 7, '10.0.0.1', 'node8', 1700000000,
+  1700000050, NULL, NULL, NULL, NULL, 'installing', 1, 'debian12', 'a0a1a2a3a4a5a6a7a8a9aaabacadaeaf', 1700000010,
+  1700000010, 0, 'r1', 1700000001, 1700000002);
+INSERT INTO events VALUES ('52:54:00:00:00:08', 0, 1700000020, 'partitioning');
+PRAGMA application_id = 1380076883;
+PRAGMA user_version = 2;
+)sql");
+  {
+    auto store = open();
+    ASSERT_NE(store, nullptr);
+    const Loaded loaded = store->load();
+    ASSERT_TRUE(loaded.ok()) << loaded.error;
+    ASSERT_EQ(loaded.machines.size(), 1u);
+    const fleet::Machine& m = loaded.machines[0];
+    EXPECT_EQ(m.mac.to_string(), "52:54:00:00:00:08");
+    EXPECT_EQ(m.ip, Ipv4::parse("10.0.0.8")) << "ip keeps its meaning: the IPv4 address";
+    EXPECT_FALSE(m.ip6.has_value()) << "a machine of an old file has no IPv6 address";
+    EXPECT_EQ(m.state, fleet::State::installing);
+    EXPECT_EQ(m.rollout, "r1");
+    EXPECT_EQ(m.rollout_boot_unix, 1700000002);
+    ASSERT_EQ(m.events.size(), 1u);
+    fleet::Machine changed = m;
+    changed.ip6 = Ipv6::parse("2001:db8::8");
+    ASSERT_TRUE(store->write(upserts({changed})).ok());
+  }
+  auto store = open();
+  ASSERT_NE(store, nullptr);
+  const Loaded again = store->load();
+  ASSERT_TRUE(again.ok()) << again.error;
+  ASSERT_EQ(again.machines.size(), 1u);
+  EXPECT_EQ(again.machines[0].ip6, Ipv6::parse("2001:db8::8"));
+  EXPECT_EQ(again.machines[0].ip, Ipv4::parse("10.0.0.8"));
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
+  sqlite3_stmt* st = nullptr;
+  ASSERT_EQ(sqlite3_prepare_v2(db, "SELECT ip, ip6, (SELECT user_version FROM pragma_user_version) FROM machines", -1,
+                               &st, nullptr),
+            SQLITE_OK);
+  ASSERT_EQ(sqlite3_step(st), SQLITE_ROW);
+  EXPECT_STREQ(reinterpret_cast<const char*>(sqlite3_column_text(st, 0)), "10.0.0.8");
+  EXPECT_STREQ(reinterpret_cast<const char*>(sqlite3_column_text(st, 1)), "2001:db8::8");
+  EXPECT_EQ(sqlite3_column_int(st, 2), kSqliteSchemaVersion);
+  sqlite3_finalize(st);
+  sqlite3_close(db);
+}
+
+// ip6 as written: RFC 5952, a link-local address with its interface; any
+// other text is refused.
+TEST_F(SqliteStoreTest, Ip6RoundTripsWithItsZoneAndOtherTextIsRefused) {
+  fleet::Machine m = full_machine(1);
+  m.ip6 = Ipv6{Ipv6::parse("fe80::5054:ff:fe12:3456")->bytes, 3};
+  {
+    auto store = open();
+    ASSERT_NE(store, nullptr);
+    ASSERT_TRUE(store->write(upserts({m})).ok());
+    const Loaded loaded = store->load();
+    ASSERT_TRUE(loaded.ok()) << loaded.error;
+    ASSERT_EQ(loaded.machines.size(), 1u);
+    EXPECT_EQ(loaded.machines[0].ip6, m.ip6);
+  }
+  for (const std::string bad : {"10.0.0.1", "2001:db8::1%3", "fe80::1%", "fe80::1%0", "fe80::1%x", "[::1]", "::g"}) {
+    sql("UPDATE machines SET ip6 = '" + bad + "'");
+    const std::string why = refusal();
+    EXPECT_NE(why.find("machine 52:54:00:00:00:01: ip6 is not an IPv6 address"), std::string::npos)
+        << bad << ": " << why;
+  }
 }
 
 TEST_F(SqliteStoreTest, ARolloutNameOfAnotherFormIsRefused) {

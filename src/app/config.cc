@@ -129,7 +129,8 @@ constexpr std::array<Key<H>, 10> kHttpKeys{
     schema::millis<&H::lingering_timeout>(
         "lingering_timeout_ms", 1, 600000, kApplies,
         "after an error response, what the client still sends is drained this long so it reads its 4xx"),
-    schema::integer<&H::chunk_bytes>("chunk_bytes", 4096, 1 << 30, kApplies, "splice chunk: what one slow client pins"),
+    schema::integer<&H::chunk_bytes>("chunk_bytes", 4096, 1 << 30, kApplies,
+                                     "a body's most bytes per sendfile, before the loop serves other connections"),
 };
 
 // --- [api] ----------------------------------------------------------------------

@@ -54,7 +54,7 @@ struct HttpSettings {
   Duration idle_timeout = seconds(30);
   Duration send_timeout = seconds(60);
   Duration lingering_timeout = seconds(5);  // after an error response: drain the client this long, then close
-  std::uint32_t chunk_bytes = 1u << 20;     // splice chunk: bounds what one slow client pins
+  std::uint32_t chunk_bytes = 1u << 20;     // a body's most bytes per sendfile call
 };
 
 // The admin API: its own listener, on only with a tokens file (an API with

@@ -22,7 +22,7 @@ constexpr unsigned kTcpBuffers = 1024;
 static_assert(std::has_single_bit(kTcpBuffers), "a provided-buffer ring holds a power of two");
 constexpr unsigned kTcpBufferBytes = 4096;
 // Bodies up to this size go out with the head in one send from the shared
-// mapping; larger ones are spliced through a pipe in chunks.
+// mapping; larger ones go by sendfile from the page cache, a chunk at a time.
 constexpr std::uint64_t kGatherBytesMax = std::uint64_t{64} * 1024;
 constexpr int kListenBacklog = 4096;
 // Slots the boot listener leaves free for a separate metrics listener, so a
@@ -73,8 +73,6 @@ HttpService::HttpService(io::Ring& ring, const Tick& tick, io::FileCache& files,
 HttpService::~HttpService() {
   for (auto& slot : slots_) {
     io::close_fd(slot.fd);
-    io::close_fd(slot.pipe[0]);
-    io::close_fd(slot.pipe[1]);
   }
   for (const ListenSocket& l : listeners_) io::close_fd(l.fd);
 }
@@ -117,17 +115,11 @@ void HttpService::on_completion(const io::Completion& c, Instant now) {
     case kHttpSend:
       on_send(slot, c.tag.index, c, now);
       break;
-    case kHttpSpliceIn:
-      on_splice_in(slot, c.tag.index, c, now);
-      break;
-    case kHttpSpliceOut:
-      on_splice_out(slot, c.tag.index, c, now);
-      break;
     case kHttpPoll:
       --slot.ops;
       if (slot.closing) return maybe_free(slot, c.tag.index);
       if (c.res < 0) return close(slot, c.tag.index);
-      next_chunk(slot, c.tag.index);
+      next_chunk(slot, c.tag.index, now);
       break;
     default:
       break;
@@ -434,7 +426,6 @@ void HttpService::start_response(Slot& slot, std::uint32_t index, http::Response
   slot.out_sent = 0;
   slot.body_offset = plan.body_offset;
   slot.body_left = slot.file != nullptr ? plan.body_length : 0;
-  slot.in_pipe = 0;
   slot.response_bytes = 0;
   slot.response_started = now;
   slot.gathered = slot.body_left > 0 && slot.body_left <= kGatherBytesMax && !slot.file->data.empty();
@@ -445,7 +436,7 @@ void HttpService::start_response(Slot& slot, std::uint32_t index, http::Response
 void HttpService::send_out(Slot& slot, std::uint32_t index) {
   const Bytes head = as_bytes(std::string_view(slot.out).substr(slot.out_sent));
   const Bytes body = slot.gathered ? slot.file->data.subspan(slot.body_offset, slot.body_left) : Bytes{};
-  if (head.empty() && body.empty()) return next_chunk(slot, index);
+  if (head.empty() && body.empty()) return next_chunk(slot, index, tick_.now);
   if (body.empty()) {
     io::tcp_send(ring_, slot.fd, head.data(), head.size(), slot.body_left > 0, tag(kHttpSend, index));
   } else {
@@ -472,48 +463,26 @@ void HttpService::on_send(Slot& slot, std::uint32_t index, const io::Completion&
   send_out(slot, index);
 }
 
-void HttpService::next_chunk(Slot& slot, std::uint32_t index) {
-  if (slot.in_pipe > 0) {
-    io::splice(ring_, slot.pipe[0], -1, slot.fd, slot.in_pipe, true, tag(kHttpSpliceOut, index));
-    ++slot.ops;
-    return;
-  }
-  if (slot.body_left == 0) return response_done(slot, index, tick_.now);
-  if (slot.pipe[0] < 0 && !io::pipe_open(slot.pipe, settings_.chunk_bytes, &slot.pipe_bytes)) {
-    log(LogLevel::warn, "http.pipe_error", "reason=\"cannot create a pipe\"");
-    return close(slot, index);
-  }
-  const auto chunk = static_cast<std::uint32_t>(std::min<std::uint64_t>(slot.body_left, slot.pipe_bytes));
-  io::splice(ring_, slot.file->fd, static_cast<std::int64_t>(slot.body_offset), slot.pipe[1], chunk, false,
-             tag(kHttpSpliceIn, index));
-  ++slot.ops;
-}
-
-void HttpService::on_splice_in(Slot& slot, std::uint32_t index, const io::Completion& c, Instant) {
-  --slot.ops;
-  if (slot.closing) return maybe_free(slot, index);
+void HttpService::next_chunk(Slot& slot, std::uint32_t index, Instant now) {
+  if (slot.body_left == 0) return response_done(slot, index, now);
+  const std::uint64_t chunk = std::min<std::uint64_t>(slot.body_left, settings_.chunk_bytes);
+  const std::int64_t sent = io::send_file(slot.fd, slot.file->fd, slot.body_offset, chunk);
   // 0: the file shrank under us; the response cannot be completed.
-  if (c.res <= 0) return close(slot, index);
-  slot.body_offset += static_cast<std::uint64_t>(c.res);
-  slot.body_left -= static_cast<std::uint64_t>(c.res);
-  slot.in_pipe += static_cast<std::uint32_t>(c.res);
-  next_chunk(slot, index);
-}
-
-void HttpService::on_splice_out(Slot& slot, std::uint32_t index, const io::Completion& c, Instant now) {
-  --slot.ops;
-  if (slot.closing) return maybe_free(slot, index);
-  if (c.res == -EAGAIN) {  // the client's window is full: wait for room, hold no kernel worker
-    io::poll_writable(ring_, slot.fd, tag(kHttpPoll, index));
-    ++slot.ops;
-    return;
+  if (sent <= 0 && sent != -EAGAIN) return close(slot, index);
+  if (sent > 0) {
+    const auto n = static_cast<std::uint64_t>(sent);
+    slot.body_offset += n;
+    slot.body_left -= n;
+    slot.response_bytes += n;
+    slot.timing->on_send_progress(now);
+    arm_timer(slot, index);
+    if (slot.body_left == 0) return response_done(slot, index, now);
   }
-  if (c.res <= 0) return close(slot, index);
-  slot.in_pipe -= static_cast<std::uint32_t>(c.res);
-  slot.response_bytes += static_cast<std::uint64_t>(c.res);
-  slot.timing->on_send_progress(now);
-  arm_timer(slot, index);
-  next_chunk(slot, index);
+  // The next chunk once the socket has room (at once when it has: the poll
+  // completes in the next batch), so one client's body never holds the loop
+  // from the others for more than a chunk.
+  io::poll_writable(ring_, slot.fd, tag(kHttpPoll, index));
+  ++slot.ops;
 }
 
 void HttpService::response_done(Slot& slot, std::uint32_t index, Instant now) {
@@ -619,16 +588,12 @@ void HttpService::close(Slot& slot, std::uint32_t index) {
   // descriptor itself is closed only after the last completion.
   io::shutdown_fd(slot.fd);
   io::cancel_fd(ring_, slot.fd);
-  if (slot.pipe[0] >= 0) io::cancel_fd(ring_, slot.pipe[0]);
-  if (slot.pipe[1] >= 0) io::cancel_fd(ring_, slot.pipe[1]);
   maybe_free(slot, index);
 }
 
 void HttpService::maybe_free(Slot& slot, std::uint32_t index) {
   if (slot.ops > 0) return;
   io::close_fd(slot.fd);
-  io::close_fd(slot.pipe[0]);
-  io::close_fd(slot.pipe[1]);
   if (slot.file != nullptr) files_.release(slot.file);
   counters_.connections_active.add(-1);
   const std::uint32_t generation = slot.generation + 1;

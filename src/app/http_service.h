@@ -1,6 +1,7 @@
 // HTTP/1.1 on one worker's ring: listeners with multishot accept, a fixed
-// pool of connection slots, and bodies moved file -> pipe -> socket with
-// splice. Request parsing and response decisions are src/http's.
+// pool of connection slots, and bodies sent from the page cache by sendfile
+// from the loop, a chunk per writable socket. Request parsing and response
+// decisions are src/http's.
 #pragma once
 
 #include <functional>
@@ -74,11 +75,8 @@ class HttpService {
     std::size_t out_sent = 0;
     io::OpenFile* file = nullptr;
     std::uint64_t body_offset = 0;
-    std::uint64_t body_left = 0;  // not yet moved into the pipe
-    std::uint32_t in_pipe = 0;    // moved into the pipe, not yet to the socket
-    int pipe[2] = {-1, -1};
-    std::uint32_t pipe_bytes = 0;
-    std::uint32_t ops = 0;  // operations in flight: the fd is closed only at 0
+    std::uint64_t body_left = 0;  // not yet sent
+    std::uint32_t ops = 0;        // operations in flight: the fd is closed only at 0
     bool receiving = false;
     bool keep_alive = false;
     bool closing = false;
@@ -108,8 +106,6 @@ class HttpService {
   void on_accept(const io::Completion& c, Instant now);
   void on_receive(Slot& slot, std::uint32_t index, const io::Completion& c, Instant now);
   void on_send(Slot& slot, std::uint32_t index, const io::Completion& c, Instant now);
-  void on_splice_in(Slot& slot, std::uint32_t index, const io::Completion& c, Instant now);
-  void on_splice_out(Slot& slot, std::uint32_t index, const io::Completion& c, Instant now);
   void process_input(Slot& slot, std::uint32_t index, Instant now);
   void respond(Slot& slot, std::uint32_t index, const http::Request& request, Instant now);
   // /boot.ipxe and /ipxe from the fleet engine; false: not the fleet's.
@@ -133,7 +129,7 @@ class HttpService {
   void stream_sent(Slot& slot, std::uint32_t index, std::uint64_t sent, Instant now);
   void drop_subscriber(Slot& slot, std::uint32_t index, std::string_view reason);
   void send_out(Slot& slot, std::uint32_t index);
-  void next_chunk(Slot& slot, std::uint32_t index);
+  void next_chunk(Slot& slot, std::uint32_t index, Instant now);
   void response_done(Slot& slot, std::uint32_t index, Instant now);
   void linger(Slot& slot, std::uint32_t index, Instant now);
   void close(Slot& slot, std::uint32_t index);

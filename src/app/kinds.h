@@ -13,9 +13,7 @@ enum Kind : std::uint8_t {
   kHttpAccept,
   kHttpReceive,
   kHttpSend,
-  kHttpSpliceIn,   // file -> pipe
-  kHttpSpliceOut,  // pipe -> socket
-  kHttpPoll,       // socket writable again
+  kHttpPoll,  // socket writable again
   kDhcpReceive,
   kDhcpSend,
   kDhcp6Receive,

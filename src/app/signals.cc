@@ -17,6 +17,9 @@ sigset_t stop_set() {
 void block_signals() {
   const sigset_t set = stop_set();
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  // sendfile(2) has no MSG_NOSIGNAL: a client gone mid-body must be an
+  // EPIPE for its connection, not the end of the process.
+  std::signal(SIGPIPE, SIG_IGN);
 }
 
 SignalEvent wait_for_signal() {

@@ -154,8 +154,6 @@ void Worker::run(const std::atomic<RunPhase>& phase) {
           case kHttpAccept:
           case kHttpReceive:
           case kHttpSend:
-          case kHttpSpliceIn:
-          case kHttpSpliceOut:
           case kHttpPoll:
             if (s.http) s.http->on_completion(c, now);
             break;

@@ -5,6 +5,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <sys/sendfile.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -80,23 +81,18 @@ void tcp_send_gather(Ring& ring, int fd, GatherSend& g, Bytes head, Bytes body, 
   io_uring_prep_sendmsg(sqe, fd, &g.msg, MSG_NOSIGNAL);
 }
 
-void splice(Ring& ring, int fd_in, std::int64_t offset_in, int fd_out, std::uint32_t length, bool nonblock, Tag tag) {
-  io_uring_sqe* sqe = ring.sqe(tag);
-  io_uring_prep_splice(sqe, fd_in, offset_in, fd_out, -1, length, SPLICE_F_MOVE | (nonblock ? SPLICE_F_NONBLOCK : 0u));
+std::int64_t send_file(int socket_fd, int file_fd, std::uint64_t offset, std::size_t length) {
+  auto off = static_cast<off_t>(offset);
+  while (true) {
+    const ssize_t n = ::sendfile(socket_fd, file_fd, &off, length);
+    if (n >= 0) return n;
+    if (errno != EINTR) return -errno;
+  }
 }
 
 void poll_writable(Ring& ring, int fd, Tag tag) {
   io_uring_sqe* sqe = ring.sqe(tag);
   io_uring_prep_poll_add(sqe, fd, POLLOUT);
-}
-
-bool pipe_open(int fds[2], std::uint32_t bytes, std::uint32_t* actual_bytes) {
-  if (pipe2(fds, O_CLOEXEC | O_NONBLOCK) < 0) return false;
-  const int size = fcntl(fds[1], F_SETPIPE_SZ, static_cast<int>(bytes));
-  // The kernel caps unprivileged pipes at fs.pipe-max-size; keep what it gave.
-  const int got = size > 0 ? size : fcntl(fds[1], F_GETPIPE_SZ);
-  *actual_bytes = got > 0 ? static_cast<std::uint32_t>(got) : 65536u;
-  return true;
 }
 
 void reject_connection(int fd, Bytes response) {

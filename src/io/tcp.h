@@ -1,5 +1,5 @@
 // TCP on the ring: listening sockets, multishot accept and receive, sends,
-// and file -> pipe -> socket splices so a body never passes through user space.
+// and sendfile from the loop so a body never passes through user space.
 #pragma once
 
 #include <sys/socket.h>
@@ -39,14 +39,18 @@ struct GatherSend {
 };
 void tcp_send_gather(Ring& ring, int fd, GatherSend& g, Bytes head, Bytes body, Tag tag);
 
-// splice(2) on the ring. offset -1: a pipe end. nonblock: SPLICE_F_NONBLOCK
-// (the socket side returns -EAGAIN instead of holding a kernel worker).
-void splice(Ring& ring, int fd_in, std::int64_t offset_in, int fd_out, std::uint32_t length, bool nonblock, Tag tag);
+// sendfile(2) from the loop, not the ring: the socket is non-blocking, so
+// it moves what fits into the socket's buffer, the page cache's pages by
+// reference (no copy), and returns that many bytes, or -EAGAIN when the
+// client's window is full (then poll_writable), or -errno; 0: the file
+// ended before `offset` + `length`. A file page not yet in the page cache is
+// read in the call: the loop waits for the disk once, for what then serves
+// every machine. (A splice on the ring would run on an io-wq kernel thread
+// for each chunk, twice through a pipe: a task switch per chunk.)
+std::int64_t send_file(int socket_fd, int file_fd, std::uint64_t offset, std::size_t length);
 // One-shot wait until `fd` is writable.
 void poll_writable(Ring& ring, int fd, Tag tag);
 
-// A pipe for splicing, sized to `bytes` where the kernel allows; false on error.
-bool pipe_open(int fds[2], std::uint32_t bytes, std::uint32_t* actual_bytes);
 // Best-effort immediate answer and close, for connections over the bound.
 void reject_connection(int fd, Bytes response);
 void shutdown_fd(int fd);

@@ -119,7 +119,10 @@ void DhcpService::on_completion(const io::Completion& c, Instant) {
   if (c.tag.kind == kDhcpReceive) {
     on_receive(c);
   } else if (c.tag.kind == kDhcpSend) {
-    if (c.res < 0) log(LogLevel::debug, "dhcp.send_error", "errno={}", -c.res);
+    if (c.res < 0) {
+      engine_.count_unsent();
+      log(LogLevel::debug, "dhcp.send_error", "errno={}", -c.res);
+    }
     sends_.complete(c);
   }
 }
@@ -280,9 +283,11 @@ void DhcpService::report_decision(const Endpoint& from, bool sighting) {
 
 void DhcpService::send(std::uint32_t socket, const dhcp::Reply& reply) {
   // Replies leave by the socket that received the request: 4011 answers from 4011.
-  if (!sends_.send_copy(fds_[socket], reply.to, reply.bytes()))
+  if (!sends_.send_copy(fds_[socket], reply.to, reply.bytes())) {
+    engine_.count_unsent();
     log(LogLevel::debug, "dhcp.send_dropped", "to={} bytes={} reason=\"send pool full or reply too large\"",
         reply.to.to_string(), reply.size);
+  }
 }
 
 void DhcpService::flush_journal() {

@@ -24,6 +24,9 @@ const MetricTable<DhcpCounters>& metric_table() {
                    "DHCP datagrams from our own address, dropped (also in ringboot_dhcp_dropped_total)", &C::from_self)
           .counter("ringboot_dhcp_rate_limited_total", "DHCP datagrams dropped by the per-client rate limit",
                    &C::rate_limited)
+          .counter("ringboot_dhcp_replies_unsent_total",
+                   "DHCP replies counted as sent that never left: the send pool was full, or the send failed",
+                   &C::unsent)
           .counter("ringboot_dhcp_pool_exhausted_total", "DISCOVERs with no free address", &C::pool_exhausted)
           .counter("ringboot_dhcp_conflicts_total",
                    "Addresses that answered the conflict check before an OFFER, quarantined like a DECLINE",

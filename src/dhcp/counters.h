@@ -25,6 +25,7 @@ struct DhcpCounters {
   // pool exhausted, from ourselves, reply too big, wrong port...
   Counter dropped;
   Counter rate_limited;  // over [dhcp] requests_per_second_per_client, dropped unparsed
+  Counter unsent;        // replies built and counted as sent that the glue could not hand to the kernel
   Counter from_self;     // our own broadcasts heard back; also in dropped
   Counter pool_exhausted;
   Counter journal_lines;  // lease journal lines appended

@@ -98,6 +98,7 @@ class Engine {
   // conflict sends the held OFFER and counts it as sent.
   void count_probe(ProbeOutcome outcome);
   void count_rate_limited() { counters_.rate_limited.inc(); }
+  void count_unsent() { counters_.unsent.inc(); }
   const Decision& last_decision() const { return decision_; }
 
   // Periodic (e.g. 1 s): expires offers and quarantines, updates leases_in_use.

@@ -100,6 +100,11 @@ void Dhcp6Service::handle(const io::Datagram& d) {
       fleet::DhcpSighting s;
       s.mac = *decision.mac;
       s.facts.arch = decision.arch;
+      // The address bound to it: a Reply that hands one out (not the Reply to a
+      // Release or Decline, whose address is being given back).
+      if (decision.sent == dhcp6::MessageType::reply && decision.received != dhcp6::MessageType::release &&
+          decision.received != dhcp6::MessageType::decline && !decision.address.is_unspecified())
+        s.ip = decision.address;
       s.ipxe = decision.ipxe;
       s.file = decision.url;
       s.detail = text;

@@ -8,8 +8,11 @@
 # option 59 tftp://[fd00:77::1]/ipxe.efi), fetches ipxe.efi over TFTP/IPv6;
 # iPXE configures IPv6 from the router advertisement (M and O flags: it asks
 # DHCPv6 itself, user class "iPXE", and gets http://[fd00:77::1]:8080/boot.ipxe),
-# then the script, the kernel and the initrd over HTTP/IPv6, to the installer's
-# /init. Router advertisements are the router's job, not ringboot's: radvd
+# then the fleet's chain to the machine's script (a [[machine]] with a
+# profile), the kernel and the initrd over HTTP/IPv6, to the installer's
+# /init; the API then shows the machine installing with every step of its
+# chain, the TFTP and HTTP fetches tied to it by the address DHCPv6 bound
+# to it (its ip6). Router advertisements are the router's job, not ringboot's: radvd
 # (Debian's) runs in the namespace on br0 with its own config in the work
 # directory (the prefix on-link and autonomous, M and O set, router lifetime
 # 0: no default route; every 3-4 s, radvd's shortest), started and killed by
@@ -39,14 +42,6 @@ SERVER6=fd00:77::1
 SERVER="[$SERVER6]"  # lib.sh's probe and metrics URLs
 
 e2e_boot_root
-cat > "$ROOT/boot.ipxe" <<SCRIPT
-#!ipxe
-echo ringboot e2e over IPv6: \${net0/mac} address \${net0/ip6}
-kernel http://$SERVER:$HTTP_PORT/linux initrd=initrd.gz console=ttyS0 panic=-1 priority=critical
-initrd http://$SERVER:$HTTP_PORT/initrd.gz
-boot
-SCRIPT
-SIZE_SCRIPT=$(stat -c %s "$ROOT/boot.ipxe")
 cat > "$CONFIG" <<TOML
 root = "$ROOT"
 state_dir = "$WORK/state"
@@ -71,7 +66,19 @@ file = "http://$SERVER:$HTTP_PORT/boot.ipxe"
 name = "uefi-x64"
 match = { arch = [7, 9] }
 file = "ipxe.efi"
+# The fleet: /boot.ipxe chains to the machine's script ({{http_base}} is
+# the request's Host, [fd00:77::1]:PORT), and each step of the chain, DHCPv6
+# and the TFTP and HTTP fetches from its DHCPv6 address, is the machine's.
+[[profile]]
+name = "debian12"
+kernel = "{{http_base}}/linux"
+initrd = ["{{http_base}}/initrd.gz"]
+cmdline = "console=ttyS0 panic=-1 priority=critical"
+[[machine]]
+mac = "$MAC"
+profile = "debian12"
 TOML
+e2e_api
 
 # The router's part: radvd advertising the prefix on-link and autonomous,
 # M and O set (addresses and other options from DHCPv6), no default route.
@@ -165,7 +172,8 @@ phase "DHCPv6 (firmware: Request, Reply with the boot URL)" 90 \
 phase "TFTP over IPv6 (ipxe.efi)" 60 log_has "tftp.transfer client=\[fd00:77::1[0-9a-f]{2}\]:[0-9]+ file=\"ipxe.efi\".* result=ok"
 phase "DHCPv6 (iPXE: the script URL)" 90 \
   log_has "dhcp6.decision [A-Z-]+->REPLY mac=$MAC_V6 .* client=ipxe rule=ipxe-script url=http://\[$SERVER6\]:$HTTP_PORT/boot.ipxe"
-phase "script (boot.ipxe over HTTP/IPv6)" 30 http_sent "$SIZE_SCRIPT"
+phase "script (the fleet's /ipxe over HTTP/IPv6)" 30 \
+  log_has "fleet.boot mac=$MAC decision=install profile=\"debian12\" reason=install state=installing "
 phase "kernel (linux over HTTP/IPv6)" 60 http_sent "$SIZE_KERNEL"
 phase "initrd (initrd.gz over HTTP/IPv6)" 90 http_sent "$SIZE_INITRD"
 phase "Linux (Run /init as init process)" 120 serial_has "Run /init as init process"
@@ -178,5 +186,11 @@ need_ge 'ringboot_dhcp6_messages_sent_total{type="reply"}' 2
 need_ge 'ringboot_http_responses_total{class="2xx"}' 3
 [[ $(metric 'ringboot_tftp_transfers_total{result="failed"}') == 0 ]] || fail "metrics: a TFTP transfer failed"
 ! grep -q 'client=[0-9]*\.[0-9]*\.[0-9]*\.[0-9]*:' "$WORK/ringboot.log" || fail "an IPv4 client appeared on an IPv6-only network"
+# The machine's chain, each step tied to it over IPv6 (the TFTP and HTTP
+# fetches by the address DHCPv6 bound to it), and that address as its ip6.
+api_chain "$MAC" installing dhcp_firmware loader_fetch dhcp_loader script kernel_fetch handoff
+python3 -c 'import json, sys; m = json.load(open(sys.argv[1])); ip6 = m.get("ip6") or ""
+sys.exit(0 if ip6.startswith("fd00:77::1") and m.get("ip") is None else "ip6 %r ip %r" % (ip6, m.get("ip")))' \
+  "$WORK/machine.json" || fail "api: the machine's address is not its DHCPv6 one"
 note "PASS $MODE: Linux reached /init ${BOOT_S}s after VM start, IPv6 only (${PHASE_TIMES[*]})"
 grep -E 'dhcp6.decision|tftp.transfer|http.response' "$WORK/ringboot.log" | sed 's/^/  /'

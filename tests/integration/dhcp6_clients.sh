@@ -166,14 +166,18 @@ grep -Eq "tftp.transfer client=\[$ADDRESS\]:[0-9]+ file=\"ipxe.efi\" bytes=30000
   fail "no whole TFTP transfer to [$ADDRESS]"
 
 note "dhclient -6 -r: Release"
-# The daemon dhclient -6 -1 left is stopped by its PID first: dhclient -r
-# would kill it itself and read the lease file while the dying daemon may
-# still rewrite it (then it finds no lease, prints its banner, sends nothing).
+# The daemon dhclient -6 -1 left is stopped by its PID first, and the release
+# reads a copy of the lease file taken while the daemon still ran: dhclient
+# -r would kill the daemon itself, and a dying daemon may rewrite the file
+# without the lease (then -r finds none, prints its banner, sends nothing:
+# seen in CI with the daemon stopped first and the file read after).
+cp "$WORK/lease6" "$WORK/lease6.release"
+grep -q "iaaddr $ADDRESS " "$WORK/lease6.release" || fail "the lease file lost $ADDRESS before the release"
 DHCLIENT_PID=$(cat "$WORK/dhclient.pid" 2>/dev/null) || fail "dhclient -6 wrote no pid file"
 kill "$DHCLIENT_PID" 2>/dev/null || fail "dhclient -6 (PID $DHCLIENT_PID) is not running"
 for _ in $(seq 50); do kill -0 "$DHCLIENT_PID" 2>/dev/null || break; sleep 0.1; done
 kill -0 "$DHCLIENT_PID" 2>/dev/null && fail "dhclient -6 (PID $DHCLIENT_PID) did not stop on SIGTERM"
-timeout 20 "${DHCLIENT_NS[@]}" -6 -r -v -cf "$WORK/dhclient.conf" -lf "$WORK/lease6" -pf "$WORK/dhclient.pid" c0 \
+timeout 20 "${DHCLIENT_NS[@]}" -6 -r -v -cf "$WORK/dhclient.conf" -lf "$WORK/lease6.release" -pf "$WORK/dhclient.pid" c0 \
   >>"$WORK/dhclient.log" 2>&1 || fail "dhclient -6 -r failed: $(tail -n 5 "$WORK/dhclient.log")"
 grep -q "dhcp6.decision RELEASE->REPLY .* address=$ADDRESS " "$WORK/ringboot.log" ||
   fail "no RELEASE->REPLY for $ADDRESS: $(tail -n 8 "$WORK/dhclient.log")"

@@ -16,7 +16,7 @@
 RINGBOOT=${1:-}
 source "$(dirname "$0")/lib.sh"
 need tftp atftp curl wget busybox head ip
-busybox --list | grep -qx tftp || fail "this busybox has no tftp applet"
+busybox --list | grep -x tftp >/dev/null || fail "this busybox has no tftp applet"
 "$PY" -c 'import socket; s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM); s.bind(("::1", 0))' 2>/dev/null ||
   fail "no IPv6 on loopback (::1): enable it (sysctl net.ipv6.conf.lo.disable_ipv6=0)"
 

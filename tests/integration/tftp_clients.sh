@@ -14,7 +14,7 @@
 RINGBOOT=${1:-}
 source "$(dirname "$0")/lib.sh"
 need tftp atftp curl busybox head
-busybox --list | grep -qx tftp || fail "this busybox has no tftp applet"
+busybox --list | grep -x tftp >/dev/null || fail "this busybox has no tftp applet"
 
 ROOT=$WORK/root
 OUT=$WORK/out

@@ -212,6 +212,9 @@ struct Machine {
   uint32_t offered = 0, server_id = 0, leased = 0, siaddr = 0;
   std::string boot_file;
   std::vector<uint8_t> dhcp_pkt;
+  // replies with this machine's MAC read in the current DHCP stage: taken, and not taken (why: the
+  // machine waited for something else, or the xid was another stage's); for the failure detail
+  uint16_t dhcp_taken = 0, dhcp_not_waiting = 0, dhcp_other_xid = 0, dhcp_sent = 0;
   // TFTP
   int fd = -1;
   bool probe = false;
@@ -249,8 +252,11 @@ struct Stats {
   // DHCP replies read from the socket, and those no machine was waiting for (late: a duplicate of one
   // already taken, or after the machine failed or moved on)
   uint64_t dhcp_replies = 0, dhcp_replies_late = 0;
-  double loop_max_s = 0;  // the longest turn of the event loop: how late the storm itself may answer
+  uint64_t dhcp_replies_unknown = 0;  // datagrams that did not parse as a reply, or name no machine of ours
+  double loop_max_s = 0;              // the longest turn of the event loop: how late the storm itself may answer
+  std::vector<Json> failed_detail;    // the first failed machines' DHCP accounting (bounded: kFailedDetailMax)
 };
+constexpr size_t kFailedDetailMax = 50;
 
 // ---------------------------------------------------------------- DHCP packets
 
@@ -502,6 +508,16 @@ void Storm::fail(Machine& m, const std::string& kind, TimePoint now) {
   m.finished = m.failed = true;
   m.wait = Wait::none;
   ++st_.failures[fmt::format("{}: {}", kStageNames[m.stage], kind)];
+  if (st_.failed_detail.size() < kFailedDetailMax)
+    st_.failed_detail.push_back(Json{{"machine", m.index},
+                                     {"stage", kStageNames[m.stage]},
+                                     {"kind", kind},
+                                     {"at_s", rounded(secs(t0_, now), 3)},
+                                     {"dhcp_sent", m.dhcp_sent},
+                                     {"dhcp_taken", m.dhcp_taken},
+                                     {"dhcp_not_waiting", m.dhcp_not_waiting},
+                                     {"dhcp_other_xid", m.dhcp_other_xid},
+                                     {"requesting", m.requesting}});
   ++finished_;
 }
 
@@ -512,11 +528,13 @@ void Storm::dhcp_start(Machine& m, bool ipxe, TimePoint now) {
   m.xid = (xid_next_++ * 2654435761u) ^ o_.seed;
   m.dhcp_try = 0;
   m.requesting = false;
+  m.dhcp_taken = m.dhcp_not_waiting = m.dhcp_other_xid = m.dhcp_sent = 0;
   m.dhcp_pkt = dhcp_packet(m, ipxe, 1, giaddr_);
   dhcp_send(m, now);
 }
 
 void Storm::dhcp_send(Machine& m, TimePoint now) {
+  ++m.dhcp_sent;
   if (sendto(dhcp_fd_, m.dhcp_pkt.data(), m.dhcp_pkt.size(), 0, reinterpret_cast<const sockaddr*>(&dhcp_to_),
              sizeof dhcp_to_) < 0)
     ++st_.send_errors;  // the timer resends it, as a lost packet
@@ -569,16 +587,25 @@ void Storm::on_dhcp_socket(TimePoint now) {
     ssize_t n = recv(dhcp_fd_, buf_.data(), buf_.size(), MSG_DONTWAIT);
     if (n < 0) return;
     DhcpReply r;
-    if (!parse_dhcp(buf_.data(), static_cast<size_t>(n), &r)) continue;
     ++st_.dhcp_replies;
-    if (r.mac[0] != 0x52 || r.mac[1] != 0x54 || r.mac[2] != 0x00) continue;
-    auto it = by_mac_.find(static_cast<uint32_t>(r.mac[3] << 16 | r.mac[4] << 8 | r.mac[5]));
-    if (it == by_mac_.end()) continue;
+    if (!parse_dhcp(buf_.data(), static_cast<size_t>(n), &r)) {
+      ++st_.dhcp_replies_unknown;
+      continue;
+    }
+    auto it = r.mac[0] != 0x52 || r.mac[1] != 0x54 || r.mac[2] != 0x00
+                  ? by_mac_.end()
+                  : by_mac_.find(static_cast<uint32_t>(r.mac[3] << 16 | r.mac[4] << 8 | r.mac[5]));
+    if (it == by_mac_.end()) {
+      ++st_.dhcp_replies_unknown;
+      continue;
+    }
     Machine& m = machines_[it->second];
     if (m.finished || m.wait != Wait::dhcp || r.xid != m.xid) {
       ++st_.dhcp_replies_late;
+      ++(r.xid != m.xid ? m.dhcp_other_xid : m.dhcp_not_waiting);
       continue;
     }
+    ++m.dhcp_taken;
     if (lost()) {
       ++st_.dropped;
       continue;
@@ -1231,6 +1258,7 @@ void Storm::report(double wall, const ProcSample& s0, const ProcSample& s1, cons
          {"done_p50_s", rounded(percentile(total, 0.5), 3)},
          {"stages", stages},
          {"failures", Json(st_.failures)},
+         {"failed_detail", st_.failed_detail},
          {"http_retry_reasons", Json(st_.retries)},
          {"slowest", slowest},
          {"bytes", bytes},
@@ -1240,6 +1268,7 @@ void Storm::report(double wall, const ProcSample& s0, const ProcSample& s1, cons
          {"dhcp_resends", st_.dhcp_resends},
          {"dhcp_replies", st_.dhcp_replies},
          {"dhcp_replies_late", st_.dhcp_replies_late},
+         {"dhcp_replies_unknown", st_.dhcp_replies_unknown},
          {"loop_max_s", st_.loop_max_s},
          {"tftp_resends", st_.tftp_resends},
          {"http_retries", st_.http_retries},

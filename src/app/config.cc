@@ -113,7 +113,7 @@ constexpr std::array<Key<T>, 20> kTftpKeys{
 
 // --- [http] ---------------------------------------------------------------------
 using H = HttpSettings;
-constexpr std::array<Key<H>, 10> kHttpKeys{
+constexpr std::array<Key<H>, 11> kHttpKeys{
     schema::listen<&H::listen>("listen", kRestart, "HTTP listening addresses, IPv4 and IPv6 (also --http-listen)"),
     schema::listen<&H::metrics_listen>("metrics_listen", kRestart,
                                        "/metrics only there, off the boot network; \"off\": on the HTTP listeners"),
@@ -131,6 +131,8 @@ constexpr std::array<Key<H>, 10> kHttpKeys{
         "after an error response, what the client still sends is drained this long so it reads its 4xx"),
     schema::integer<&H::chunk_bytes>("chunk_bytes", 4096, 1 << 30, kApplies,
                                      "a body's most bytes per sendfile, before the loop serves other connections"),
+    schema::integer<&H::turn_bytes>("turn_bytes", 4096, 1 << 30, kApplies,
+                                    "body bytes a worker sends in one loop turn before it reads its other sockets"),
 };
 
 // --- [api] ----------------------------------------------------------------------

@@ -47,7 +47,7 @@ struct TftpSettings {
 struct HttpSettings {
   std::vector<Endpoint> listen = {Endpoint{Ipv4{0}, 80}};  // either family, several; empty: off
   std::vector<Endpoint> metrics_listen;                    // empty: /metrics on the HTTP listener
-  std::uint32_t connections_max = 2048;                    // across all threads; each holds a socket and a pipe
+  std::uint32_t connections_max = 2048;                    // across all threads; each holds a socket
   std::uint32_t header_bytes_max = 8192;
   std::uint32_t headers_max = 64;
   Duration header_timeout = seconds(10);
@@ -55,6 +55,9 @@ struct HttpSettings {
   Duration send_timeout = seconds(60);
   Duration lingering_timeout = seconds(5);  // after an error response: drain the client this long, then close
   std::uint32_t chunk_bytes = 1u << 20;     // a body's most bytes per sendfile call
+  // body bytes one worker sends in a loop turn; connections past it wait for
+  // the next turn, so its DHCP and TFTP sockets are read between
+  std::uint32_t turn_bytes = 8u << 20;
 };
 
 // The admin API: its own listener, on only with a tokens file (an API with

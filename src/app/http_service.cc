@@ -119,6 +119,11 @@ void HttpService::on_completion(const io::Completion& c, Instant now) {
       --slot.ops;
       if (slot.closing) return maybe_free(slot, c.tag.index);
       if (c.res < 0) return close(slot, c.tag.index);
+      if (turn_budget_ == 0) {
+        deferred_.push_back(c.tag);  // writable, but this turn has sent its share: the next one
+        counters_.turn_deferrals.inc();
+        break;
+      }
       next_chunk(slot, c.tag.index, now);
       break;
     default:
@@ -463,6 +468,17 @@ void HttpService::on_send(Slot& slot, std::uint32_t index, const io::Completion&
   send_out(slot, index);
 }
 
+void HttpService::begin_turn(Instant now) {
+  turn_budget_ = settings_.turn_bytes;
+  while (turn_budget_ > 0 && !deferred_.empty()) {
+    const io::Tag t = deferred_.front();
+    deferred_.pop_front();
+    Slot& slot = slots_[t.index];
+    if (slot.generation != t.generation || slot.fd < 0 || slot.closing) continue;  // closed while it waited
+    next_chunk(slot, t.index, now);
+  }
+}
+
 void HttpService::next_chunk(Slot& slot, std::uint32_t index, Instant now) {
   if (slot.body_left == 0) return response_done(slot, index, now);
   const std::uint64_t chunk = std::min<std::uint64_t>(slot.body_left, settings_.chunk_bytes);
@@ -474,6 +490,7 @@ void HttpService::next_chunk(Slot& slot, std::uint32_t index, Instant now) {
     slot.body_offset += n;
     slot.body_left -= n;
     slot.response_bytes += n;
+    turn_budget_ -= std::min(turn_budget_, n);
     slot.timing->on_send_progress(now);
     arm_timer(slot, index);
     if (slot.body_left == 0) return response_done(slot, index, now);

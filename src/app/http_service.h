@@ -4,6 +4,7 @@
 // decisions are src/http's.
 #pragma once
 
+#include <deque>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -46,9 +47,13 @@ class HttpService {
   bool start(std::string* error);
   void on_completion(const io::Completion& c, Instant now);
   Instant next_deadline() const {
+    if (!deferred_.empty()) return Instant{};  // connections wait for a turn: do not sleep
     return subscribers_.empty() ? timers_.next() : std::min(timers_.next(), stream_tick_);
   }
   void on_timers(Instant now);
+  // The start of a loop turn: a new send budget ([http] turn_bytes), spent
+  // first on the connections the last turn left waiting.
+  void begin_turn(Instant now);
   // SIGHUP: new tunables for new work; listeners and bounds stay as started.
   void reload(const HttpSettings& settings, const ApiSettings& api);
   std::size_t active() const { return slots_.size() - free_.size(); }
@@ -152,6 +157,11 @@ class HttpService {
   TimerHeap timers_;
   std::vector<Slot> slots_;
   std::vector<std::uint32_t> free_;
+  // Writable connections the turn's budget did not reach, oldest first; each
+  // at most once (it has no operation in flight while it waits), so at most
+  // connections_max. A tag's generation skips one closed meanwhile.
+  std::deque<io::Tag> deferred_;
+  std::uint64_t turn_budget_ = 0;
   std::vector<ListenSocket> listeners_;  // a completion's Tag index is the position here
   bool operator_listeners_ = false;      // a metrics or API listener is open
   bool draining_ = false;

@@ -137,6 +137,9 @@ void Worker::run(const std::atomic<RunPhase>& phase) {
     if (s.dhcp) deadline = std::min(deadline, s.dhcp->next_deadline());
     if (s.dhcp6) deadline = std::min(deadline, s.dhcp6->next_deadline());
     s.ring->submit_and_wait(deadline, now);
+    read_clocks(s.tick);
+    now = s.tick.now;
+    if (s.http) s.http->begin_turn(now);
     // Reap, then run: handlers may queue new operations but never recurse.
     for (;;) {
       const std::size_t n = s.ring->reap(s.completions);

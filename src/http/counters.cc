@@ -19,6 +19,9 @@ const MetricTable<HttpCounters>& metric_table() {
           .counter("ringboot_http_lingering_closes_total",
                    "Closes that first drained a client still sending, so it reads the error response.",
                    &C::lingering_closes)
+          .counter("ringboot_http_turn_deferrals_total",
+                   "Writable connections that waited for the next loop turn: the turn had sent [http] turn_bytes.",
+                   &C::turn_deferrals)
           .gauge("ringboot_http_connections_active", "Open HTTP connections.", &C::connections_active)
           .histogram("ringboot_http_response_seconds", "Time from request head to last byte sent.",
                      &C::response_seconds);

@@ -14,6 +14,7 @@ struct HttpCounters {
   Counter malformed;             // parser errors (400/414/431/501/505)
   Counter timeouts;              // connections closed by a deadline
   Counter lingering_closes;      // closes that drained a client still sending (after an error response)
+  Counter turn_deferrals;        // writable connections left for the next loop turn ([http] turn_bytes)
   Gauge connections_active;
   Histogram response_seconds;  // head parsed -> last byte sent
 

@@ -162,4 +162,20 @@ same "$OUT/sp3.want" "$OUT/sp3" "range across 4 GiB of /sparse.img"
 grep -q "across-4GiB-$TAG" "$OUT/sp3" || fail "the 4 GiB marker is not in the range fetched"
 
 ringboot_alive || fail "ringboot died"
+
+note "a turn's send budget: turn_bytes = chunk_bytes = 4 KiB, 6 parallel GETs of ~40 MiB, byte-exact"
+# Every writable connection past the first 4 KiB of a turn waits for the next
+# one: the bodies must still arrive whole, and the counter must show it waited.
+start_http "$ROOT" "$WORK/ringboot-turn.log" --set http.turn_bytes=4096 --set http.chunk_bytes=4096
+pids=()
+for i in 1 2 3 4 5 6; do
+  curl -s --max-time 120 -o "$OUT/turn.$i" "$BASE/big.bin" &
+  pids+=($!)
+done
+for i in 1 2 3 4 5 6; do wait "${pids[$((i - 1))]}" || fail "parallel GET $i of /big.bin failed (curl exit $?)"; done
+for i in 1 2 3 4 5 6; do same "$ROOT/big.bin" "$OUT/turn.$i" "parallel GET $i of /big.bin under turn_bytes=4096"; done
+deferrals=$(curl -s "$BASE/metrics" | awk '$1 == "ringboot_http_turn_deferrals_total" { print $2 }')
+[[ -n $deferrals && $deferrals -gt 0 ]] ||
+  fail "ringboot_http_turn_deferrals_total is '$deferrals' after 6 bodies sent 4 KiB a turn (no connection waited)"
+ringboot_alive || fail "ringboot died"
 note "http_clients: all checks passed"

@@ -27,11 +27,17 @@
 #     so it runs in a mount namespace of its own with the test's directories
 #     bound there, with its config and a hook script of the test's own (no
 #     dhcpcd-run-hooks). The host's /etc/resolv.conf is checked untouched.
-# Busybox's udhcpc6 is not tested: Debian 12's busybox and busybox-static
-# are built without the udhcpc6 applet (busybox --list has none).
+#   - busybox udhcpc6: Debian 12's busybox and busybox-static are built
+#     without the applet (busybox --list has none), so scripts/build-udhcpc6
+#     builds it from Debian's busybox source package; it gets an address of
+#     the pool, the boot URL (asked with -O bootfile_url) and the DNS server
+#     in its script's bound event, then releases it on SIGUSR2.
 RINGBOOT=${1:-}
 source "$(dirname "$0")/dhcp_lib.sh"
 need dhclient dhcpcd radvd tftp curl perfdhcp cmp mount md5sum
+# Busybox's udhcpc6: Debian's busybox source built with the applet (Debian's binaries lack it).
+UDHCPC6=/opt/ringboot-test/busybox-1.35.0-4+deb12u1/busybox
+[[ -x $UDHCPC6 ]] || fail "no $UDHCPC6: scripts/setup --test builds it (scripts/build-udhcpc6)"
 
 # No client here may touch the host's /etc/resolv.conf (checked at the end).
 [[ -f /etc/resolv.conf ]] || fail "no /etc/resolv.conf: the clients' resolv.conf is bound over it"
@@ -336,6 +342,62 @@ wait "$DHCPCD_PID" 2>/dev/null || true
 grep -q "dhcp6.decision RELEASE->REPLY .* address=$DHCPCD_ADDRESS " "$WORK/ringboot.log" || fail "no RELEASE->REPLY for $DHCPCD_ADDRESS"
 grep -q 'c0: broadcasting RELEASE6' "$WORK/dhcpcd.log" || fail "dhcpcd sent no Release"
 ! c0_has "inet6 $DHCPCD_ADDRESS/" || fail "$DHCPCD_ADDRESS is still on c0 after the release"
+
+note "busybox udhcpc6 (Debian's busybox source with the applet on): Solicit .. Reply, the boot URL, Release"
+# In the foreground until bound; then SIGUSR2 makes it unicast a Release to the server, SIGTERM ends it.
+# (-q -R would not do: udhcpc6 1.35 exits on -q before it counts itself bound, and then releases nothing.)
+# -O bootfile_url: option 59 in its Option Request.
+# Its script records each event and, as a real one does, puts a bound address on the link (udhcpc6
+# sends its Release from that address) and takes it off at deconfig.
+cat >"$WORK/udhcpc6-script.sh" <<SCRIPT
+#!/bin/sh
+{ echo "== \$1"; env | sort; } >>"$WORK/udhcpc6-env"
+case "\$1" in
+  bound) ip -6 addr add "\$ipv6/128" dev "\$interface" nodad ;;
+  deconfig) ip -6 addr flush dev "\$interface" scope global ;;
+esac
+SCRIPT
+chmod +x "$WORK/udhcpc6-script.sh"
+ip netns exec "$(ns cli)" "$UDHCPC6" udhcpc6 -i c0 -s "$WORK/udhcpc6-script.sh" -f -t 4 -T 2 -O bootfile_url \
+  >"$WORK/udhcpc6.log" 2>&1 &
+UDHCPC6_PID=$!
+PIDS+=("$UDHCPC6_PID")
+for _ in $(seq 100); do
+  grep -q '^== bound$' "$WORK/udhcpc6-env" 2>/dev/null && break
+  kill -0 "$UDHCPC6_PID" 2>/dev/null || fail "udhcpc6 exited without a lease: $(tail -n 8 "$WORK/udhcpc6.log")"
+  sleep 0.1
+done
+grep -q '^== bound$' "$WORK/udhcpc6-env" 2>/dev/null || fail "udhcpc6 bound no lease in 10 s: $(tail -n 8 "$WORK/udhcpc6.log")"
+awk '/^== / { on = ($2 == "bound") } on' "$WORK/udhcpc6-env" >"$WORK/udhcpc6-bound"
+# udhcpc6 writes addresses in full (2001:0db8:0000:...): compare them in RFC 5952 form.
+rfc5952() { python3 -c 'import ipaddress, sys; print(ipaddress.ip_address(sys.argv[1]))' "$1"; }
+UDHCPC6_ADDRESS=$(rfc5952 "$(sed -n 's/^ipv6=//p' "$WORK/udhcpc6-bound")") ||
+  fail "udhcpc6's bound event has no address: $(cat "$WORK/udhcpc6-bound")"
+[[ $UDHCPC6_ADDRESS =~ ^2001:db8::[1-9a-f][0-9a-f]{2,3}$ ]] ||
+  fail "udhcpc6's address '$UDHCPC6_ADDRESS' is not in 2001:db8::100-ffff: $(cat "$WORK/udhcpc6-bound")"
+grep -qx 'bootfile_url=tftp://\[2001:db8::1\]/ipxe.efi' "$WORK/udhcpc6-bound" ||
+  fail "udhcpc6's bound event has no boot URL tftp://[2001:db8::1]/ipxe.efi: $(cat "$WORK/udhcpc6-bound")"
+[[ $(rfc5952 "$(sed -n 's/^dns=//p' "$WORK/udhcpc6-bound")") == 2001:db8::53 ]] ||
+  fail "udhcpc6's bound event has no DNS server 2001:db8::53: $(cat "$WORK/udhcpc6-bound")"
+# Its log has the valid lifetime; the script's $lease is that number in host byte order (busybox 1.35
+# exports it without ntohl: 7200 shows as 538705920), so the log is what is checked.
+grep -q 'udhcpc6: IPv6 obtained, lease time 7200$' "$WORK/udhcpc6.log" ||
+  fail "udhcpc6 did not log a valid lifetime of 7200: $(tail -n 5 "$WORK/udhcpc6.log")"
+grep -Eq "dhcp6.decision (SOLICIT->REPLY|REQUEST->REPLY) .* address=$UDHCPC6_ADDRESS " "$WORK/ringboot.log" ||
+  fail "ringboot logged no Reply binding $UDHCPC6_ADDRESS: $(grep dhcp6.decision "$WORK/ringboot.log" | tail -n 3)"
+c0_has "inet6 $UDHCPC6_ADDRESS/128 " || fail "udhcpc6's script did not put $UDHCPC6_ADDRESS on c0"
+kill -USR2 "$UDHCPC6_PID"
+for _ in $(seq 50); do
+  grep -q "dhcp6.decision RELEASE->REPLY .* address=$UDHCPC6_ADDRESS " "$WORK/ringboot.log" && break
+  sleep 0.1
+done
+grep -q "dhcp6.decision RELEASE->REPLY .* address=$UDHCPC6_ADDRESS " "$WORK/ringboot.log" ||
+  fail "udhcpc6 (SIGUSR2): no RELEASE->REPLY for $UDHCPC6_ADDRESS: $(tail -n 5 "$WORK/udhcpc6.log")"
+grep -q 'udhcpc6: unicasting a release' "$WORK/udhcpc6.log" || fail "udhcpc6 did not log its Release"
+kill "$UDHCPC6_PID"
+wait "$UDHCPC6_PID" 2>/dev/null || true
+note "udhcpc6: $UDHCPC6_ADDRESS, $(grep -x 'bootfile_url=.*' "$WORK/udhcpc6-bound"), released"
+
 [[ $(md5sum </etc/resolv.conf) == "$RESOLV_BEFORE" ]] || fail "a client changed the host's /etc/resolv.conf"
 [[ ! -e /run/dhcpcd/c0-6.pid ]] || fail "dhcpcd wrote its pid file on the host's /run"
 note "PASS dhcp6_clients"

@@ -124,6 +124,18 @@ done
 grep -q 'dhcp6.started mode=server interface=s0 server_address=2001:db8::1 server_duid=00:03:00:01:' "$WORK/ringboot.log" ||
   fail "no dhcp6.started line with the server DUID: $(grep dhcp6 "$WORK/ringboot.log" | head -2)"
 
+# wait_event PID FILE EVENT SECONDS LOG WHAT: until a client's hook script has
+# written "== EVENT" into FILE; fails if the client (PID) exits first or the
+# event is not there within SECONDS.
+wait_event() {
+  local pid=$1 file=$2 event=$3 secs=$4 log=$5 what=$6 _
+  for _ in $(seq $((secs * 10))); do
+    grep -q "^== $event\$" "$file" 2>/dev/null && return 0
+    kill -0 "$pid" 2>/dev/null || fail "$what exited without a lease: $(tail -n 8 "$log")"
+    sleep 0.1
+  done
+  fail "$what bound no lease in $secs s: $(tail -n 8 "$log")"
+}
 # c0_has REGEX: a line of c0's IPv6 addresses matches. grep reads them all
 # (no -q): with -q, ip may die of SIGPIPE, which pipefail makes a failure.
 c0_has() { inns cli ip -6 addr show dev c0 | grep -E -- "$1" >/dev/null; }
@@ -295,12 +307,7 @@ DHCPCD_NS=(ip netns exec "$(ns cli)" sh -c
 "${DHCPCD_NS[@]}" -6 -B -d -f "$WORK/dhcpcd.conf" -c "$WORK/dhcpcd-script.sh" -t 20 c0 >"$WORK/dhcpcd.log" 2>&1 &
 DHCPCD_PID=$!
 PIDS+=("$DHCPCD_PID")
-for _ in $(seq 200); do
-  grep -q '^== BOUND6$' "$WORK/dhcpcd-env" 2>/dev/null && break
-  kill -0 "$DHCPCD_PID" 2>/dev/null || fail "dhcpcd -6 exited without a lease: $(tail -n 8 "$WORK/dhcpcd.log")"
-  sleep 0.1
-done
-grep -q '^== BOUND6$' "$WORK/dhcpcd-env" 2>/dev/null || fail "dhcpcd -6 bound no lease in 20 s: $(tail -n 8 "$WORK/dhcpcd.log")"
+wait_event "$DHCPCD_PID" "$WORK/dhcpcd-env" BOUND6 20 "$WORK/dhcpcd.log" "dhcpcd -6"
 grep -q 'c0: Router Advertisement from fe80::' "$WORK/dhcpcd.log" || fail "dhcpcd saw no router advertisement"
 [[ $(cat "$WORK/dhcpcd/run/dhcpcd/c0-6.pid" 2>/dev/null) == "$DHCPCD_PID" ]] ||
   fail "dhcpcd's pid file in the work directory does not hold its PID $DHCPCD_PID"
@@ -362,12 +369,7 @@ ip netns exec "$(ns cli)" "$UDHCPC6" udhcpc6 -i c0 -s "$WORK/udhcpc6-script.sh" 
   >"$WORK/udhcpc6.log" 2>&1 &
 UDHCPC6_PID=$!
 PIDS+=("$UDHCPC6_PID")
-for _ in $(seq 100); do
-  grep -q '^== bound$' "$WORK/udhcpc6-env" 2>/dev/null && break
-  kill -0 "$UDHCPC6_PID" 2>/dev/null || fail "udhcpc6 exited without a lease: $(tail -n 8 "$WORK/udhcpc6.log")"
-  sleep 0.1
-done
-grep -q '^== bound$' "$WORK/udhcpc6-env" 2>/dev/null || fail "udhcpc6 bound no lease in 10 s: $(tail -n 8 "$WORK/udhcpc6.log")"
+wait_event "$UDHCPC6_PID" "$WORK/udhcpc6-env" bound 10 "$WORK/udhcpc6.log" udhcpc6
 awk '/^== / { on = ($2 == "bound") } on' "$WORK/udhcpc6-env" >"$WORK/udhcpc6-bound"
 # udhcpc6 writes addresses in full (2001:0db8:0000:...): compare them in RFC 5952 form.
 rfc5952() { python3 -c 'import ipaddress, sys; print(ipaddress.ip_address(sys.argv[1]))' "$1"; }

@@ -263,6 +263,9 @@ std::optional<Reply> Engine::proxy(const Received& rx, Ipv4 server_ip, MessageTy
   b.option_text(option::kBootfileName, rule->file);
   if (boot_server_port) {
     reply->to = rx.from;  // ACK to the sender's address and port
+    // The client holds its address by now (the address server's ACK, which the proxy never sees): its
+    // ciaddr, when the request came from it, is the machine's address for the fleet's TFTP and HTTP fetches.
+    if (packet_.ciaddr.value != 0 && rx.from.ip.if_v4() == packet_.ciaddr) decision_.address = packet_.ciaddr;
   } else if (packet_.giaddr.value != 0) {
     reply->to = Endpoint{packet_.giaddr, kServerPort};
   } else {

@@ -222,12 +222,18 @@ TEST(DhcpProxy, Port4011RequestAckedToSender) {
   EXPECT_EQ(p->file(), "ipxe.efi");
   EXPECT_EQ(p->vendor_class(), "PXEClient");
   EXPECT_EQ(p->uuid().size(), 17u);
+  // The machine's address, for the fleet: the ciaddr the request came from.
+  EXPECT_EQ(e.last_decision().address, ip("10.0.0.77"));
   // 43.71 boot item echoed; no 43.6 for UEFI.
   EXPECT_EQ(std::vector<std::uint8_t>(p->vendor_specific().begin(), p->vendor_specific().end()),
             (std::vector<std::uint8_t>{71, 4, 0x80, 0, 0, 0, 255}));
   // A DISCOVER on 4011 is not answered.
   auto d = pxe_discover(7).bytes();
   EXPECT_FALSE(e.handle(Bytes(d), rx, kNow, j));
+  // A ciaddr the request did not come from is answered (to the sender) but names no address.
+  Received other{Endpoint{ip("10.0.0.78"), 68}, kPxePort, ip("10.0.0.1")};
+  ASSERT_TRUE(e.handle(Bytes(req), other, kNow, j));
+  EXPECT_EQ(e.last_decision().address, Ipv4{});
 }
 
 TEST(DhcpProxy, HttpClientGetsUrlAndHttpClientVendorClass) {

@@ -20,6 +20,14 @@
 //          giaddr 0, hops 0 and the broadcast flag, as EDK2 sends them (with no address on the interface the
 //          kernel sends them from 0.0.0.0, as firmware does). iPXE leaves the flag clear and takes the reply
 //          unicast to its MAC; here every machine shares the interface's MAC, so its requests set it too.
+//   proxy  l2, beside an address server (another host's DHCP, e.g. the site's): the server under test is a
+//          proxyDHCP. Each DHCP stage waits for both OFFERs of its DISCOVER, the address server's (yiaddr set) and
+//          the proxy's (yiaddr 0, 60 "PXEClient"), REQUESTs the address from its server (broadcast, 50 and 54),
+//          and once ACKed asks the proxy for the boot file on its port 4011: a REQUEST unicast from the leased
+//          address (ciaddr set) to the proxy's 54, answered with an ACK carrying the file. EDK2 does that for a
+//          proxy offer without option 43 (PXE boot server discovery), iPXE for every proxy offer (its
+//          ProxyDHCPREQUEST). Firmware collects offers for its first timeout; a machine here goes on as soon as
+//          it holds both, so a slow proxy shows as time, not as offers it would have waited for anyway.
 // TFTP and HTTP sockets are bound to the machine's leased address (--bind-leased, default on), so the server sees
 // N clients, as in life; that needs the pool's addresses local in the client's namespace (bench/storm_compare
 // routes them `local` to lo; in l2 mode the kernel answers the server's ARP for each of them, arp_ignore 0).
@@ -90,7 +98,7 @@ struct Options {
   int machines = 100;
   std::string server = "10.79.0.1";  // DHCP server (its port 67)
   std::string relay = "10.79.1.1";   // giaddr, and the address the relay socket binds (port 67)
-  std::string dhcp_mode = "relay";   // relay, or l2: broadcast from port 68 on `interface`
+  std::string dhcp_mode = "relay";   // relay; l2: broadcast from port 68 on `interface`; proxy: l2 + a proxyDHCP
   std::string interface;             // l2: the client interface (SO_BINDTODEVICE)
   std::string root;                  // local copy of the boot root: kernels and initrds are checked against it
   double ramp = 0;                   // machines started per second; 0: all at once
@@ -209,7 +217,9 @@ struct Machine {
   uint32_t xid = 0;
   int dhcp_try = 0;
   bool requesting = false;
+  bool proxying = false;  // proxy mode: ACKed by the address server, asking the proxy on 4011
   uint32_t offered = 0, server_id = 0, leased = 0, siaddr = 0;
+  uint32_t proxy_id = 0;  // proxy mode: the proxy offer's server identifier (0: none yet)
   std::string boot_file;
   std::vector<uint8_t> dhcp_pkt;
   // replies with this machine's MAC read in the current DHCP stage: taken, and not taken (why: the
@@ -269,7 +279,8 @@ std::string_view bytes(const void* p, size_t n) { return {static_cast<const char
 
 // EDK2 (ipxe = false) or iPXE's DISCOVER (type 1) / REQUEST (type 3), relayed by RELAY, or with RELAY 0 as
 // broadcast on the server's L2 (hops 0, the broadcast flag: the machine has no address to take a unicast at).
-std::vector<uint8_t> dhcp_packet(const Machine& m, bool ipxe, uint8_t type, uint32_t relay) {
+// With CIADDR, the REQUEST a proxyDHCP's port 4011 takes: from a bound address, no 50 or 54, no broadcast flag.
+std::vector<uint8_t> dhcp_packet(const Machine& m, bool ipxe, uint8_t type, uint32_t relay, uint32_t ciaddr = 0) {
   std::vector<uint8_t> p(240, 0);
   p[0] = 1;  // BOOTREQUEST
   p[1] = 1;
@@ -277,13 +288,14 @@ std::vector<uint8_t> dhcp_packet(const Machine& m, bool ipxe, uint8_t type, uint
   p[3] = relay ? 1 : 0;  // hops: one relay, or none
   uint32_t xid = htonl(m.xid);
   std::memcpy(&p[4], &xid, 4);
-  if (!relay) p[10] = 0x80;        // flags: broadcast
-  std::memcpy(&p[24], &relay, 4);  // giaddr (network order)
+  if (!relay && !ciaddr) p[10] = 0x80;  // flags: broadcast
+  std::memcpy(&p[12], &ciaddr, 4);      // ciaddr (network order)
+  std::memcpy(&p[24], &relay, 4);       // giaddr
   std::memcpy(&p[28], m.mac.data(), 6);
   const uint8_t cookie[4] = {99, 130, 83, 99};
   std::memcpy(&p[236], cookie, 4);
   put_opt(p, 53, bytes(&type, 1));
-  if (type == 3) {
+  if (type == 3 && !ciaddr) {
     put_opt(p, 50, bytes(&m.offered, 4));
     put_opt(p, 54, bytes(&m.server_id, 4));
   }
@@ -323,6 +335,7 @@ struct DhcpReply {
   uint32_t xid = 0, yiaddr = 0, siaddr = 0, server_id = 0;
   std::array<uint8_t, 6> mac{};
   std::string file;
+  bool pxe_client = false;  // option 60 begins "PXEClient": a proxyDHCP's (or a PXE server's) reply
 };
 
 bool parse_dhcp(const uint8_t* p, size_t n, DhcpReply* r) {
@@ -345,6 +358,7 @@ bool parse_dhcp(const uint8_t* p, size_t n, DhcpReply* r) {
     const uint8_t* val = p + off;
     if (code == 53 && len == 1) r->type = val[0];
     if (code == 54 && len == 4) std::memcpy(&r->server_id, val, 4);
+    if (code == 60) r->pxe_client = std::string_view(reinterpret_cast<const char*>(val), len).starts_with("PXEClient");
     if (code == 67)
       r->file.assign(reinterpret_cast<const char*>(val), strnlen(reinterpret_cast<const char*>(val), len));
     off += len;
@@ -418,7 +432,8 @@ class Storm {
     if (inet_pton(AF_INET, o.server.c_str(), &server_.sin_addr) != 1) die("--server: not an IPv4 address");
     server_.sin_family = AF_INET;
     server_.sin_port = htons(67);
-    l2_ = o.dhcp_mode == "l2";
+    proxy_ = o.dhcp_mode == "proxy";
+    l2_ = o.dhcp_mode == "l2" || proxy_;
     if (!l2_ && inet_pton(AF_INET, o.relay.c_str(), &giaddr_) != 1) die("--relay: not an IPv4 address");
     dhcp_to_ = server_;
     if (l2_) dhcp_to_.sin_addr.s_addr = INADDR_BROADCAST;
@@ -455,6 +470,8 @@ class Storm {
   void open_dhcp_socket();
   void on_dhcp_socket(TimePoint now);
   void on_dhcp(Machine& m, const DhcpReply& r, TimePoint now);
+  bool on_dhcp_proxy(Machine& m, const DhcpReply& r, TimePoint now);
+  void dhcp_acked(Machine& m, TimePoint now);
   // TFTP
   int udp_socket(Machine& m);
   void tftp_start(Machine& m, TimePoint now);
@@ -478,7 +495,8 @@ class Storm {
   std::uniform_real_distribution<double> uni_{0.0, 1.0};
   Root root_;
   sockaddr_in server_{};
-  bool l2_ = false;
+  bool l2_ = false;        // l2 or proxy: broadcast from 0.0.0.0:68
+  bool proxy_ = false;     // proxy: beside an address server, the boot file from the proxy's 4011
   uint32_t giaddr_ = 0;    // the relay's address; 0 in l2 mode
   sockaddr_in dhcp_to_{};  // where requests go: the server's 67, or 255.255.255.255:67
   int ep_ = -1;
@@ -527,7 +545,8 @@ void Storm::dhcp_start(Machine& m, bool ipxe, TimePoint now) {
   m.stage = ipxe ? dhcp_ipxe : dhcp_pxe;
   m.xid = (xid_next_++ * 2654435761u) ^ o_.seed;
   m.dhcp_try = 0;
-  m.requesting = false;
+  m.requesting = m.proxying = false;
+  m.offered = m.server_id = m.proxy_id = 0;
   m.dhcp_taken = m.dhcp_not_waiting = m.dhcp_other_xid = m.dhcp_sent = 0;
   m.dhcp_pkt = dhcp_packet(m, ipxe, 1, giaddr_);
   dhcp_send(m, now);
@@ -535,9 +554,36 @@ void Storm::dhcp_start(Machine& m, bool ipxe, TimePoint now) {
 
 void Storm::dhcp_send(Machine& m, TimePoint now) {
   ++m.dhcp_sent;
-  if (sendto(dhcp_fd_, m.dhcp_pkt.data(), m.dhcp_pkt.size(), 0, reinterpret_cast<const sockaddr*>(&dhcp_to_),
-             sizeof dhcp_to_) < 0)
-    ++st_.send_errors;  // the timer resends it, as a lost packet
+  ssize_t sent;
+  if (m.proxying) {
+    // To the proxy's 4011 from the leased address's 68: the shared socket is bound to 0.0.0.0:68, so the
+    // source is set per datagram (IP_PKTINFO), and the proxy's ACK comes back to this socket.
+    sockaddr_in to{};
+    to.sin_family = AF_INET;
+    to.sin_port = htons(4011);
+    to.sin_addr.s_addr = m.proxy_id;
+    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(in_pktinfo))] = {};
+    iovec iov{m.dhcp_pkt.data(), m.dhcp_pkt.size()};
+    msghdr msg{};
+    msg.msg_name = &to;
+    msg.msg_namelen = sizeof to;
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control;
+    msg.msg_controllen = sizeof control;
+    cmsghdr* c = CMSG_FIRSTHDR(&msg);
+    c->cmsg_level = IPPROTO_IP;
+    c->cmsg_type = IP_PKTINFO;
+    c->cmsg_len = CMSG_LEN(sizeof(in_pktinfo));
+    in_pktinfo info{};
+    info.ipi_spec_dst.s_addr = m.leased;
+    std::memcpy(CMSG_DATA(c), &info, sizeof info);
+    sent = sendmsg(dhcp_fd_, &msg, 0);
+  } else {
+    sent = sendto(dhcp_fd_, m.dhcp_pkt.data(), m.dhcp_pkt.size(), 0, reinterpret_cast<const sockaddr*>(&dhcp_to_),
+                  sizeof dhcp_to_);
+  }
+  if (sent < 0) ++st_.send_errors;  // the timer resends it, as a lost packet
   // EDK2: 4, 8, 16, 32 s; iPXE: 1, 2, 4, 8, 16 s (its DHCP_MIN_TIMEOUT doubling), then the machine fails.
   static constexpr int kEdk2[] = {4, 8, 16, 32};
   static constexpr int kIpxe[] = {1, 2, 4, 8, 16};
@@ -616,6 +662,10 @@ void Storm::on_dhcp_socket(TimePoint now) {
 
 void Storm::on_dhcp(Machine& m, const DhcpReply& r, TimePoint now) {
   bool ipxe = m.stage == dhcp_ipxe;
+  if (proxy_) {
+    if (on_dhcp_proxy(m, r, now)) dhcp_acked(m, now);
+    return;
+  }
   if (!m.requesting && r.type == 2) {  // OFFER
     m.offered = r.yiaddr;
     m.server_id = r.server_id ? r.server_id : server_.sin_addr.s_addr;
@@ -634,6 +684,48 @@ void Storm::on_dhcp(Machine& m, const DhcpReply& r, TimePoint now) {
   m.leased = r.yiaddr;
   m.siaddr = r.siaddr ? r.siaddr : m.server_id;
   m.boot_file = r.file;
+  dhcp_acked(m, now);
+}
+
+// Proxy mode's DHCP stage (see the head of the file); true when the proxy's ACK has set the boot file.
+bool Storm::on_dhcp_proxy(Machine& m, const DhcpReply& r, TimePoint now) {
+  const bool ipxe = m.stage == dhcp_ipxe;
+  if (!m.requesting && r.type == 2) {  // OFFERs: the address server's and the proxy's
+    if (r.yiaddr != 0 && m.offered == 0) {
+      m.offered = r.yiaddr;
+      m.server_id = r.server_id;
+    } else if (r.yiaddr == 0 && r.pxe_client && m.proxy_id == 0) {
+      m.proxy_id = r.server_id ? r.server_id : r.siaddr;
+    }
+    if (m.offered == 0 || m.server_id == 0 || m.proxy_id == 0) return false;
+    m.requesting = true;
+    m.dhcp_try = 0;
+    m.dhcp_pkt = dhcp_packet(m, ipxe, 3, 0);
+    dhcp_send(m, now);
+    return false;
+  }
+  if (r.type == 6 && m.requesting && !m.proxying && r.server_id == m.server_id) {
+    fail(m, "NAK", now);
+    return false;
+  }
+  if (r.type != 5) return false;
+  if (m.requesting && !m.proxying && r.server_id == m.server_id) {  // the address server's ACK
+    m.leased = r.yiaddr;
+    m.proxying = true;
+    m.dhcp_try = 0;
+    m.dhcp_pkt = dhcp_packet(m, ipxe, 3, 0, m.leased);
+    dhcp_send(m, now);
+    return false;
+  }
+  if (!m.proxying || r.server_id != m.proxy_id) return false;
+  m.siaddr = r.siaddr ? r.siaddr : m.proxy_id;
+  m.boot_file = r.file;
+  return true;
+}
+
+// The DHCP stage's end: the ACK named the boot file, fetched by TFTP (EDK2) or HTTP (iPXE).
+void Storm::dhcp_acked(Machine& m, TimePoint now) {
+  const bool ipxe = m.stage == dhcp_ipxe;
   stage_done(m, m.stage, now);
   if (m.boot_file.empty()) {
     fail(m, "ACK without a boot file", now);
@@ -1094,7 +1186,13 @@ void Storm::tick(TimePoint now) {
         break;
       case Wait::dhcp:
         if (++m.dhcp_try >= (m.stage == dhcp_ipxe ? 5 : 4)) {
-          fail(m, m.requesting ? "no ACK" : "no OFFER", now);
+          const char* kind = m.proxying                          ? "no ACK from the proxy's 4011"
+                             : m.requesting                      ? "no ACK"
+                             : !proxy_                           ? "no OFFER"
+                             : m.offered == 0 && m.proxy_id == 0 ? "no OFFER"
+                             : m.offered == 0                    ? "no address OFFER"
+                                                                 : "no proxy OFFER";
+          fail(m, kind, now);
           break;
         }
         ++st_.dhcp_resends;
@@ -1283,8 +1381,10 @@ void Storm::report(double wall, const ProcSample& s0, const ProcSample& s1, cons
     return;
   }
   fmt::print("storm: {} machines, {} ok, {} failed, DHCP {}, loss {} %, {}\n", machines_.size(), ok, failed,
-             l2_ ? "on one L2 (broadcast)" : "relayed", o_.loss_pct,
-             o_.ramp > 0 ? fmt::format("ramp {}/s", o_.ramp) : std::string("all at once"));
+             proxy_ ? "from a proxyDHCP beside an address server"
+             : l2_  ? "on one L2 (broadcast)"
+                    : "relayed",
+             o_.loss_pct, o_.ramp > 0 ? fmt::format("ramp {}/s", o_.ramp) : std::string("all at once"));
   fmt::print("in the installer: first {:.2f} s, all {}, per machine p50 {:.2f} s p99 {:.2f} s max {:.2f} s\n",
              ok ? first_in - first_start : 0.0, all ? fmt::format("{:.2f} s", last_in - first_start) : "-",
              percentile(installer, 0.5), percentile(installer, 0.99), percentile(installer, 1.0));
@@ -1310,10 +1410,11 @@ int storm_main(int argc, char** argv) {
   app.option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
   app.add_option("--machines", o.machines, "simulated machines (1..65536)")->default_str(dflt(o.machines));
   app.add_option("--dhcp-mode", o.dhcp_mode,
-                 "relay: DHCP relayed from RELAY:67; l2: broadcast from 0.0.0.0:68 on --interface, no relay")
-      ->check(CLI::IsMember({"relay", "l2"}))
+                 "relay: DHCP relayed from RELAY:67; l2: broadcast from 0.0.0.0:68 on --interface, no relay; "
+                 "proxy: l2 beside an address server, the server under test a proxyDHCP (4011)")
+      ->check(CLI::IsMember({"relay", "l2", "proxy"}))
       ->default_str(o.dhcp_mode);
-  app.add_option("--interface", o.interface, "l2 mode: the interface the DHCP client socket is bound to");
+  app.add_option("--interface", o.interface, "l2 and proxy modes: the interface the DHCP client socket is bound to");
   app.add_option("--server", o.server, "the DHCP server's address (relay mode: relayed to its port 67)")
       ->default_str(o.server);
   app.add_option("--relay", o.relay, "relay mode: giaddr, and the relay socket binds RELAY:67")->default_str(o.relay);
@@ -1349,7 +1450,7 @@ int storm_main(int argc, char** argv) {
     if (o.loss_pct < 0 || o.loss_pct > 100) throw CLI::ValidationError("--loss", "must be 0..100");
     if (o.mac_base < 0 || o.mac_base + o.machines > (1 << 24)) throw CLI::ValidationError("--mac-base", "out of range");
     if (o.http_tries < 1 || o.http_timeout_s < 1) throw CLI::ValidationError("--http-tries", "must be >= 1");
-    if (o.dhcp_mode == "l2" && (o.interface.empty() || o.interface.size() >= IFNAMSIZ))
+    if (o.dhcp_mode != "relay" && (o.interface.empty() || o.interface.size() >= IFNAMSIZ))
       throw CLI::ValidationError("--interface", "l2 mode needs the client interface's name");
   } catch (const CLI::ParseError& e) {
     return app.exit(e) == 0 ? 0 : 2;

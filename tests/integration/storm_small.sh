@@ -8,7 +8,11 @@
 # (GET /api/v1/machines), and one machine's timeline with the chain's steps in order. No timing asserts.
 # DHCP_MODE l2: no relay, the storm on ringboot's L2 instead (p0 without an address, 10.79.0.0/16 on-link, each
 # machine's DHCP broadcast from 0.0.0.0:68, the server ARPing for each leased address).
-# Usage: storm_small.sh RINGBOOT RINGBOOT_BENCH [MACHINES] [DHCP_MODE: relay|l2]. Needs root (namespaces).
+# DHCP_MODE proxy: l2, with ringboot a proxyDHCP beside the site's address server: ringboot's side is a bridge
+# (s0 and a veth to a third namespace, where a dnsmasq that knows nothing of booting hands out the addresses);
+# each machine takes its address from dnsmasq and its boot file from ringboot's port 4011, as EDK2 and iPXE do
+# beside a proxy (bench/storm.cc). The API must still see every machine through the whole chain.
+# Usage: storm_small.sh RINGBOOT RINGBOOT_BENCH [MACHINES] [DHCP_MODE: relay|l2|proxy]. Needs root (namespaces).
 RINGBOOT=${1:-}
 BENCH=${2:-}
 MACHINES=${3:-100}
@@ -17,7 +21,11 @@ source "$(dirname "$0")/lib.sh"
 need_root
 need ip curl
 [[ -x $BENCH ]] || fail "usage: $0 RINGBOOT RINGBOOT_BENCH (no ringboot-bench at '$BENCH'; configure with -DRINGBOOT_BENCH=ON)"
-[[ $DHCP_MODE == relay || $DHCP_MODE == l2 ]] || fail "DHCP_MODE is relay or l2, not '$DHCP_MODE'"
+[[ $DHCP_MODE == relay || $DHCP_MODE == l2 || $DHCP_MODE == proxy ]] ||
+  fail "DHCP_MODE is relay, l2 or proxy, not '$DHCP_MODE'"
+[[ $DHCP_MODE != proxy ]] || need dnsmasq
+IFACE=s0
+[[ $DHCP_MODE != proxy ]] || IFACE=br0
 
 ROOT=$WORK/root
 mkdir -p "$ROOT/debian12" "$WORK/out"
@@ -36,8 +44,8 @@ chmod 0600 "$TOKENS"
 CONFIG=$WORK/ringboot.toml
 cat >"$CONFIG" <<TOML
 [dhcp]
-mode = "server"
-interface = "s0"
+mode = "$([[ $DHCP_MODE == proxy ]] && echo proxy || echo server)"
+interface = "$IFACE"
 server_address = "10.79.0.1"
 lease_file = "$WORK/leases"
 conflict_check = "none"
@@ -49,11 +57,8 @@ file = "http://10.79.0.1/boot.ipxe"
 match = { arch = [7, 9] }
 file = "ipxe.efi"
 
-[[dhcp.subnet]]
-cidr = "10.79.0.0/16"
-range = ["10.79.2.0", "10.79.255.254"]
-router = "10.79.0.1"
-lease_seconds = 3600
+$([[ $DHCP_MODE == proxy ]] || printf '%s\n' '[[dhcp.subnet]]' 'cidr = "10.79.0.0/16"' \
+  'range = ["10.79.2.0", "10.79.255.254"]' 'router = "10.79.0.1"' 'lease_seconds = 3600')
 
 [api]
 tokens_file = "$TOKENS"
@@ -75,7 +80,21 @@ note "namespaces: ringboot on s0 (10.79.0.1/16), the storm on p0 ($DHCP_MODE) wi
 make_ns srv
 make_ns cli
 link srv s0 cli p0
-inns srv ip addr add 10.79.0.1/16 dev s0
+if [[ $DHCP_MODE == proxy ]]; then
+  make_ns adr
+  inns srv ip link add br0 type bridge
+  inns srv ip link set s0 master br0
+  link srv a1 adr a0
+  inns srv ip link set a1 master br0
+  inns srv ip link set br0 up
+  inns adr ip addr add 10.79.0.2/16 dev a0
+  # The site's DHCP server: addresses only, the same pool; nothing about booting.
+  inns adr dnsmasq --keep-in-foreground --conf-file=/dev/null --port=0 --interface=a0 --bind-interfaces \
+    --dhcp-range=10.79.2.0,10.79.255.254,255.255.0.0,1h --no-ping --dhcp-leasefile="$WORK/address-server.leases" \
+    --pid-file="$WORK/address-server.pid" --log-facility="$WORK/address-server.log" >"$WORK/address-server.out" 2>&1 &
+  PIDS+=("$!")
+fi
+inns srv ip addr add 10.79.0.1/16 dev "$IFACE"
 if [[ $DHCP_MODE == relay ]]; then
   inns cli ip addr add 10.79.1.1/16 dev p0
   STORM_DHCP=(--dhcp-mode relay --relay 10.79.1.1)
@@ -83,14 +102,14 @@ else
   inns cli ip route add 10.79.0.0/16 dev p0
   # The server's ARP for a leased address (local on lo, not on p0) is answered only with arp_ignore 0.
   inns cli sysctl -qw net.ipv4.conf.all.arp_ignore=0 net.ipv4.conf.p0.arp_ignore=0
-  STORM_DHCP=(--dhcp-mode l2 --interface p0)
+  STORM_DHCP=(--dhcp-mode "$DHCP_MODE" --interface p0)
 fi
 # The pool (10.79.2.0-10.79.255.255) is local in the client's namespace, so each machine binds its leased
 # address; relayed, the server reaches it through 10.79.1.1 (a route, not an ARP entry per machine), on one L2
 # by an ARP entry per machine.
 for prefix in 10.79.2.0/23 10.79.4.0/22 10.79.8.0/21 10.79.16.0/20 10.79.32.0/19 10.79.64.0/18 10.79.128.0/17; do
   inns cli ip route add local "$prefix" dev lo
-  [[ $DHCP_MODE == l2 ]] || inns srv ip route add "$prefix" via 10.79.1.1
+  [[ $DHCP_MODE != relay ]] || inns srv ip route add "$prefix" via 10.79.1.1
 done
 
 RINGBOOT_LOG=$WORK/ringboot.log
@@ -101,7 +120,8 @@ PIDS+=("$RINGBOOT_PID")
 for _ in $(seq 100); do
   kill -0 "$RINGBOOT_PID" 2>/dev/null || fail "ringboot exited at start: $(tail -n 5 "$RINGBOOT_LOG")"
   inns srv curl -fsS -o /dev/null http://10.79.0.1/boot.ipxe 2>/dev/null &&
-    [[ -n $(inns srv ss -Hlun 'sport = :67') ]] && break
+    [[ -n $(inns srv ss -Hlun 'sport = :67') ]] &&
+    { [[ $DHCP_MODE != proxy ]] || [[ -n $(inns adr ss -Hlun 'sport = :67') ]]; } && break
   sleep 0.1
 done
 inns srv curl -fsS -o /dev/null http://10.79.0.1/boot.ipxe || fail "ringboot does not answer HTTP on 10.79.0.1:80"

@@ -9,6 +9,8 @@
 
 #include <mstch/mstch.hpp>
 
+#include "fleet/names.h"
+
 namespace ringboot::fleet {
 
 namespace {
@@ -20,8 +22,10 @@ constexpr std::array<std::string_view, 13> kNames{"mac",      "mac_hyphens", "ma
 bool known_name(std::string_view name, bool in_section) {
   if (std::find(kNames.begin(), kNames.end(), name) != kNames.end()) return true;
   if (name == ".") return in_section;
+  // A label's key has a label's characters: no braces, blanks or control bytes, which mstch would read as
+  // tags of their own ("{{{label.a}} {{ }}...}}}", found by fuzz/template_fuzz: mstch threw length_error).
   constexpr std::string_view kLabel = "label.";
-  return name.size() > kLabel.size() && name.substr(0, kLabel.size()) == kLabel;
+  return name.size() > kLabel.size() && name.substr(0, kLabel.size()) == kLabel && label_ok(name.substr(kLabel.size()));
 }
 
 std::string_view trim(std::string_view s) {

@@ -47,10 +47,16 @@ TEST(FleetTemplate, CheckFindsWhatMstchSilentlyAccepts) {
   EXPECT_TRUE(check_template("{{}}"));
   EXPECT_TRUE(check_template("{{ }}"));
   EXPECT_TRUE(check_template("{{&}}"));
+  // A label's key is a label: "label." followed by anything was taken as a name, tags and braces included.
+  EXPECT_FALSE(check_template("{{label.rack}} {{{label.rack-a_1:x/y}}}"));
+  EXPECT_TRUE(check_template("{{label.a b}}"));
+  EXPECT_TRUE(check_template("{{{label.vack}} {{ }}ac}}}"));
 }
 
 TEST(FleetTemplate, WhatCheckAcceptsRenders) {
   // fuzz/template_fuzz found mstch throwing on "{{! }}" after check passed it.
+  // and mstch throwing length_error on a triple tag with tags inside, taken as a label's name:
+  EXPECT_TRUE(check_template("{{{mac}}}{{{label.vack}} {\x89label {{      }}\nsh\xff}}} shell"));
   for (const std::string t : {"{{! }}", "{{!  }}", "{{!}}", "{{# }}{{/ }}", "{{{ }}}"}) {
     const bool accepted = !check_template(t);
     EXPECT_FALSE(accepted) << t;

@@ -333,13 +333,13 @@ void TftpService::end_session(std::uint32_t index, Instant now) {
   const tftp::Session& s = *slot.session;
   const double elapsed = std::chrono::duration<double>(now - s.started()).count();
   const tftp::Result result = s.result();
-  count_result(result, elapsed, s.bytes_sent(), s.retransmits(), s.ignored());
+  count_result(result, elapsed, s.bytes_sent(), s.retransmits(), s.timer_resends(), s.ignored());
   // A size probe (EDK2's tsize query, then ERROR 8) is normal traffic: debug only.
   log(result == tftp::Result::probe ? LogLevel::debug : LogLevel::info, "tftp.transfer",
       "client={} file=\"{}\" bytes={} sent_bytes={} blksize={} windowsize={} duration_ms={:.1f} retransmits={} "
-      "result={}",
+      "timeouts={} result={}",
       slot.peer.to_string(), slot.filename, s.bytes_acked(), s.bytes_sent(), s.blksize(), s.windowsize(),
-      elapsed * 1000.0, s.retransmits(), tftp::to_string(result));
+      elapsed * 1000.0, s.retransmits(), s.timer_resends(), tftp::to_string(result));
   if (fleet_ != nullptr && fleet_->enabled() && result != tftp::Result::probe) {
     fleet::Fetch f;
     f.peer = slot.peer.ip;
@@ -398,7 +398,7 @@ void TftpService::end_upload(std::uint32_t index, Instant now) {
   (void)now;  // the transfer ended when its result was decided, not after the linger
   const double elapsed = std::chrono::duration<double>(u.decided() - u.started()).count();
   const tftp::Result result = u.result();
-  count_result(result, elapsed, u.bytes_received(), u.retransmits(), u.ignored());
+  count_result(result, elapsed, u.bytes_received(), u.retransmits(), u.retransmits(), u.ignored());  // all on timeout
   log(LogLevel::info, "tftp.transfer",
       "client={} file=\"{}\" direction=upload bytes={} blksize={} duration_ms={:.1f} retransmits={} result={}",
       slot.peer.to_string(), slot.filename, u.bytes_received(), u.blksize(), elapsed * 1000.0, u.retransmits(),
@@ -478,9 +478,10 @@ void TftpService::count_options(const tftp::Negotiated& n) {
 }
 
 void TftpService::count_result(tftp::Result result, double elapsed_seconds, std::uint64_t bytes,
-                               std::uint64_t retransmits, std::uint64_t ignored) {
+                               std::uint64_t retransmits, std::uint64_t timer_resends, std::uint64_t ignored) {
   counters_.bytes.inc(bytes);
   counters_.retransmits.inc(retransmits);
+  counters_.timer_resends.inc(timer_resends);
   counters_.malformed.inc(ignored);
   switch (result) {
     case tftp::Result::ok:

@@ -80,7 +80,7 @@ class TftpService {
   std::uint32_t claim_slot(const io::Datagram& d, int fd, const std::string& path);
   void count_options(const tftp::Negotiated& n);
   void count_result(tftp::Result result, double elapsed_seconds, std::uint64_t bytes, std::uint64_t retransmits,
-                    std::uint64_t ignored);
+                    std::uint64_t timer_resends, std::uint64_t ignored);
   void close_transfer(std::uint32_t index);
   void release_slot(std::uint32_t index);
   std::uint32_t take_slot();

@@ -21,6 +21,10 @@ const MetricTable<TftpCounters>& metric_table() {
           .counter("ringboot_tftp_sent_bytes_total", "TFTP DATA payload bytes sent, retransmits included.", &C::bytes)
           .counter("ringboot_tftp_retransmits_total", "TFTP packets resent after a timeout or window rollback.",
                    &C::retransmits)
+          .counter("ringboot_tftp_timeouts_total",
+                   "TFTP retransmit timer expiries that resent an OACK, a window or an upload's ACK (the other "
+                   "retransmits are window rollbacks on the client's ACKs).",
+                   &C::timer_resends)
           .counter("ringboot_tftp_malformed_total", "Malformed TFTP datagrams dropped.", &C::malformed)
           .counter(
               "ringboot_tftp_rate_limit_untracked_total",

@@ -15,6 +15,7 @@ struct TftpCounters {
   Counter probes;             // Result::probe: EDK2/iPXE size query, normal traffic
   Counter bytes;              // DATA payload bytes sent, retransmits included
   Counter retransmits;        // packets resent after a timeout or a window rollback
+  Counter timer_resends;      // retransmit timer expiries that resent (an OACK, a window, an upload's ACK)
   Counter malformed;          // datagrams dropped by the parsers
   Counter refused_busy;       // Verdict::over_global / over_client
   Counter refused_access;     // bad path, WRQ, access denied

@@ -172,6 +172,7 @@ void Session::on_timer(Instant now, Sink& sink) {
     return;
   }
   rto_.backoff();
+  ++timer_resends_;
   if (state_ == State::oack_sent) {
     oack_resent_ = true;
     ++retransmits_;

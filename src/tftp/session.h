@@ -92,7 +92,10 @@ class Session {
   std::uint64_t bytes_sent() const { return bytes_sent_; }    // DATA payload, retransmits included
   std::uint64_t bytes_acked() const;                          // file bytes the client confirmed
   std::uint32_t retransmits() const { return retransmits_; }  // OACKs and DATA blocks resent
-  std::uint32_t ignored() const { return ignored_; }          // malformed/unexpected datagrams from the peer
+  // Retransmit timer expiries that resent (an OACK or a window); the other
+  // retransmits are roll-backs on the client's ACKs.
+  std::uint32_t timer_resends() const { return timer_resends_; }
+  std::uint32_t ignored() const { return ignored_; }  // malformed/unexpected datagrams from the peer
   std::uint16_t blksize() const { return negotiated_.blksize; }
   std::uint16_t windowsize() const { return negotiated_.windowsize; }
   Instant started() const { return started_; }
@@ -135,6 +138,7 @@ class Session {
   Instant rolled_back_at_{};  // the last roll-back
   Instant deadline_ = kNever;
   std::uint32_t retransmits_ = 0;
+  std::uint32_t timer_resends_ = 0;
   std::uint32_t ignored_ = 0;
   int timeouts_ = 0;  // consecutive, reset by progress
   bool oack_resent_ = false;

@@ -93,6 +93,7 @@ want = {  # parser names drop _total from counters
     "ringboot_tftp_transfers": ("counter", {"result"}),
     "ringboot_tftp_sent_bytes": ("counter", set()),
     "ringboot_tftp_retransmits": ("counter", set()),
+    "ringboot_tftp_timeouts": ("counter", set()),
     "ringboot_tftp_sessions_active": ("gauge", set()),
     "ringboot_tftp_transfer_seconds": ("histogram", {"le"}),
     "ringboot_io_submissions": ("counter", set()),

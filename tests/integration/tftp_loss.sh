@@ -88,7 +88,7 @@ get curl small.bin
 # result=timed_out for a transfer the client completed. So: at least one
 # lossy transfer logged ok with retransmits>0, and none with another result
 # (checked at the end, when the log has had time to catch up).
-await_log 'file="two.bin" bytes=[0-9]+ .*retransmits=[1-9][0-9]* result=ok' 1 "a lossy transfer with retransmits>0"
+await_log 'file="two.bin" bytes=[0-9]+ .*retransmits=[1-9][0-9]* timeouts=[0-9]+ result=ok' 1 "a lossy transfer with retransmits>0"
 grep -E 'file="two.bin"' "$RINGBOOT_LOG" | sed 's/^/    /'
 
 note "raw client dropping DATA / withholding ACKs, clean link"
@@ -119,6 +119,10 @@ check_stat gap_acks 3
 await_log 'file="raw.bin" bytes=[0-9]+ .*result=ok' 3 "raw lossy transfers"
 grep -E 'file="raw.bin" .*windowsize=(8|16) .*retransmits=[1-9]' "$RINGBOOT_LOG" >/dev/null ||
   fail "windowed raw transfers logged no retransmits: $(grep raw.bin "$RINGBOOT_LOG")"
+# Lockstep resends only on its timer: the transfer that lost 10 % of its DATA says so in timeouts=.
+grep -E 'file="raw.bin" .*windowsize=1 .*retransmits=([1-9][0-9]*) timeouts=[1-9][0-9]* result=ok' \
+  "$RINGBOOT_LOG" >/dev/null ||
+  fail "the lockstep raw transfer logged no timer resends (timeouts=): $(grep raw.bin "$RINGBOOT_LOG")"
 
 grep -E 'file="(two|small|raw).bin" .*result=' "$RINGBOOT_LOG" | grep -vE 'result=(ok|timed_out)$' &&
   fail "a lossy transfer ended neither ok nor timed out (lost last ACK)"

@@ -219,7 +219,12 @@ TEST(TftpSession, AckInsideWindowRollsBackToBlockAfterIt) {
   EXPECT_EQ(h.blocks(), seq(1, 4));
   h.ack(2);  // EDK2: block 3 missing, ACK of the last in-order block
   EXPECT_EQ(h.blocks(), seq(3, 6));
-  EXPECT_EQ(h.session.retransmits(), 2u);  // 3 and 4 again
+  EXPECT_EQ(h.session.retransmits(), 2u);    // 3 and 4 again
+  EXPECT_EQ(h.session.timer_resends(), 0u);  // a roll-back, not the timer
+  h.expire();                                // the timer: the window from 3 again
+  EXPECT_EQ(h.blocks(), seq(3, 6));
+  EXPECT_EQ(h.session.retransmits(), 6u);
+  EXPECT_EQ(h.session.timer_resends(), 1u);
 }
 
 TEST(TftpSession, WindowDuplicateAckRollsBackOnlyOnce) {
@@ -306,6 +311,7 @@ TEST(TftpSession, LockstepResendsOnTimeout) {
   h.expire();
   EXPECT_EQ(h.blocks(), seq(1, 1));
   EXPECT_EQ(h.session.retransmits(), 1u);
+  EXPECT_EQ(h.session.timer_resends(), 1u);
   h.ack(1);
   EXPECT_EQ(h.blocks(), seq(2, 2));
 }

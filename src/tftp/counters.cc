@@ -22,8 +22,8 @@ const MetricTable<TftpCounters>& metric_table() {
           .counter("ringboot_tftp_retransmits_total", "TFTP packets resent after a timeout or window rollback.",
                    &C::retransmits)
           .counter("ringboot_tftp_timeouts_total",
-                   "TFTP retransmit timer expiries that resent an OACK, a window or an upload's ACK (the other "
-                   "retransmits are window rollbacks on the client's ACKs).",
+                   "TFTP retransmit timer expiries; each resent an OACK, a window or an upload's ACK (retransmits "
+                   "with no expiry behind them are window rollbacks on the client's ACKs).",
                    &C::timer_resends)
           .counter("ringboot_tftp_malformed_total", "Malformed TFTP datagrams dropped.", &C::malformed)
           .counter(

@@ -92,8 +92,8 @@ class Session {
   std::uint64_t bytes_sent() const { return bytes_sent_; }    // DATA payload, retransmits included
   std::uint64_t bytes_acked() const;                          // file bytes the client confirmed
   std::uint32_t retransmits() const { return retransmits_; }  // OACKs and DATA blocks resent
-  // Retransmit timer expiries that resent (an OACK or a window); the other
-  // retransmits are roll-backs on the client's ACKs.
+  // Retransmit timer expiries, each resending an OACK or a window; the
+  // retransmits no expiry sent are roll-backs on the client's ACKs.
   std::uint32_t timer_resends() const { return timer_resends_; }
   std::uint32_t ignored() const { return ignored_; }  // malformed/unexpected datagrams from the peer
   std::uint16_t blksize() const { return negotiated_.blksize; }

@@ -76,7 +76,7 @@ profile = "debian12"
 once = true
 TOML
 
-note "namespaces: ringboot on s0 (10.79.0.1/16), the storm on p0 ($DHCP_MODE) with the pool routed local"
+note "namespaces: ringboot on $IFACE (10.79.0.1/16), the storm on p0 ($DHCP_MODE) with the pool routed local"
 make_ns srv
 make_ns cli
 link srv s0 cli p0

@@ -37,8 +37,8 @@
 // (--seed); the order of events over real sockets is not, so two runs differ in which packets are lost.
 //
 // Bounds: --machines (<= 65536); one socket a machine at a time (the DHCP socket shared), checked against
-// RLIMIT_NOFILE; one receive buffer; a script body <= 64 KiB, response headers <= 16 KiB; SO_RCVBUF of an HTTP
-// socket --http-rcvbuf (256 KiB).
+// RLIMIT_NOFILE; one receive buffer of 512 KiB; a script body <= 64 KiB, response headers <= 16 KiB; SO_RCVBUF of an
+// HTTP socket --http-rcvbuf (256 KiB).
 #include "storm.h"
 
 #include <arpa/inet.h>
@@ -438,7 +438,10 @@ class Storm {
     dhcp_to_ = server_;
     if (l2_) dhcp_to_.sin_addr.s_addr = INADDR_BROADCAST;
     ep_ = epoll_create1(EPOLL_CLOEXEC);
-    buf_.resize(70000);
+    // One recv takes all an HTTP socket holds (256 KiB of SO_RCVBUF, doubled by the kernel): each recv that frees
+    // window sends an ACK, and on one host that ACK's softirq and the server's wake-up run on this thread.
+    // 70,000 bytes here cost 10 % more client CPU-s at N = 1,000 (bench/RESULTS.md, 2026-12-04).
+    buf_.resize(512 * 1024);
     machines_.resize(static_cast<size_t>(o.machines));
     std::mt19937_64 ids(o.seed * 7919 + 1);
     for (size_t i = 0; i < machines_.size(); ++i) {
